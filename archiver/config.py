@@ -1,0 +1,254 @@
+"""Typed settings, declared once: defaults < TOML file < `ARCHIVER_*` environment variables.
+
+Settings are loaded by the edges (CLI, daemon) and passed in; nothing here is read at import time.
+Tokens never live in the file: a provider names the environment variable that holds its token
+(`access_token_env`), and the file loader refuses keys that look like secrets.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from archiver import __version__
+from archiver.errors import ConfigError
+
+DEFAULT_CONFIG_NAME = "archiver.toml"
+MiB = 1024 * 1024
+_SECRET_KEY = re.compile(r"(^|_)(token|secret|password|api_key)$")
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(s|sec|m|min|h|hour|d|day)\s*$")
+_RATE_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(_Section):
+    url: str = Field("sqlite:///archive.db", description="SQLAlchemy URL of the archive database.")
+
+
+class MediaSettings(_Section):
+    dir: Path = Field(Path("media"), description="Folder of the content-addressed media store.")
+    max_bytes: int = Field(20 * MiB, gt=0, description="Largest media file downloaded, in bytes.")
+    download: bool = Field(True, description="Download images and thumbnails into the media store.")
+
+
+class HttpSettings(_Section):
+    user_agent: str = Field(
+        f"embed-archiver/{__version__} (+https://github.com/embed-archiver)",
+        description="User-Agent header sent with every request.",
+    )
+    connect_timeout: float = Field(5.0, gt=0, description="Seconds to wait for a TCP/TLS connection.")
+    read_timeout: float = Field(15.0, gt=0, description="Seconds to wait between bytes of a response.")
+    deadline: float = Field(30.0, gt=0, description="Seconds one request may take in total, redirects included.")
+    max_redirects: int = Field(5, ge=0, le=20, description="Redirect hops followed (each one re-vetted).")
+    max_json_bytes: int = Field(1 * MiB, gt=0, description="Largest oEmbed/API response read, in bytes.")
+    max_page_bytes: int = Field(5 * MiB, gt=0, description="Largest HTML page response read, in bytes.")
+    allowed_ports: tuple[int, ...] = Field((80, 443), description="Ports public hosts may be reached on.")
+    allow_networks: tuple[str, ...] = Field(
+        (), description="CIDRs the client may reach although private or loopback (any port)."
+    )
+
+    @field_validator("allow_networks")
+    @classmethod
+    def _cidrs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for cidr in value:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{cidr!r} is not a CIDR network") from exc
+        return value
+
+
+class ScanSettings(_Section):
+    max_article_bytes: int = Field(32 * MiB, gt=0, description="Articles larger than this are skipped.")
+    fallback_encoding: str = Field(
+        "cp1252", description="Encoding used when neither a BOM, <meta charset> nor UTF-8 fits."
+    )
+
+    @field_validator("fallback_encoding")
+    @classmethod
+    def _known_codec(cls, value: str) -> str:
+        import codecs
+
+        try:
+            codecs.lookup(value)
+        except LookupError as exc:
+            raise ValueError(f"unknown encoding {value!r}") from exc
+        return value
+
+
+class SourceSettings(_Section):
+    name: str = Field(description="Name of the source, unique; shown in reports.")
+    kind: Literal["files"] = Field("files", description="Where articles come from (files).")
+    path: str = Field(description="A folder (all *.html below it) or a glob such as articles/**/*.html.")
+
+
+class ProviderSettings(BaseModel):
+    """One `[providers.NAME]` table. Besides the common keys, `<what>_base` and `<what>_endpoint`
+    keys override a provider's public base URLs; which ones exist is declared by the provider."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    enabled: bool = Field(True, description="Scan for and capture this provider's embeds.")
+    rate: str | None = Field(None, description='Request budget per host, e.g. "1000/h" (provider default).')
+    access_token_env: str | None = Field(
+        None, description="Name of the environment variable holding this provider's token."
+    )
+
+    @field_validator("rate")
+    @classmethod
+    def _rate(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_rate(value)
+        return value
+
+    @model_validator(mode="after")
+    def _extras_are_urls(self) -> ProviderSettings:
+        for key, value in (self.model_extra or {}).items():
+            if _SECRET_KEY.search(key):
+                raise ValueError(f"{key}: tokens come from the environment; set access_token_env instead")
+            if not (key.endswith("_base") or key.endswith("_endpoint")):
+                raise ValueError(f"{key}: unknown key")
+            if not isinstance(value, str) or not re.match(r"^https?://[^\s/]+", value):
+                raise ValueError(f"{key}: must be an http(s) URL")
+        return self
+
+    def url(self, key: str, default: str) -> str:
+        """An endpoint or base URL: the configured one, else the provider's default."""
+        value = (self.model_extra or {}).get(key)
+        return str(value).rstrip("/") if key.endswith("_base") and value else str(value or default)
+
+    def extras(self) -> dict[str, str]:
+        return {k: str(v) for k, v in (self.model_extra or {}).items()}
+
+
+class Settings(BaseSettings):
+    """Every setting of the archiver. See config.example.toml for the file form."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ARCHIVER_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    database: DatabaseSettings = DatabaseSettings()
+    media: MediaSettings = MediaSettings()
+    http: HttpSettings = HttpSettings()
+    scan: ScanSettings = ScanSettings()
+    sources: tuple[SourceSettings, ...] = ()
+    providers: dict[str, ProviderSettings] = Field(default_factory=dict)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The TOML file arrives as init kwargs; the environment must win over it.
+        return (env_settings, init_settings)
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_sources(cls, value: tuple[SourceSettings, ...]) -> tuple[SourceSettings, ...]:
+        names = [s.name for s in value]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"source names must be unique: {', '.join(dupes)}")
+        return value
+
+    def provider(self, name: str) -> ProviderSettings:
+        return self.providers.get(name) or ProviderSettings()
+
+    def with_base_dir(self, base: Path) -> Settings:
+        """Relative paths in a config file are relative to the file's folder."""
+        media_dir = self.media.dir if self.media.dir.is_absolute() else base / self.media.dir
+        url = self.database.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+            url = prefix + str(base / url[len(prefix) :])
+        sources = tuple(
+            s.model_copy(update={"path": s.path if os.path.isabs(s.path) else str(base / s.path)})
+            for s in self.sources
+        )
+        return self.model_copy(
+            update={
+                "media": self.media.model_copy(update={"dir": media_dir}),
+                "database": self.database.model_copy(update={"url": url}),
+                "sources": sources,
+            }
+        )
+
+
+def parse_rate(text: str) -> tuple[int, float]:
+    """`"1000/h"` -> (1000, 3600.0): a count and the window in seconds."""
+    match = _RATE.match(text)
+    if not match or int(match.group(1)) <= 0:
+        raise ValueError(f'{text!r} is not a rate such as "1000/h" or "10/s"')
+    return int(match.group(1)), float(_RATE_SECONDS[match.group(2)])
+
+
+def find_config(explicit: Path | None, cwd: Path) -> Path | None:
+    """`--config PATH`, else `archiver.toml` in the working directory, else None (defaults)."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"config file {explicit} does not exist")
+        return explicit
+    candidate = cwd / DEFAULT_CONFIG_NAME
+    return candidate if candidate.is_file() else None
+
+
+def load_settings(
+    path: Path | None, env: Mapping[str, str] | None = None, known_providers: frozenset[str] | None = None
+) -> Settings:
+    """Read the TOML file (if any) and the environment into `Settings`, or raise one `ConfigError`."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+    saved = None
+    if env is not None:
+        # pydantic-settings reads os.environ; give it exactly the mapping we were handed.
+        saved = dict(os.environ)
+        os.environ.clear()
+        os.environ.update(env)
+    try:
+        settings = Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, path)) from None
+    except ValueError as exc:  # pydantic-settings raises this for undecodable env values
+        raise ConfigError(f"config error: {exc}") from None
+    finally:
+        if saved is not None:
+            os.environ.clear()
+            os.environ.update(saved)
+    if known_providers is not None:
+        unknown = sorted(set(settings.providers) - known_providers)
+        if unknown:
+            raise ConfigError(f"config error at providers.{unknown[0]}: no such provider")
+    return settings.with_base_dir(path.parent.resolve()) if path is not None else settings
+
+
+def _describe(exc: ValidationError, path: Path | None) -> str:
+    err = exc.errors()[0]
+    key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    message = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        message = "unknown key"
+    where = f" in {path}" if path is not None else ""
+    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+    return f"config error{where} at {key}: {message}{more}"

@@ -1,0 +1,46 @@
+"""The archiver's exceptions.
+
+Expected failures (a deleted post, a rate limit, a timeout) are *results*, not exceptions: they travel
+as records (`records.Outcome`, `http.FetchResult.error`). Exceptions are for what stops a command::
+
+    ArchiverError                 one readable line for the user; never a traceback at the CLI edge
+    ├── ConfigError               bad settings file, bad value, unknown key (exit code 2)
+    ├── UsageError                a command was asked for something that cannot be (exit code 2)
+    ├── StorageError              the database or the media folder cannot be used
+    ├── ArticleError              one article cannot be read (binary, too large, undecodable); the run goes on
+    └── NotFound                  `archive show` and friends: no such embed or article
+"""
+
+from __future__ import annotations
+
+
+class ArchiverError(Exception):
+    """Root of everything the archiver raises on purpose. `str(exc)` is one line for the user."""
+
+    exit_code = 1
+
+
+class ConfigError(ArchiverError):
+    """The configuration file or an `ARCHIVER_*` variable is wrong; the message names the key."""
+
+    exit_code = 2
+
+
+class UsageError(ArchiverError):
+    """The command line asks for something impossible (e.g. no articles to scan)."""
+
+    exit_code = 2
+
+
+class StorageError(ArchiverError):
+    """The database or media store cannot be opened, migrated or written."""
+
+
+class ArticleError(ArchiverError):
+    """One article cannot be read as HTML. Reported per article; the rest of the run goes on."""
+
+
+class NotFound(ArchiverError):
+    """A lookup by URL or id found nothing."""
+
+    exit_code = 2

@@ -1,0 +1,175 @@
+"""Frozen records passed between stages.
+
+scan:    Article  -> ScanResult(EmbedRef...)
+capture: EmbedRef -> Capture(Field..., MediaRef..., RawResponse...)
+
+Expected failures are carried as data (`Outcome`, `reason`), never raised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+
+class MarkupKind(StrEnum):
+    """How an embed is present in an article (the `markup` key of `archive scan --json`)."""
+
+    BLOCKQUOTE = "blockquote"
+    IFRAME = "iframe"
+    DIV = "div"
+    LINK = "link"
+    BARE_URL = "bare-url"
+    BLOCK_COMMENT = "block-comment"
+    OEMBED_TAG = "oembed-tag"
+    AMP = "amp"
+    SCRIPT = "script"
+    RESIDUE = "residue"
+
+
+class Outcome(StrEnum):
+    """What one capture or check says about a post (DESIGN.md section 6)."""
+
+    OK = "ok"
+    GONE = "gone"
+    TRANSIENT = "transient"
+    AMBIGUOUS = "ambiguous"
+    PROVIDER_DOWN = "provider_down"
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One article as read from its source: the exact bytes, and their decoding."""
+
+    key: str
+    source: str
+    data: bytes
+    text: str
+    encoding: str
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Byte offsets of an embed unit in `Article.data`; `end` is exclusive."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class EmbedRef:
+    """One embed (or residue of one) found in one article.
+
+    `post_id` and `url` are the provider's stable id and canonical URL; both are None for residue.
+    The optional fields hold what the markup itself says about the post (capture rung 1).
+    """
+
+    provider: str
+    post_id: str | None
+    url: str | None
+    markup: MarkupKind
+    span: Span | None = None
+    author_name: str | None = None
+    handle: str | None = None
+    author_url: str | None = None
+    published: str | None = None
+    caption: str | None = None
+
+    @property
+    def is_residue(self) -> bool:
+        return self.markup is MarkupKind.RESIDUE
+
+    def markup_fields(self) -> dict[str, str]:
+        """What the article's markup told us, by snapshot field name."""
+        found = {
+            "author_name": self.author_name,
+            "handle": self.handle,
+            "author_url": self.author_url,
+            "published": self.published,
+            "text": self.caption,
+        }
+        return {name: value for name, value in found.items() if value}
+
+    def to_json(self) -> dict[str, Any]:
+        """The `archive scan --json` shape of one embed."""
+        out: dict[str, Any] = {
+            "provider": self.provider,
+            "id": self.post_id,
+            "url": self.url,
+            "markup": self.markup.value,
+        }
+        if self.is_residue:
+            out["author"] = self.author_name
+            out["handle"] = self.handle
+            out["date"] = self.published
+        if self.span is not None:
+            out["span"] = [self.span.start, self.span.end]
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    """The embeds of one article, or the one-line reason it could not be scanned."""
+
+    article: str
+    embeds: tuple[EmbedRef, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One snapshot field and the capture rung that gave it (provenance)."""
+
+    value: str
+    rung: str
+
+
+@dataclass(frozen=True, slots=True)
+class MediaRef:
+    """A media file the post shows; `kind` is image, video or thumbnail."""
+
+    kind: str
+    url: str
+    rung: str
+
+
+@dataclass(frozen=True, slots=True)
+class RawResponse:
+    """A provider response kept for provenance; secrets already redacted from `url`."""
+
+    rung: str
+    url: str
+    status: int | None
+    content_type: str | None
+    body: str
+    error: str | None = None
+
+
+def _frozen(mapping: Mapping[str, Field]) -> Mapping[str, Field]:
+    return MappingProxyType(dict(mapping))
+
+
+@dataclass(frozen=True, slots=True)
+class Capture:
+    """What climbing one provider's capture ladder produced for one post.
+
+    `outcome` is the liveness verdict of this attempt; `fields` and `media` may be partly filled even
+    when a later rung failed.
+    """
+
+    provider: str
+    post_id: str | None
+    url: str | None
+    outcome: Outcome
+    reason: str
+    http_status: int | None = None
+    fields: Mapping[str, Field] = field(default_factory=dict)
+    media: tuple[MediaRef, ...] = ()
+    responses: tuple[RawResponse, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fields", _frozen(self.fields))
