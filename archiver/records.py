@@ -170,6 +170,8 @@ class Capture:
     fields: Mapping[str, Field] = field(default_factory=dict)
     media: tuple[MediaRef, ...] = ()
     responses: tuple[RawResponse, ...] = ()
+    # Seconds the provider (Retry-After) or our own rate budget asks us to wait before trying again.
+    retry_after: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fields", _frozen(self.fields))

@@ -1,0 +1,138 @@
+"""Read articles from their sources, scan them, and (unless dry-running) store what was found.
+
+Each article is its own unit: one that cannot be read is reported in one line and the run goes on;
+an article whose bytes did not change since its last scan is skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from archiver.clock import Clock
+from archiver.config import ScanSettings, SourceSettings
+from archiver.errors import ArticleError
+from archiver.pipeline.scan import scan_article
+from archiver.providers.base import Provider
+from archiver.records import EmbedRef, ScanResult
+from archiver.sources.files import ArticleFile, files_of, files_of_source, read_article
+from archiver.storage import queries
+
+AD_HOC_SOURCE = "local"
+
+
+class ArticleStatus(StrEnum):
+    NEW = "new"
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"
+    SCANNED = "scanned"  # dry run: read and scanned, nothing stored
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A set of article files and the source they are stored under."""
+
+    source: str
+    kind: str
+    files: tuple[ArticleFile, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleReport:
+    article: str
+    status: ArticleStatus
+    embeds: tuple[EmbedRef, ...] = ()
+    error: str | None = None
+    new_embeds: int = 0
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"article": self.article, "embeds": [e.to_json() for e in self.embeds]}
+        if self.error is not None:
+            out["error"] = self.error
+        if self.status is not ArticleStatus.SCANNED:
+            out["status"] = self.status.value
+        return out
+
+
+def resolve_targets(args: Iterable[str], sources: Iterable[SourceSettings]) -> list[Target]:
+    """Command-line words to targets: a configured source by name, else a path, folder or glob."""
+    by_name = {s.name: s for s in sources}
+    targets: list[Target] = []
+    loose: list[ArticleFile] = []
+    for arg in args:
+        if arg in by_name:
+            source = by_name[arg]
+            targets.append(Target(source.name, source.kind, tuple(files_of_source(source))))
+        else:
+            found = tuple(files_of(arg))
+            loose.extend(found or (ArticleFile(Path(arg), arg),))
+    if loose:
+        targets.append(Target(AD_HOC_SOURCE, "files", tuple(loose)))
+    return targets
+
+
+def scan_targets(
+    targets: Iterable[Target],
+    scan_settings: ScanSettings,
+    providers: tuple[Provider, ...],
+    *,
+    sessions: sessionmaker[Session] | None,
+    clock: Clock,
+    on_article: Callable[[ArticleReport], None] | None = None,
+) -> list[ArticleReport]:
+    """Scan every article of the targets; store results unless `sessions` is None (dry run)."""
+    reports: list[ArticleReport] = []
+    for target in targets:
+        for report in _scan_target(target, scan_settings, providers, sessions, clock):
+            reports.append(report)
+            if on_article is not None:
+                on_article(report)
+    return reports
+
+
+def _scan_target(
+    target: Target,
+    scan_settings: ScanSettings,
+    providers: tuple[Provider, ...],
+    sessions: sessionmaker[Session] | None,
+    clock: Clock,
+) -> Iterator[ArticleReport]:
+    for file in target.files:
+        try:
+            article = read_article(file, target.source, scan_settings)
+        except ArticleError as exc:
+            if sessions is not None:
+                with sessions() as session, session.begin():
+                    source = queries.ensure_source(session, target.source, target.kind, clock.now())
+                    queries.record_article_error(session, source, file.label, str(exc), clock.now())
+            yield ArticleReport(file.label, ArticleStatus.ERROR, error=str(exc))
+            continue
+        if sessions is None:
+            result = scan_article(article, providers)
+            yield _report(file.label, ArticleStatus.SCANNED, result)
+            continue
+        with sessions() as session, session.begin():
+            source = queries.ensure_source(session, target.source, target.kind, clock.now())
+            if queries.article_unchanged(session, source, article.key, article.sha256):
+                yield ArticleReport(file.label, ArticleStatus.UNCHANGED)
+                continue
+            known = queries.get_article(session, source, article.key) is not None
+            result = scan_article(article, providers)
+            if result.error is not None:
+                queries.record_article_error(session, source, article.key, result.error, clock.now())
+                yield _report(file.label, ArticleStatus.ERROR, result)
+                continue
+            saved = queries.save_scan(session, source, article, result.embeds, clock.now())
+        status = ArticleStatus.CHANGED if known else ArticleStatus.NEW
+        yield ArticleReport(file.label, status, result.embeds, new_embeds=saved.new_embeds)
+
+
+def _report(label: str, status: ArticleStatus, result: ScanResult) -> ArticleReport:
+    if result.error is not None:
+        return ArticleReport(label, ArticleStatus.ERROR, error=result.error)
+    return ArticleReport(label, status, result.embeds)
