@@ -6,6 +6,7 @@ Exit codes: 0 done; 1 some items failed (transiently) and will be retried; 2 usa
 from __future__ import annotations
 
 import difflib
+import itertools
 import json
 import os
 import sys
@@ -62,8 +63,12 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Machine-read
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="archive")
-@click.option("--config", "config", type=click.Path(path_type=Path, dir_okay=False),
-              help=f"Settings file (default: ./{DEFAULT_CONFIG_NAME} when present).")
+@click.option(
+    "--config",
+    "config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help=f"Settings file (default: ./{DEFAULT_CONFIG_NAME} when present).",
+)
 @click.option("--no-progress", is_flag=True, help="No progress bars even on a terminal.")
 @click.pass_context
 def cli(ctx: click.Context, config: Path | None, no_progress: bool) -> None:
@@ -198,18 +203,35 @@ def embeds(ctx: Context, state: str | None, provider: str | None, limit: int | N
     with ctx.app.sessions() as session:
         rows = queries.list_embeds(session, state=state, provider=provider, limit=limit)
     if as_json:
-        _print_json([
-            {"id": r.id, "provider": r.provider, "post_id": r.post_id, "url": r.url, "state": r.state,
-             "last_check": r.last_checked_at.isoformat() if r.last_checked_at else None,
-             "last_outcome": r.last_outcome, "snapshots": r.snapshots, "articles": r.articles}
-            for r in rows
-        ])
+        _print_json(
+            [
+                {
+                    "id": r.id,
+                    "provider": r.provider,
+                    "post_id": r.post_id,
+                    "url": r.url,
+                    "state": r.state,
+                    "last_check": r.last_checked_at.isoformat() if r.last_checked_at else None,
+                    "last_outcome": r.last_outcome,
+                    "snapshots": r.snapshots,
+                    "articles": r.articles,
+                }
+                for r in rows
+            ]
+        )
         return
     table = Table("id", "provider", "post", "state", "last check", "outcome", "snapshots", "articles")
     for r in rows:
-        table.add_row(str(r.id), r.provider, r.post_id, r.state,
-                      r.last_checked_at.strftime("%Y-%m-%d %H:%M") if r.last_checked_at else "-",
-                      r.last_outcome or "-", str(r.snapshots), str(r.articles))
+        table.add_row(
+            str(r.id),
+            r.provider,
+            r.post_id,
+            r.state,
+            r.last_checked_at.strftime("%Y-%m-%d %H:%M") if r.last_checked_at else "-",
+            r.last_outcome or "-",
+            str(r.snapshots),
+            str(r.articles),
+        )
     OUT.print(table)
     OUT.print(f"{len(rows)} embed(s)")
 
@@ -238,18 +260,20 @@ def show(ctx: Context, url_or_id: str, as_json: bool) -> None:
 def providers_command(ctx: Context, as_json: bool) -> None:
     """The platforms the archiver knows, what each recognises, and the endpoints it calls."""
     settings = ctx.app.settings
-    rows = []
+    rows: list[dict[str, Any]] = []
     for provider in PROVIDERS:
         own = settings.provider(provider.name)
-        rows.append({
-            "name": provider.name,
-            "title": provider.title,
-            "enabled": own.enabled,
-            "rate": own.rate or provider.default_rate,
-            "recognises": list(provider.recognises),
-            "endpoints": {key: own.url(key, default) for key, default in provider.endpoints.items()},
-            "token_env": own.access_token_env,
-        })
+        rows.append(
+            {
+                "name": provider.name,
+                "title": provider.title,
+                "enabled": own.enabled,
+                "rate": own.rate or provider.default_rate,
+                "recognises": list(provider.recognises),
+                "endpoints": {key: own.url(key, default) for key, default in provider.endpoints.items()},
+                "token_env": own.access_token_env,
+            }
+        )
     if as_json:
         _print_json(rows)
         return
@@ -268,7 +292,9 @@ def providers_command(ctx: Context, as_json: bool) -> None:
 # ---------------------------------------------------------------- helpers
 
 
-def _scan(ctx: Context, targets: tuple[str, ...], *, dry_run: bool, as_json: bool) -> list[article_stage.ArticleReport]:
+def _scan(
+    ctx: Context, targets: tuple[str, ...], *, dry_run: bool, as_json: bool
+) -> list[article_stage.ArticleReport]:
     app = ctx.app
     chosen = targets or tuple(s.name for s in app.settings.sources)
     if not chosen:
@@ -279,44 +305,76 @@ def _scan(ctx: Context, targets: tuple[str, ...], *, dry_run: bool, as_json: boo
     sessions = None if dry_run else app.sessions
 
     with _progress(ctx, as_json, "Scanning articles", total) as advance:
+
         def on_article(report: article_stage.ArticleReport) -> None:
             advance()
             if as_json:
                 OUT.print(json.dumps(report.to_json(), ensure_ascii=False), markup=False, highlight=False)
             elif report.error:
-                ERR.print(f"[yellow]skipped[/] {report.error}" if report.article in report.error
-                          else f"[yellow]skipped[/] {report.article}: {report.error}")
+                ERR.print(
+                    f"[yellow]skipped[/] {report.error}"
+                    if report.article in report.error
+                    else f"[yellow]skipped[/] {report.article}: {report.error}"
+                )
 
-        return article_stage.scan_targets(resolved, app.settings.scan, providers, sessions=sessions,
-                                          clock=app.clock, on_article=on_article)
+        return article_stage.scan_targets(
+            resolved, app.settings.scan, providers, sessions=sessions, clock=app.clock, on_article=on_article
+        )
 
 
 def _capture(ctx: Context, limit: int | None, only: tuple[str, ...] | None, as_json: bool) -> CaptureReport:
     app = ctx.app
     with _progress(ctx, as_json, "Capturing posts", None) as advance:
+
         def on_item(item: CaptureItem) -> None:
             advance()
             if as_json:
-                OUT.print(json.dumps({"capture": {
-                    "embed": item.embed_id, "provider": item.provider, "id": item.post_id,
-                    "outcome": item.outcome.value, "reason": item.reason, "new_version": item.new_version,
-                }}, ensure_ascii=False), markup=False, highlight=False)
+                OUT.print(
+                    json.dumps(
+                        {
+                            "capture": {
+                                "embed": item.embed_id,
+                                "provider": item.provider,
+                                "id": item.post_id,
+                                "outcome": item.outcome.value,
+                                "reason": item.reason,
+                                "new_version": item.new_version,
+                            }
+                        },
+                        ensure_ascii=False,
+                    ),
+                    markup=False,
+                    highlight=False,
+                )
 
-        return capture_due(app.sessions, app.capture_deps(), limit=limit, providers=only,
-                           on_item=on_item, on_total=getattr(advance, "set_total", None))
+        return capture_due(
+            app.sessions,
+            app.capture_deps(),
+            limit=limit,
+            providers=only,
+            on_item=on_item,
+            on_total=getattr(advance, "set_total", None),
+        )
 
 
 @contextmanager
 def _progress(ctx: Context, as_json: bool, label: str, total: int | None) -> Iterator[Callable[[], None]]:
     if as_json or not ctx.progress or not ERR.is_terminal:
+
         def noop() -> None:
             return None
 
         noop.set_total = lambda n: None  # type: ignore[attr-defined]
         yield noop
         return
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), console=ERR, transient=True)
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=ERR,
+        transient=True,
+    )
     with progress:
         task = progress.add_task(label, total=total)
 
@@ -336,7 +394,9 @@ def _scan_summary(reports: list[article_stage.ArticleReport], *, stored: bool) -
             f"{e.provider}:{e.post_id}" if not e.is_residue else f"{e.provider} residue @{e.handle or '?'}"
             for e in report.embeds
         )
-        label = "unchanged" if report.status is article_stage.ArticleStatus.UNCHANGED else str(len(report.embeds))
+        label = (
+            "unchanged" if report.status is article_stage.ArticleStatus.UNCHANGED else str(len(report.embeds))
+        )
         table.add_row(report.article, label, found)
     if reports:
         OUT.print(table)
@@ -357,40 +417,52 @@ def _capture_summary(report: CaptureReport) -> None:
         return
     for item in report.items:
         if item.outcome is not Outcome.OK:
-            OUT.print(f"  {item.provider}:{item.post_id} [bold]{item.outcome.value}[/]: {item.reason}",
-                      markup=True)
+            OUT.print(
+                f"  {item.provider}:{item.post_id} [bold]{item.outcome.value}[/]: {item.reason}", markup=True
+            )
     parts = [f"{n} {outcome}" for outcome, n in sorted(report.outcomes.items())]
-    OUT.print(f"Captured {report.attempted} embed(s): {', '.join(parts)}; "
-              f"{report.new_snapshots} new snapshot version(s).")
+    OUT.print(
+        f"Captured {report.attempted} embed(s): {', '.join(parts)}; "
+        f"{report.new_snapshots} new snapshot version(s)."
+    )
     if report.transient:
-        OUT.print(f"{report.transient} capture(s) failed transiently (network, rate limit or provider "
-                  "error) and will be retried on the next run.")
+        OUT.print(
+            f"{report.transient} capture(s) failed transiently (network, rate limit or provider "
+            "error) and will be retried on the next run."
+        )
 
 
 def _embed_detail(session: Any, embed: Any, app: App) -> dict[str, Any]:
     snapshots = []
     for snap in embed.snapshots:
-        snapshots.append({
-            "version": snap.version,
-            "captured_at": snap.captured_at.isoformat(),
-            "content_sha256": snap.content_sha256,
-            "author_name": snap.author_name,
-            "handle": snap.handle,
-            "author_url": snap.author_url,
-            "text": snap.text,
-            "text_html": snap.text_html,
-            "published": snap.published,
-            "title": snap.title,
-            "provenance": snap.provenance,
-            "media": [
-                {"kind": m.kind, "original_url": m.original_url, "rung": m.rung, "error": m.error,
-                 "sha256": m.media_file.sha256 if m.media_file else None,
-                 "type": m.media_file.mime if m.media_file else None,
-                 "size": m.media_file.size_bytes if m.media_file else None,
-                 "path": app.blobs.path_for(m.media_file.sha256) if m.media_file else None}
-                for m in snap.media
-            ],
-        })
+        snapshots.append(
+            {
+                "version": snap.version,
+                "captured_at": snap.captured_at.isoformat(),
+                "content_sha256": snap.content_sha256,
+                "author_name": snap.author_name,
+                "handle": snap.handle,
+                "author_url": snap.author_url,
+                "text": snap.text,
+                "text_html": snap.text_html,
+                "published": snap.published,
+                "title": snap.title,
+                "provenance": snap.provenance,
+                "media": [
+                    {
+                        "kind": m.kind,
+                        "original_url": m.original_url,
+                        "rung": m.rung,
+                        "error": m.error,
+                        "sha256": m.media_file.sha256 if m.media_file else None,
+                        "type": m.media_file.mime if m.media_file else None,
+                        "size": m.media_file.size_bytes if m.media_file else None,
+                        "path": app.blobs.path_for(m.media_file.sha256) if m.media_file else None,
+                    }
+                    for m in snap.media
+                ],
+            }
+        )
     return {
         "id": embed.id,
         "provider": embed.provider,
@@ -402,13 +474,22 @@ def _embed_detail(session: Any, embed: Any, app: App) -> dict[str, Any]:
         "last_reason": embed.last_reason,
         "snapshots": snapshots,
         "checks": [
-            {"checked_at": c.checked_at.isoformat(), "kind": c.kind, "outcome": c.outcome,
-             "http_status": c.http_status, "reason": c.reason, "latency_ms": c.latency_ms}
+            {
+                "checked_at": c.checked_at.isoformat(),
+                "kind": c.kind,
+                "outcome": c.outcome,
+                "http_status": c.http_status,
+                "reason": c.reason,
+                "latency_ms": c.latency_ms,
+            }
             for c in embed.checks
         ],
         "articles": [
-            {"article": article.key, "markup": occ.markup,
-             "span": [occ.span_start, occ.span_end] if occ.span_start is not None else None}
+            {
+                "article": article.key,
+                "markup": occ.markup,
+                "span": [occ.span_start, occ.span_end] if occ.span_start is not None else None,
+            }
             for article, occ in queries.embed_articles(session, embed)
         ],
     }
@@ -416,38 +497,53 @@ def _embed_detail(session: Any, embed: Any, app: App) -> dict[str, Any]:
 
 def _print_embed(detail: dict[str, Any]) -> None:
     OUT.print(f"[bold]{detail['provider']}:{detail['post_id']}[/]  {detail['url']}")
-    OUT.print(f"state: {detail['state']}   first seen: {detail['first_seen_at']}   "
-              f"last outcome: {detail['last_outcome'] or '-'}")
+    OUT.print(
+        f"state: {detail['state']}   first seen: {detail['first_seen_at']}   "
+        f"last outcome: {detail['last_outcome'] or '-'}"
+    )
     snaps = detail["snapshots"]
     if not snaps:
         OUT.print("No snapshot yet" + (f" ({detail['last_reason']})" if detail["last_reason"] else "") + ".")
     for snap in snaps:
         prov = snap["provenance"] or {}
         OUT.print(f"\n[bold]Snapshot v{snap['version']}[/] captured {snap['captured_at']}")
-        for key, label in (("author_name", "author"), ("handle", "handle"), ("published", "published"),
-                           ("title", "title"), ("text", "caption")):
+        for key, label in (
+            ("author_name", "author"),
+            ("handle", "handle"),
+            ("published", "published"),
+            ("title", "title"),
+            ("text", "caption"),
+        ):
             value = snap[key]
             if value:
                 shown = f"@{value}" if key == "handle" else value
                 OUT.print(f"  {label}: {shown}  [dim]({prov.get(key, '?')})[/]", markup=True)
         for media in snap["media"]:
             if media["sha256"]:
-                OUT.print(f"  {media['kind']}: {media['path']} ({media['type']}, {media['size']} bytes) "
-                          f"[dim]from {media['original_url']}[/]")
+                OUT.print(
+                    f"  {media['kind']}: {media['path']} ({media['type']}, {media['size']} bytes) "
+                    f"[dim]from {media['original_url']}[/]"
+                )
             else:
                 OUT.print(f"  {media['kind']}: not stored: {media['error']}  [dim]{media['original_url']}[/]")
-    for older, newer in zip(snaps, snaps[1:], strict=False):
+    for older, newer in itertools.pairwise(snaps):
         if (older["text"] or "") != (newer["text"] or ""):
             OUT.print(f"\n[bold]Caption change v{older['version']} -> v{newer['version']}[/]")
-            diff = difflib.unified_diff((older["text"] or "").splitlines(), (newer["text"] or "").splitlines(),
-                                        f"v{older['version']}", f"v{newer['version']}", lineterm="")
+            diff = difflib.unified_diff(
+                (older["text"] or "").splitlines(),
+                (newer["text"] or "").splitlines(),
+                f"v{older['version']}",
+                f"v{newer['version']}",
+                lineterm="",
+            )
             for line in diff:
                 OUT.print(line, markup=False)
     if detail["checks"]:
         table = Table("checked at", "kind", "outcome", "status", "reason", title="History")
         for c in detail["checks"][-20:]:
-            table.add_row(c["checked_at"][:19], c["kind"], c["outcome"], str(c["http_status"] or "-"),
-                          c["reason"])
+            table.add_row(
+                c["checked_at"][:19], c["kind"], c["outcome"], str(c["http_status"] or "-"), c["reason"]
+            )
         OUT.print(table)
     OUT.print("\nEmbedded in: " + ", ".join(f"{a['article']} ({a['markup']})" for a in detail["articles"]))
 

@@ -49,7 +49,9 @@ class HttpSettings(_Section):
     )
     connect_timeout: float = Field(5.0, gt=0, description="Seconds to wait for a TCP/TLS connection.")
     read_timeout: float = Field(15.0, gt=0, description="Seconds to wait between bytes of a response.")
-    deadline: float = Field(30.0, gt=0, description="Seconds one request may take in total, redirects included.")
+    deadline: float = Field(
+        30.0, gt=0, description="Seconds one request may take in total, redirects included."
+    )
     max_redirects: int = Field(5, ge=0, le=20, description="Redirect hops followed (each one re-vetted).")
     max_json_bytes: int = Field(1 * MiB, gt=0, description="Largest oEmbed/API response read, in bytes.")
     max_page_bytes: int = Field(5 * MiB, gt=0, description="Largest HTML page response read, in bytes.")

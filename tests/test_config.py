@@ -27,8 +27,11 @@ def test_defaults_without_a_file() -> None:
 
 
 def test_file_values_and_relative_paths_resolve_against_the_file(tmp_path: Path) -> None:
-    path = write(tmp_path, '[database]\nurl = "sqlite:///a.db"\n[media]\ndir = "m"\n'
-                 '[[sources]]\nname = "site"\npath = "articles"\n')
+    path = write(
+        tmp_path,
+        '[database]\nurl = "sqlite:///a.db"\n[media]\ndir = "m"\n'
+        '[[sources]]\nname = "site"\npath = "articles"\n',
+    )
     settings = load_settings(path, {})
     assert settings.database.url == f"sqlite:///{tmp_path.resolve()}/a.db"
     assert settings.media.dir == tmp_path.resolve() / "m"

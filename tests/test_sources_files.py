@@ -29,7 +29,9 @@ def test_meta_charset_cp1252_page() -> None:
 
 
 def test_iso_8859_1_label_means_windows_1252_as_in_browsers() -> None:
-    data = '<meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-1"><p>“x”</p>'.encode("cp1252")
+    data = '<meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-1"><p>“x”</p>'.encode(
+        "cp1252"
+    )
     text, _ = decode_html(data)
     assert "“x”" in text
 
@@ -79,7 +81,7 @@ def test_binary_files_are_refused_in_one_line(tmp_path: Path, data: bytes, needl
 def test_oversized_file_is_skipped_with_the_setting_named(tmp_path: Path) -> None:
     path = tmp_path / "big.html"
     path.write_bytes(b"<p>" + b"x" * 5000 + b"</p>")
-    with pytest.raises(ArticleError, match="scan.max_article_bytes"):
+    with pytest.raises(ArticleError, match=r"scan\.max_article_bytes"):
         read(path, max_article_bytes=1000)
 
 

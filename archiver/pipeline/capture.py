@@ -97,7 +97,9 @@ def capture_due(
     return CaptureReport(tuple(items), dict(Counter(item.outcome.value for item in items)))
 
 
-def capture_one(sessions: sessionmaker[Session], deps: CaptureDeps, embed_id: int, ref: EmbedRef) -> CaptureItem:
+def capture_one(
+    sessions: sessionmaker[Session], deps: CaptureDeps, embed_id: int, ref: EmbedRef
+) -> CaptureItem:
     """Capture one embed now and record the attempt (and a new snapshot version when content changed)."""
     provider = provider_named(ref.provider)
     ctx = CaptureContext(
@@ -119,8 +121,12 @@ def capture_one(sessions: sessionmaker[Session], deps: CaptureDeps, embed_id: in
     with sessions() as session, session.begin():
         embed = session.get(Embed, embed_id)
         if embed is None:  # removed while we were fetching; nothing to record
-            return CaptureItem(embed_id, ref.provider, ref.post_id or "", capture.outcome, capture.reason, None)
-        retry_at = None if capture.outcome is Outcome.OK else now + _retry_delay(embed.capture_attempts, capture)
+            return CaptureItem(
+                embed_id, ref.provider, ref.post_id or "", capture.outcome, capture.reason, None
+            )
+        retry_at = (
+            None if capture.outcome is Outcome.OK else now + _retry_delay(embed.capture_attempts, capture)
+        )
         snapshot = queries.record_capture(session, embed, capture, media, now, latency_ms, retry_at)
     return CaptureItem(
         embed_id,
@@ -137,8 +143,17 @@ def store_media(deps: CaptureDeps, capture: Capture) -> list[queries.StoredMedia
     stored: list[queries.StoredMediaRef] = []
     for media in capture.media:
         if not deps.settings.media.download:
-            stored.append(queries.StoredMediaRef(media.kind, media.url, media.rung, None, None, None,
-                                                 "not downloaded: [media] download = false"))
+            stored.append(
+                queries.StoredMediaRef(
+                    media.kind,
+                    media.url,
+                    media.rung,
+                    None,
+                    None,
+                    None,
+                    "not downloaded: [media] download = false",
+                )
+            )
             continue
         result = deps.http.get(media.url, max_bytes=deps.settings.media.max_bytes)
         if not result.ok:
@@ -151,8 +166,11 @@ def store_media(deps: CaptureDeps, capture: Capture) -> list[queries.StoredMedia
             stored.append(queries.StoredMediaRef(media.kind, media.url, media.rung, None, None, None, reason))
             continue
         blob = deps.blobs.put(result.body)
-        stored.append(queries.StoredMediaRef(media.kind, media.url, media.rung, blob.sha256, mime,
-                                             len(result.body), None))
+        stored.append(
+            queries.StoredMediaRef(
+                media.kind, media.url, media.rung, blob.sha256, mime, len(result.body), None
+            )
+        )
     return stored
 
 
@@ -173,7 +191,7 @@ def _ref_for(session: Session, embed: Embed) -> EmbedRef:
 
 
 def _retry_delay(attempts: int, capture: Capture) -> timedelta:
-    backoff = min(FIRST_RETRY * (2 ** min(attempts, 10)), MAX_RETRY)
+    backoff: timedelta = min(FIRST_RETRY * (2 ** min(attempts, 10)), MAX_RETRY)
     if capture.retry_after is not None:
         return max(backoff, timedelta(seconds=capture.retry_after))
     return backoff

@@ -2,20 +2,46 @@
 
 A provider declares what it recognises (hosts, post URLs, markup, residue phrases) and knows how to
 capture one post. It never touches the database; it receives an HTTP client and returns records.
+
+Detection side (used by `archiver.pipeline.scan`, one HTML parse per article shared by all providers)::
+
+    present_in()     the prefilter: a page with none of our post URLs, `markers` or residue lines is
+                     skipped for this provider (and never parsed if no provider wants it)
+    hosts            host names; where they are written in a page is where the scanner looks for
+                     bare URLs, placeholders, Gutenberg blocks and script data
+    markers          text of our markup that carries no post URL ("amp-instagram")
+    stem             what every host and marker contains ("instagr"): the prefilter reads a page once
+    parse_url()      post URL -> PostUrl; the scanner uses it for every generic form (iframes, bare URLs,
+                     Gutenberg blocks, CKEditor <oembed>, consent placeholders, script data)
+    element_tags     tag names of the provider's own markup: every such element of a page is handed to
+    read_element()   ... which reads it into a Sighting, or says it is not an embed
+    loader_scripts   the widget script that belongs to an embed unit when it directly follows it
+    residue_markers  text every residue line contains ("(@"), the cheap prefilter for...
+    residue_phrases  ... text an embed leaves behind when its script never ran ("A post shared by");
+    read_residue()   ... and how to read the author, handle and date out of that text
+    detect()         page-level hook for markup that is not one element (default: nothing)
+
+Elements are fetched by tag name (lexbor keeps them indexed; far cheaper than CSS matching), so adding a
+provider adds no pass over the tree unless it needs `detect`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, ClassVar
+from urllib.parse import urlsplit
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from archiver.config import ProviderSettings
-from archiver.records import Capture, EmbedRef
+from archiver.records import Capture, EmbedRef, MarkupKind
 
 if TYPE_CHECKING:
     from archiver.clock import Clock
-    from archiver.http import HttpClient
+    from archiver.http import HttpClient, RateBudgets
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,12 +55,18 @@ class PostUrl:
 
 @dataclass(frozen=True, slots=True)
 class CaptureContext:
-    """Everything a provider may use to capture one post."""
+    """Everything a provider may use to capture one post: the shared client, its own settings, the
+    environment (for its token), the clock, and its request budget per host."""
 
+    provider: str
     http: HttpClient
     settings: ProviderSettings
     env: Mapping[str, str]
     clock: Clock
+    budgets: RateBudgets
+    rate: tuple[int, float] | None
+    max_json_bytes: int
+    max_page_bytes: int
 
     def url(self, key: str, default: str) -> str:
         return self.settings.url(key, default)
@@ -43,6 +75,105 @@ class CaptureContext:
         name = self.settings.access_token_env
         value = self.env.get(name, "").strip() if name else ""
         return value or None
+
+    def budget_key(self, url: str) -> str | None:
+        """This provider's budget for the host of `url` (None when the provider has no rate)."""
+        if self.rate is None:
+            return None
+        key = f"{self.provider}@{urlsplit(url).hostname or ''}"
+        if self.budgets.remaining(key) is None:
+            self.budgets.set_limit(key, *self.rate)
+        return key
+
+
+@dataclass(frozen=True, slots=True)
+class MarkupFields:
+    """What an embed's own markup says about its post (capture rung 1). Any field may be missing."""
+
+    author_name: str | None = None
+    handle: str | None = None
+    author_url: str | None = None
+    published: str | None = None
+    caption: str | None = None
+
+    def or_else(self, other: MarkupFields) -> MarkupFields:
+        """These fields, with the gaps filled from `other`."""
+        return MarkupFields(
+            author_name=self.author_name or other.author_name,
+            handle=self.handle or other.handle,
+            author_url=self.author_url or other.author_url,
+            published=self.published or other.published,
+            caption=self.caption or other.caption,
+        )
+
+
+NO_FIELDS = MarkupFields()
+
+
+@dataclass(frozen=True, slots=True)
+class Sighting:
+    """One piece of markup that shows a post (or the leftovers of one), before units are formed.
+
+    `node` is the element that carries it, or None for forms found in the source text only
+    (a URL on its own line, a Gutenberg comment pair).
+    """
+
+    provider: str
+    post: PostUrl | None
+    markup: MarkupKind
+    node: LexborNode | None = None
+    fields: MarkupFields = NO_FIELDS
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One article as the detection hooks see it: the source text and its (only) parse."""
+
+    text: str
+    tree: LexborHTMLParser
+
+
+# A URL as it appears in text or JSON: optional scheme, "//", host. Used to cut URLs out of script data.
+_HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.")
+_URL_TAIL = re.compile(r"[^\s\"'<>\\]*")
+_SCHEME_BEFORE = re.compile(r"(?:https?:)?(?://|\\/\\/)$", re.IGNORECASE)
+_SPACE_RUN = re.compile(r"\s+")
+# How far before its residue marker ("(@handle)") a residue line's phrase may start: in v12 embeds a
+# long styled <a> sits between "A post shared by" and "(@handle)".
+RESIDUE_WINDOW = 1_200
+
+
+def squeeze(text: str) -> str:
+    """Whitespace runs (no-break spaces included) folded to one space, ends stripped."""
+    return _SPACE_RUN.sub(" ", text).strip()
+
+
+def node_text(node: LexborNode) -> str:
+    """The element's text with whitespace squeezed (scripts inside are rare in embed markup)."""
+    return squeeze(node.text(deep=True))
+
+
+def has_class(node: LexborNode, token: str) -> bool:
+    """Whether `token` is one of the element's class tokens (order and extra classes do not matter)."""
+    classes = node.attrs.get("class")
+    return classes is not None and token in classes.split()
+
+
+@lru_cache(maxsize=64)
+def _literal(text: str) -> re.Pattern[str]:
+    return re.compile(re.escape(text))
+
+
+def host_places(text: str, names: Iterable[str]) -> list[tuple[str, int]]:
+    """Where each of `names` is written in `text` (case as written), in order: one search each."""
+    places: list[tuple[int, str]] = []
+    for name in names:
+        at = text.find(name)
+        while at != -1:
+            places.append((at, name))
+            at = text.find(name, at + len(name))
+    places.sort()
+    return [(name, at) for at, name in places]
 
 
 class Provider:
@@ -59,11 +190,100 @@ class Provider:
     recognises: ClassVar[tuple[str, ...]] = ()
     # URLs that must route to this provider (tested), and ones that must not.
     examples: ClassVar[tuple[str, ...]] = ()
+    not_examples: ClassVar[tuple[str, ...]] = ()
+
+    # ---- detection -------------------------------------------------------------------------------
+    # Text (exact case) of the provider's own markup that can stand without a post URL in the page,
+    # e.g. a tag or class name.
+    markers: ClassVar[tuple[str, ...]] = ()
+    # A string every host name and marker contains ("instagr"), so that the prefilter reads a page
+    # once: every search of a whole page costs about a twentieth of its parse (and lower-casing a page
+    # as much as parsing it). Empty: each host and marker is searched for on its own.
+    stem: ClassVar[str] = ""
+    # Tag names of the provider's own embed markup (e.g. "blockquote"); see `read_element`.
+    element_tags: ClassVar[tuple[str, ...]] = ()
+    # Substrings of the `src` of the provider's widget loader script.
+    loader_scripts: ClassVar[tuple[str, ...]] = ()
+    # Text that every attribution line of this provider contains, and the phrases that start one
+    # (exact text, as the provider writes it: "A post shared by").
+    residue_markers: ClassVar[tuple[str, ...]] = ()
+    residue_phrases: ClassVar[tuple[str, ...]] = ()
 
     def parse_url(self, url: str) -> PostUrl | None:
         """The post behind `url`, or None when it is not one of this provider's posts."""
         raise NotImplementedError
 
+    def present_in(self, text: str, places: Sequence[tuple[str, int]] | None = None) -> bool:
+        """Whether the page text may hold this provider's markup at all (the cheap prefilter): one of
+        our post URLs anywhere (attributes, text, script data), a marker, or a residue line.
+        `places` is `self.places(text)` when the caller has it already."""
+        for name, at in self.places(text) if places is None else places:
+            if name in self.markers:
+                return True
+            if self.post_url_at(text, at, name) is not None or "&#" in text[at : at + 24]:
+                return True  # (an entity-encoded URL is left to the parser to decode)
+        return bool(self.residue_phrases_near_markers(text))
+
+    def places(self, text: str) -> list[tuple[str, int]]:
+        """Where each host name and marker is written in `text`, in order; found with one search of the
+        page when they all contain `stem`."""
+        names = self.hosts | frozenset(self.markers)
+        if not (self.stem and all(self.stem in name for name in names)):
+            return host_places(text, names)
+        offsets = [(name, name.index(self.stem)) for name in sorted(names)]
+        found: list[tuple[str, int]] = []
+        at = text.find(self.stem)
+        while at != -1:
+            for name, offset in offsets:
+                start = at - offset
+                if start >= 0 and text.startswith(name, start):
+                    found.append((name, start))
+            at = text.find(self.stem, at + len(self.stem))
+        return found
+
+    def residue_phrases_near_markers(self, text: str, skip: Callable[[int], bool] | None = None) -> list[str]:
+        """The residue phrases written within `RESIDUE_WINDOW` chars before a residue marker ("(@"),
+        ignoring markers at positions `skip` rejects."""
+        found: set[str] = set()
+        for marker in self.residue_markers:
+            # sre finds a short literal faster than str.find, which cannot skip ahead on two chars.
+            for match in _literal(marker).finditer(text):
+                at = match.start()
+                window = text[max(0, at - RESIDUE_WINDOW) : at]
+                phrases = [phrase for phrase in self.residue_phrases if phrase in window]
+                if phrases and (skip is None or not skip(at)):
+                    found.update(phrases)
+        return [phrase for phrase in self.residue_phrases if phrase in found]
+
+    def read_element(self, node: LexborNode) -> Sighting | None:
+        """Read one element whose tag is in `element_tags`; None when it is not one of our embeds."""
+        return None
+
+    def read_residue(self, text: str) -> MarkupFields | None:
+        """Read an attribution line (block text, whitespace squeezed); None when it is not one."""
+        return None
+
+    def detect(self, page: Page) -> Iterable[Sighting]:
+        """Markup the element hooks cannot see (spread over several elements, page data...)."""
+        return ()
+
+    def post_urls_in(self, text: str) -> list[PostUrl]:
+        """This provider's post URLs written anywhere in `text`, JSON-escaped (`\\/`) or not, in order."""
+        found = (self.post_url_at(text, at, name) for name, at in self.places(text) if name in self.hosts)
+        return [post for post in found if post is not None]
+
+    def post_url_at(self, text: str, at: int, host: str) -> PostUrl | None:
+        """The post URL whose host name `host` starts at `at` in `text`, if that is one."""
+        begin = at
+        while begin > 0 and at - begin < 64 and text[begin - 1] in _HOST_CHARS:
+            begin -= 1
+        if not _SCHEME_BEFORE.search(text, max(0, begin - 9), begin):
+            return None
+        tail = text[begin : at + len(host) + 400].replace("\\/", "/").replace("\\u002F", "/")
+        match = _URL_TAIL.match(tail)
+        return self.parse_url("https://" + match.group(0)) if match else None
+
+    # ---- capture (implemented per provider elsewhere) ----------------------------------------------
     def capture(self, ref: EmbedRef, ctx: CaptureContext) -> Capture:
         """Climb the capture ladder for one post. Expected failures are returned, not raised."""
         raise NotImplementedError

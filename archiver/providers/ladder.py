@@ -35,7 +35,9 @@ class RungResult:
     retry_after: float | None = None
 
 
-def fetch(ctx: CaptureContext, url: str, rung: str, *, max_bytes: int, accept: str | None = None) -> FetchResult:
+def fetch(
+    ctx: CaptureContext, url: str, rung: str, *, max_bytes: int, accept: str | None = None
+) -> FetchResult:
     """One GET through the shared client, counted against this provider's budget for the host."""
     return ctx.http.get(url, max_bytes=max_bytes, accept=accept, budget_key=ctx.budget_key(url))
 
@@ -57,8 +59,12 @@ def classify_failure(result: FetchResult, what: str) -> tuple[Outcome, str] | No
     host = urlsplit(result.url).hostname or "the provider"
     if result.error is not None:
         kind = result.error.kind
-        if kind in (FetchErrorKind.TIMEOUT, FetchErrorKind.CONNECTION, FetchErrorKind.TRUNCATED,
-                    FetchErrorKind.BUDGET):
+        if kind in (
+            FetchErrorKind.TIMEOUT,
+            FetchErrorKind.CONNECTION,
+            FetchErrorKind.TRUNCATED,
+            FetchErrorKind.BUDGET,
+        ):
             return Outcome.TRANSIENT, result.error.message
         return Outcome.AMBIGUOUS, result.error.message
     status = result.status or 0
@@ -94,12 +100,14 @@ def request_oembed(
     response = raw_response("oembed", result)
     failure = classify_failure(result, "oEmbed")
     if failure is not None:
-        return RungResult(*failure, result.status, response, body=response.body,
-                          retry_after=_retry_after(result))
+        return RungResult(
+            *failure, result.status, response, body=response.body, retry_after=_retry_after(result)
+        )
     data, problem = parse_oembed_body(result.body)
     if data is None:
-        return RungResult(Outcome.AMBIGUOUS, f"oEmbed: 200 but {problem}", result.status, response,
-                          body=response.body)
+        return RungResult(
+            Outcome.AMBIGUOUS, f"oEmbed: 200 but {problem}", result.status, response, body=response.body
+        )
     return RungResult(Outcome.OK, "oEmbed answered", result.status, response, data=data)
 
 

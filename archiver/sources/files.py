@@ -23,9 +23,7 @@ HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 # The HTML standard's prescan looks at the first 1024 bytes; real pages put long <head> preambles
 # (inline CSS, comments) first, so look further.
 _PRESCAN_BYTES = 8192
-_META_CHARSET = re.compile(
-    rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE
-)
+_META_CHARSET = re.compile(rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF8, "utf-8-sig"),
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -34,8 +32,15 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 # WHATWG Encoding: these labels mean windows-1252 in browsers.
-_BROWSER_ALIASES = {"iso-8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252", "ascii": "cp1252",
-                    "us-ascii": "cp1252", "iso8859-1": "cp1252", "l1": "cp1252"}
+_BROWSER_ALIASES = {
+    "iso-8859-1": "cp1252",
+    "latin1": "cp1252",
+    "latin-1": "cp1252",
+    "ascii": "cp1252",
+    "us-ascii": "cp1252",
+    "iso8859-1": "cp1252",
+    "l1": "cp1252",
+}
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x1f\x8b", "a gzip file"),
     (b"PK\x03\x04", "a zip file"),

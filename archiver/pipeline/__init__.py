@@ -1,0 +1,1 @@
+"""The verbs of the archiver: scan, capture, check, rewrite (one module each)."""

@@ -1,0 +1,357 @@
+"""Embed forms every provider shares, recognised with the providers' `parse_url` (no platform knowledge).
+
+Element forms (elements fetched by tag name):
+    iframe[src|data-src|...]       a player or rendered widget                         -> iframe
+    figure.wp-block-embed          Gutenberg block whose wrapper holds a lone URL      -> bare-url
+    oembed[url], o-embed[url]      CKEditor 5 semantic output                          -> oembed-tag
+Source forms (found where a provider's host name is written in the raw text):
+    any element whose data-oembed-url / data-feed / data-url / ... is a post URL       -> div
+        (CKEditor previews, consent and lazy-load placeholders)
+    <!-- wp:embed {"url":...} --> ... <!-- /wp:embed -->                              -> block-comment
+    a post URL alone on its line, or alone in a <p> (maybe as the text of its <a>)    -> bare-url
+        (the two forms WordPress's own auto-embed regexes accept)
+What broken or blocked embeds leave behind (residue, URL-less placeholders) is in `leftovers`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from archiver.pipeline.spans import SourceText
+from archiver.providers.base import PostUrl, Provider, Sighting, has_class, node_text
+from archiver.records import MarkupKind
+
+ELEMENT_TAGS = ("iframe", "figure", "oembed", "o-embed")
+# Attributes that hold the URL of an iframe, lazy loaders and consent managers included.
+IFRAME_URL_ATTRIBUTES = (
+    "src",
+    "data-src",
+    "data-lazy-src",
+    "data-cmplz-src",
+    "data-orig-src",
+    "data-rocket-src",
+    "data-litespeed-src",
+)
+# Attributes of placeholder elements that hold the URL of the embed they stand for.
+PLACEHOLDER_URL_ATTRIBUTES = frozenset(
+    {
+        "data-oembed-url",
+        "data-feed",
+        "data-url",
+        "data-href",
+        "data-embed-url",
+        "data-embedded-url",
+        "data-src",
+        "data-lazy-src",
+    }
+)
+# Elements that carry URLs but are never embeds themselves (links, images, the loader script...).
+NOT_PLACEHOLDERS = frozenset(
+    {"a", "area", "link", "meta", "script", "img", "source", "input", "button", "form"}
+)
+_LONE_URL = re.compile(r"https?://\S+")
+_WS = "\t\n\f\r "
+_HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.")
+_URL_END = re.compile(r"[^\s\"'<>]*")
+_SCHEME = re.compile(r"https?://$", re.IGNORECASE)
+_OPEN_P = re.compile(r"<[pP](?:[\t\n\f\r ][^>]*)?>$")
+_OPEN_A = re.compile(r"<[aA][\t\n\f\r ][^>]*>$")
+_CLOSE_A = re.compile(r"</[aA]\s*>")
+_CLOSE_P = re.compile(r"</[pP]\s*>")
+_IMPLIED_P_END = re.compile(
+    r"</?(?:div|p|h[1-6]|ul|ol|li|blockquote|figure|table|section|article|aside|header|footer|pre|hr|"
+    r"form|body)(?=[\t\n\f\r />])",
+    re.IGNORECASE,
+)
+# Block attributes are JSON in which WordPress escapes "<" and ">": the match never leaves its comment.
+_GUTENBERG_OPEN = re.compile(r"<!--\s*wp:(?P<block>embed|core-embed/[\w-]+)\s+(?P<attrs>\{[^<>]*?\})\s*-->")
+_CSS_VALUE = re.compile(r"[A-Za-z0-9_-]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """A sighting found in the source text, with its char range there."""
+
+    sighting: Sighting
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class AttributePlaceholder:
+    """A start tag in the source whose placeholder attribute is a post URL (resolved to its element later)."""
+
+    tag: str
+    attribute: str
+    post: PostUrl
+
+
+def route(url: str, providers: Sequence[Provider]) -> PostUrl | None:
+    """The post behind `url` for the first of `providers` that recognises it."""
+    url = url.strip()
+    if not url:
+        return None
+    for provider in providers:
+        post = provider.parse_url(url)
+        if post is not None:
+            return post
+    return None
+
+
+# ---- element forms ----------------------------------------------------------------------------------------
+def read_element(node: LexborNode, providers: Sequence[Provider]) -> Sighting | None:
+    """One element of `ELEMENT_TAGS` read as a generic embed form, or None."""
+    tag = node.tag
+    post: PostUrl | None = None
+    markup = MarkupKind.IFRAME
+    if tag == "iframe":
+        post = _first_post(node, IFRAME_URL_ATTRIBUTES, providers)
+    elif tag == "figure":
+        post = _gutenberg_url(node, providers)
+        markup = MarkupKind.BARE_URL
+    elif tag in ("oembed", "o-embed"):
+        post = route(node.attrs.get("url") or "", providers)
+        markup = MarkupKind.OEMBED_TAG
+    if post is None:
+        return None
+    return Sighting(post.provider, post, markup, node)
+
+
+def _first_post(node: LexborNode, attributes: Sequence[str], providers: Sequence[Provider]) -> PostUrl | None:
+    for name in attributes:
+        value = node.attrs.get(name)
+        if value:
+            post = route(value, providers)
+            if post is not None:
+                return post
+    return None
+
+
+def _gutenberg_url(figure: LexborNode, providers: Sequence[Provider]) -> PostUrl | None:
+    """The URL a Gutenberg embed block holds as its only content (stored, unrendered form)."""
+    if not has_class(figure, "wp-block-embed"):
+        return None
+    wrapper = figure.css_first("div.wp-block-embed__wrapper")
+    if wrapper is None:
+        return None
+    text = node_text(wrapper)
+    return route(text, providers) if _LONE_URL.fullmatch(text) else None
+
+
+def placeholder_elements(
+    tree: LexborHTMLParser, found: Sequence[AttributePlaceholder], providers: Sequence[Provider]
+) -> list[Sighting]:
+    """The elements behind the placeholder attributes seen in the source."""
+    sightings: list[Sighting] = []
+    queried: set[tuple[str, str, str]] = set()
+    for place in found:
+        code = place.post.post_id
+        query = (place.tag, place.attribute, code)
+        if query in queried or not _CSS_VALUE.fullmatch(code) or not _CSS_VALUE.fullmatch(place.tag):
+            continue
+        queried.add(query)
+        markup = MarkupKind.IFRAME if place.tag == "iframe" else MarkupKind.DIV
+        for node in tree.css(f'{place.tag}[{place.attribute}*="{code}"]'):
+            if route(node.attrs.get(place.attribute) or "", providers) == place.post:
+                sightings.append(Sighting(place.post.provider, place.post, markup, node))
+    return sightings
+
+
+# ---- source forms -----------------------------------------------------------------------------------------
+@dataclass(slots=True)
+class TextPosts:
+    """What the places a provider host is written in the page say."""
+
+    bare: list[Located] = field(default_factory=list)
+    blocks: list[Located] = field(default_factory=list)
+    placeholders: list[AttributePlaceholder] = field(default_factory=list)
+    # Post URLs only script data holds (by provider name, in source order).
+    in_scripts: dict[str, list[PostUrl]] = field(default_factory=dict)
+
+
+def text_posts(
+    source: SourceText,
+    providers: Sequence[Provider],
+    known: set[tuple[str, str]],
+    places: Mapping[str, Sequence[tuple[str, int]]],
+) -> TextPosts:
+    """Look at every place a provider host is written, and read the forms only the source shows.
+
+    `known` holds (provider, id) of posts the tree already showed as embeds; their attributes and their
+    copies in scripts (JSON state, escaped HTML) are not looked at again. `places` are the providers'
+    `places(text)` by provider name.
+    """
+    text = source.text
+    out = TextPosts()
+    in_markup: set[tuple[str, str]] = set()
+    block_starts: set[int] = set()
+    for provider in providers:
+        script_posts: list[PostUrl] = []
+        for host, at in places[provider.name]:
+            if host not in provider.hosts:
+                continue
+            post = provider.post_url_at(text, at, host)
+            if post is not None:
+                _look_at(source, provider, host, at, post, known, out, script_posts, in_markup, block_starts)
+        if script_posts:
+            out.in_scripts[provider.name] = script_posts
+    for name, posts in out.in_scripts.items():
+        out.in_scripts[name] = [post for post in posts if (post.provider, post.post_id) not in in_markup]
+    out.bare.sort(key=lambda located: located.start)
+    return out
+
+
+def _look_at(
+    source: SourceText,
+    provider: Provider,
+    host: str,
+    at: int,
+    post: PostUrl,
+    known: set[tuple[str, str]],
+    out: TextPosts,
+    script_posts: list[PostUrl],
+    in_markup: set[tuple[str, str]],
+    block_starts: set[int],
+) -> None:
+    text = source.text
+    key = (post.provider, post.post_id)
+    tag_start = text.rfind("<", 0, at)
+    in_tag = tag_start > text.rfind(">", 0, at)
+    if in_tag and text.startswith("<!--", tag_start):
+        if tag_start not in block_starts:
+            block_starts.add(tag_start)
+            block = _gutenberg_block(source, tag_start, at, [provider])
+            if block is not None:
+                out.blocks.append(block)
+        return
+    if in_tag and key in known:
+        return  # the attribute of an embed already read, or its copy in a script
+    region = source.opaque_at(at)
+    if region is not None:
+        if region.kind == "script" and key not in known:
+            script_posts.append(post)
+        return
+    in_markup.add(key)  # written in the page's markup: never a script-only post
+    if in_tag:
+        placeholder = _placeholder_attribute(source, tag_start, at, provider)
+        if placeholder is not None:
+            out.placeholders.append(placeholder)
+        return
+    located = _bare_url(source, provider, host, at)
+    if located is not None:
+        out.bare.append(located)
+
+
+def _placeholder_attribute(
+    source: SourceText, tag_start: int, at: int, provider: Provider
+) -> AttributePlaceholder | None:
+    tag = source.start_tag_name(tag_start)
+    end = source.start_tag_end(tag_start)
+    if tag is None or tag in NOT_PLACEHOLDERS or end is None or end <= at:
+        return None
+    for name, value in source.attributes(tag_start):
+        if name in PLACEHOLDER_URL_ATTRIBUTES:
+            post = provider.parse_url(value.strip())
+            if post is not None:
+                return AttributePlaceholder(tag, name, post)
+    return None
+
+
+def _gutenberg_block(
+    source: SourceText, start: int, at: int, providers: Sequence[Provider]
+) -> Located | None:
+    """The `<!-- wp:embed {...} -->` ... `<!-- /wp:embed -->` pair opening at `start`, if a post's."""
+    text = source.text
+    match = _GUTENBERG_OPEN.match(text, start)
+    if match is None or match.end() <= at:
+        return None
+    region = source.opaque_at(start)
+    if region is None or region.start != start:
+        return None  # a comment inside a script or another comment
+    try:
+        attrs = json.loads(match.group("attrs"))
+    except ValueError:
+        return None
+    url = attrs.get("url") if isinstance(attrs, dict) else None
+    post = route(url, providers) if isinstance(url, str) else None
+    if post is None:
+        return None
+    closing = re.compile(r"<!--\s*/wp:" + re.escape(match.group("block")) + r"\s*-->")
+    close = closing.search(text, match.end())
+    if close is None:
+        return None
+    return Located(Sighting(post.provider, post, MarkupKind.BLOCK_COMMENT), start, close.end())
+
+
+def _bare_url(source: SourceText, provider: Provider, host: str, at: int) -> Located | None:
+    """A post URL (in text, not in a tag) that stands alone in a <p> or on its own line."""
+    text = source.text
+    start = at
+    while start > 0 and at - start < 64 and text[start - 1] in _HOST_CHARS:
+        start -= 1
+    scheme = _SCHEME.search(text, max(0, start - 8), start)
+    if scheme is None:
+        return None
+    start = scheme.start()
+    url_end = _URL_END.match(text, start)
+    end = url_end.end() if url_end else start
+    post = provider.parse_url(text[start:end])
+    if post is None:
+        return None
+    sighting = Sighting(post.provider, post, MarkupKind.BARE_URL)
+    paragraph = _lone_in_paragraph(source, start, end)
+    if paragraph is not None:
+        return Located(sighting, *paragraph)
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end == -1 else line_end
+    if text[line_start:start].strip(_WS) or text[end:line_end].strip(_WS):
+        return None
+    previous_tag = text.rfind("<", 0, line_start)
+    if previous_tag != -1 and _OPEN_A.match(text, previous_tag, text.find(">", previous_tag) + 1):
+        return None  # the text of a link that happens to sit on its own line
+    while line_end > line_start and text[line_end - 1] in _WS:
+        line_end -= 1
+    return Located(sighting, line_start, line_end)
+
+
+def _lone_in_paragraph(source: SourceText, start: int, end: int) -> tuple[int, int] | None:
+    """The range of the <p> that holds only this URL (as text, or as the text of its only <a>)."""
+    text = source.text
+    before = start
+    while before > 0 and text[before - 1] in _WS:
+        before -= 1
+    tag_start = text.rfind("<", 0, before)
+    if tag_start == -1:
+        return None
+    opened_link = _OPEN_A.match(text, tag_start, before) is not None
+    if opened_link:
+        before = tag_start
+        while before > 0 and text[before - 1] in _WS:
+            before -= 1
+        tag_start = text.rfind("<", 0, before)
+        if tag_start == -1:
+            return None
+    if not _OPEN_P.match(text, tag_start, before):
+        return None
+    after = end
+    while after < len(text) and text[after] in _WS:
+        after += 1
+    if opened_link:
+        close_a = _CLOSE_A.match(text, after)
+        if close_a is None:
+            return None
+        after = close_a.end()
+        while after < len(text) and text[after] in _WS:
+            after += 1
+    close_p = _CLOSE_P.match(text, after)
+    if close_p is not None:
+        return tag_start, close_p.end()
+    if _IMPLIED_P_END.match(text, after) or after == len(text):
+        return tag_start, after
+    return None

@@ -1,0 +1,435 @@
+"""scan: Article -> ScanResult, every embed of one article (and the residue of broken ones).
+
+One article, one parse:
+
+1. Prefilter (`Provider.present_in`): a provider with none of its post URLs, markers or residue lines
+   in the text is not asked at all; a page no provider wants is never parsed.
+2. Elements: those of the tags the generic forms (`forms.ELEMENT_TAGS`) and the interested providers
+   (`element_tags`) read, fetched by tag name (no CSS pass over the tree), each read once; then the
+   providers' `detect` hooks.
+3. Source forms, anchored on where provider host names are written in the raw text: Gutenberg comment
+   pairs, bare URLs, placeholder attributes (`forms`); then what broken or blocked embeds leave: residue
+   lines, URL-less consent placeholders resolved from script data (`leftovers`).
+4. Units: each sighting is widened to the element a rewrite would replace (a Gutenberg/CKEditor figure, a
+   <noscript> copy, the loader script after a blockquote), located in the source (`spans`), and
+   sightings that are one embed (a blockquote and its rendered iframe, a figure and the URL inside it,
+   a comment pair and its figure) are joined. The same post embedded twice stays two embeds.
+5. Char spans become byte spans in `Article.data` (`offsets`).
+
+Nothing here raises on bad input: whatever goes wrong becomes `ScanResult.error`, one line.
+"""
+
+from __future__ import annotations
+
+import bisect
+import codecs
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from archiver.pipeline.forms import ELEMENT_TAGS, placeholder_elements, read_element, text_posts
+from archiver.pipeline.leftovers import residue, residue_phrases, url_less_placeholders
+from archiver.pipeline.offsets import byte_offsets
+from archiver.pipeline.spans import SourceText
+from archiver.providers import PROVIDERS
+from archiver.providers.base import NO_FIELDS, Page, PostUrl, Provider, Sighting, has_class
+from archiver.records import Article, EmbedRef, MarkupKind, ScanResult, Span
+
+# Which sighting names a unit's markup when several are one embed (a comment pair around the unit
+# names it in any case).
+MARKUP_RANK = {
+    MarkupKind.BLOCKQUOTE: 0,
+    MarkupKind.AMP: 1,
+    MarkupKind.IFRAME: 2,
+    MarkupKind.DIV: 3,
+    MarkupKind.OEMBED_TAG: 4,
+    MarkupKind.BARE_URL: 5,
+    MarkupKind.LINK: 6,
+    MarkupKind.SCRIPT: 7,
+    MarkupKind.RESIDUE: 8,
+    MarkupKind.BLOCK_COMMENT: 9,
+}
+# Element forms that stand side by side as copies of one embed (a blockquote, the iframe embed.js
+# rendered from it, a <noscript> fallback).
+COPY_KINDS = frozenset(
+    {MarkupKind.BLOCKQUOTE, MarkupKind.IFRAME, MarkupKind.AMP, MarkupKind.DIV, MarkupKind.OEMBED_TAG}
+)
+_LEADING_TAG = re.compile(r"[a-zA-Z][a-zA-Z0-9-]*")
+_SURROGATES = re.compile("[\ud800-\udfff]")
+_ERROR_MAX = 200
+
+
+def scan_article(article: Article, providers: Sequence[Provider] = PROVIDERS) -> ScanResult:
+    """The embeds of `article` in document order; never raises (a failure is `ScanResult.error`)."""
+    try:
+        embeds = _Scan(article, providers).run()
+    except Exception as exc:  # the contract: one bad article is a result, never a crash of the run
+        return ScanResult(article.key, error=_one_line(exc))
+    return ScanResult(article.key, embeds)
+
+
+def _one_line(exc: BaseException) -> str:
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    return f"cannot scan: {type(exc).__name__}: {message}"[:_ERROR_MAX]
+
+
+@dataclass(slots=True)
+class _Found:
+    """A sighting placed in the source: the element its unit covers and that element's char range."""
+
+    sighting: Sighting
+    root: LexborNode | None
+    start: int | None
+    end: int | None
+    order: float = 0.0
+    # Where the root's start tag is when its end could not be told (orders it among the others).
+    anchor: int | None = None
+
+    @property
+    def post_key(self) -> tuple[str, str] | None:
+        post = self.sighting.post
+        return (post.provider, post.post_id) if post else None
+
+
+@dataclass(slots=True)
+class _Unit:
+    """Sightings that are one embed."""
+
+    members: list[_Found]
+    start: int | None
+    end: int | None
+    kinds: set[MarkupKind] = field(default_factory=set)
+
+    def post_key(self) -> tuple[str, str] | None:
+        return next((key for member in self.members if (key := member.post_key)), None)
+
+    @property
+    def provider(self) -> str:
+        return self.members[0].sighting.provider
+
+
+class _Scan:
+    def __init__(self, article: Article, providers: Sequence[Provider]) -> None:
+        self.article = article
+        self.text = article.text
+        self.providers = providers
+        self.source = SourceText(article.text)
+        self._tree: LexborHTMLParser | None = None
+        self._same_tag: dict[str, list[LexborNode]] = {}
+        self._index_of: dict[str, dict[int, int]] = {}
+        self._loaders = {provider.name: provider.loader_scripts for provider in providers}
+
+    @property
+    def tree(self) -> LexborHTMLParser:
+        if self._tree is None:
+            self._tree = _parse(self.article)
+        return self._tree
+
+    def run(self) -> tuple[EmbedRef, ...]:
+        text = self.text
+        if not text or text.isspace():
+            return ()
+        places = {provider.name: provider.places(text) for provider in self.providers}
+        active = [provider for provider in self.providers if provider.present_in(text, places[provider.name])]
+        if not active:
+            return ()
+        found = self._place_all(self._element_pass(active))
+        page = Page(text, self.tree)
+        found += self._place_all([s for provider in active for s in provider.detect(page)])
+        known = {key for f in found if (key := f.post_key)}
+        posts = text_posts(self.source, active, known, places)
+        found += [_Found(b.sighting, None, b.start, b.end) for b in posts.blocks + posts.bare]
+        found += self._place_all(placeholder_elements(self.tree, posts.placeholders, active))
+        found += self._residue(active, found)
+        found += self._script_only(active, posts.in_scripts, found)
+        self._order(found)
+        return self._refs(self._units(found))
+
+    # ---- 3. page forms -----------------------------------------------------------------------------------
+    def _residue(self, active: Sequence[Provider], found: list[_Found]) -> list[_Found]:
+        """Attribution lines outside every embed found so far."""
+        taken = _elements_of(found)
+        covered = _merged((f.start, f.end) for f in found if f.start is not None and f.end is not None)
+        lines: list[_Found] = []
+        for provider in active:
+            phrases = residue_phrases(self.source, provider, covered)
+            placed = self._place_all(list(residue(self.tree, provider, phrases, taken)))
+            # A block that holds an embed as well is not that embed's leftover: the embed is reported.
+            lines += [line for line in placed if not _holds_any(line, covered)]
+        return lines
+
+    def _script_only(
+        self, active: Sequence[Provider], in_scripts: dict[str, list[PostUrl]], found: list[_Found]
+    ) -> list[_Found]:
+        """Consent placeholders without a URL, given in order the posts only script data names."""
+        titles = [provider.title for provider in self.providers]
+        taken = _elements_of(found)
+        sightings: list[Sighting] = []
+        for provider in active:
+            posts = _unique(in_scripts.get(provider.name, []))
+            if posts:
+                holders = url_less_placeholders(self.tree, provider, titles, taken)
+                sightings += [
+                    Sighting(provider.name, post, MarkupKind.SCRIPT, holder)
+                    for holder, post in zip(holders, posts, strict=False)
+                ]
+        return self._place_all(sightings)
+
+    # ---- 2. elements ---------------------------------------------------------------------------------------
+    def _element_pass(self, active: Sequence[Provider]) -> list[Sighting]:
+        """Every element of a tag some form or provider reads, each read once (providers first)."""
+        claims: dict[str, list[Provider]] = {}
+        for provider in active:
+            for tag in provider.element_tags:
+                claims.setdefault(tag, []).append(provider)
+        sightings: list[Sighting] = []
+        for tag in dict.fromkeys((*ELEMENT_TAGS, *claims)):
+            for node in self._elements(tag):
+                sighting = None
+                for provider in claims.get(tag, ()):
+                    sighting = provider.read_element(node)
+                    if sighting is not None:
+                        break
+                if sighting is None and tag in ELEMENT_TAGS:
+                    sighting = read_element(node, active)
+                if sighting is not None:
+                    sightings.append(sighting)
+        return sightings
+
+    def _elements(self, tag: str) -> list[LexborNode]:
+        """Every element named `tag`, in document order."""
+        nodes = self._same_tag.get(tag)
+        if nodes is None:
+            nodes = self.tree.tags(tag) if _LEADING_TAG.fullmatch(tag) else []
+            self._same_tag[tag] = nodes
+        return nodes
+
+    # ---- 4. units ----------------------------------------------------------------------------------------
+    def _place_all(self, sightings: list[Sighting]) -> list[_Found]:
+        found = [self._place(sighting, widen=True) for sighting in sightings]
+        # A figure around two different posts is not one embed's wrapper: keep each embed to itself.
+        posts_by_root: dict[int, set[tuple[str, str] | None]] = {}
+        for f in found:
+            if f.root is not None:
+                posts_by_root.setdefault(f.root.mem_id, set()).add(f.post_key)
+        for index, f in enumerate(found):
+            if f.root is not None and f.root != f.sighting.node and len(posts_by_root[f.root.mem_id]) > 1:
+                found[index] = self._place(f.sighting, widen=False)
+        return found
+
+    def _place(self, sighting: Sighting, widen: bool) -> _Found:
+        node = sighting.node
+        if node is None:
+            return _Found(sighting, None, None, None)
+        root = _unit_root(node) if widen else node
+        span = self._locate(root)
+        if span is None:
+            return _Found(sighting, root, None, None, anchor=self._anchor(root))
+        start, end = span
+        if sighting.markup is MarkupKind.BLOCKQUOTE and root.tag == "blockquote":
+            loaders = self._loaders.get(sighting.provider)
+            if loaders:
+                end = self.source.script_after(end, loaders) or end
+        return _Found(sighting, root, start, end)
+
+    def _locate(self, node: LexborNode) -> tuple[int, int] | None:
+        """The source range of `node`, when it can be told for sure."""
+        index = self._index(node)
+        return None if index is None else self.source.locate(node, self._elements(node.tag or ""), index)
+
+    def _anchor(self, node: LexborNode) -> int | None:
+        """Where the start tag of `node` is (for document order when its range cannot be told)."""
+        index = self._index(node)
+        return None if index is None else self.source.start_of(node, self._elements(node.tag or ""), index)
+
+    def _index(self, node: LexborNode) -> int | None:
+        tag = node.tag or ""
+        index_of = self._index_of.get(tag)
+        if index_of is None:
+            nodes = self._elements(tag)
+            index_of = self._index_of[tag] = {other.mem_id: index for index, other in enumerate(nodes)}
+        return index_of.get(node.mem_id)
+
+    def _order(self, found: list[_Found]) -> None:
+        """Document order: the source offset, or (unlocated elements) just after the located element
+        that precedes them in the tree."""
+        for f in found:
+            if f.start is None and f.anchor is not None:
+                f.order = f.anchor + 0.5
+            else:
+                f.order = float(f.start) if f.start is not None else 0.0
+        unlocated = [f for f in found if f.start is None and f.anchor is None]
+        if not unlocated:
+            return
+        root = self.tree.root
+        position = {node.mem_id: index for index, node in enumerate(root.traverse())} if root else {}
+        located = sorted(
+            (position.get(f.root.mem_id, -1), f.start)
+            for f in found
+            if f.root is not None and f.start is not None
+        )
+        # The source offset of the located element latest in the tree before each unlocated one.
+        latest = [start for _, start in located]
+        for index in range(1, len(latest)):
+            latest[index] = max(latest[index], latest[index - 1])
+        for f in unlocated:
+            at = position.get(f.root.mem_id, len(position)) if f.root is not None else len(position)
+            before = bisect.bisect_right(located, (at, len(self.text) + 1))
+            f.order = (latest[before - 1] if before else 0) + 0.5
+
+    def _units(self, found: list[_Found]) -> list[_Unit]:
+        units: list[_Unit] = []
+        for f in sorted(found, key=lambda f: (f.order, -(f.end or 0))):
+            unit = next((u for u in reversed(units[-3:]) if self._joins(u, f)), None)
+            if unit is None:
+                units.append(_Unit([f], f.start, f.end, {f.sighting.markup}))
+                continue
+            unit.members.append(f)
+            unit.kinds.add(f.sighting.markup)
+            if unit.end is not None and f.end is not None:
+                unit.end = max(unit.end, f.end)
+        return units
+
+    def _joins(self, unit: _Unit, f: _Found) -> bool:
+        if unit.provider != f.sighting.provider:
+            return False
+        unit_post, post = unit.post_key(), f.post_key
+        same_post = unit_post is None or post is None or unit_post == post
+        if not same_post:
+            return False
+        if unit.start is not None and unit.end is not None and f.start is not None and f.end is not None:
+            if unit.start <= f.start and f.end <= unit.end:
+                return True  # inside the unit: a figure's URL, a comment pair's figure, a copy in a wrapper
+            # Right after it, a different form of the same post: a rendered iframe, a <noscript> copy.
+            return (
+                unit_post is not None
+                and f.sighting.markup in COPY_KINDS
+                and unit.kinds <= COPY_KINDS
+                and f.sighting.markup not in unit.kinds
+                and self.source.ignorable_gap(unit.end, f.start)
+            )
+        roots = [m.root for m in unit.members if m.root is not None]
+        return f.root is not None and any(_is_inside(f.root, root) for root in roots)
+
+    # ---- 5. records --------------------------------------------------------------------------------------
+    def _refs(self, units: list[_Unit]) -> tuple[EmbedRef, ...]:
+        offsets = [o for u in units if u.start is not None and u.end is not None for o in (u.start, u.end)]
+        to_bytes = (
+            byte_offsets(self.text, self.article.data, self.article.encoding, offsets) if offsets else {}
+        )
+        refs: list[EmbedRef] = []
+        for unit in units:
+            members = sorted(unit.members, key=lambda m: MARKUP_RANK[m.sighting.markup])
+            # A comment pair names the unit when it is the unit's outside (the first member found).
+            outside = unit.members[0].sighting.markup
+            markup = outside if outside is MarkupKind.BLOCK_COMMENT else members[0].sighting.markup
+            post: PostUrl | None = next((m.sighting.post for m in members if m.sighting.post), None)
+            fields = NO_FIELDS
+            for member in members:
+                fields = fields.or_else(member.sighting.fields)
+            span = None
+            if to_bytes and unit.start is not None and unit.end is not None:
+                span = Span(to_bytes[unit.start], to_bytes[unit.end])
+            refs.append(
+                EmbedRef(
+                    provider=unit.provider,
+                    post_id=post.post_id if post else None,
+                    url=post.url if post else None,
+                    markup=markup,
+                    span=span,
+                    author_name=fields.author_name,
+                    handle=fields.handle,
+                    author_url=fields.author_url,
+                    published=fields.published,
+                    caption=fields.caption,
+                )
+            )
+        return tuple(refs)
+
+
+def _parse(article: Article) -> LexborHTMLParser:
+    """The one parse of an article. UTF-8 bytes go to lexbor as they are (a quarter faster than handing
+    it a str, which selectolax encodes first); other encodings are parsed from the decoded text."""
+    if _is_utf8(article.encoding):
+        return LexborHTMLParser(article.data)
+    try:
+        return LexborHTMLParser(article.text)
+    except UnicodeError:
+        # Lone surrogates (bytes decoded with surrogateescape): one replacement char each keeps offsets.
+        return LexborHTMLParser(_SURROGATES.sub("\ufffd", article.text))
+
+
+def _is_utf8(encoding: str) -> bool:
+    try:
+        return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
+    except LookupError:
+        return False
+
+
+def _unit_root(node: LexborNode) -> LexborNode:
+    """The element a rewrite of this embed would replace: the embed itself, its <noscript> copy's
+    noscript, or the Gutenberg (`figure.wp-block-embed`) / CKEditor (`figure.media`) figure around it."""
+    root = node
+    parent = root.parent
+    if parent is not None and parent.tag == "noscript":
+        root, parent = parent, parent.parent
+    for _ in range(2):
+        if parent is None:
+            break
+        if parent.tag == "figure" and (has_class(parent, "wp-block-embed") or has_class(parent, "media")):
+            return parent
+        if not (parent.tag == "div" and has_class(parent, "wp-block-embed__wrapper")):
+            break
+        parent = parent.parent
+    return root
+
+
+def _is_inside(node: LexborNode, ancestor: LexborNode, limit: int = 64) -> bool:
+    current: LexborNode | None = node
+    for _ in range(limit):
+        if current is None:
+            return False
+        if current == ancestor:
+            return True
+        current = current.parent
+    return False
+
+
+def _elements_of(found: list[_Found]) -> dict[int, LexborNode]:
+    """The elements read as embeds (and the units widened around them), by mem_id."""
+    elements: dict[int, LexborNode] = {}
+    for f in found:
+        for node in (f.root, f.sighting.node):
+            if node is not None:
+                elements[node.mem_id] = node
+    return elements
+
+
+def _merged(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted, disjoint ranges covering the same places as `ranges`."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _holds_any(found: _Found, ranges: list[tuple[int, int]]) -> bool:
+    if found.start is None or found.end is None:
+        return False
+    index = bisect.bisect_left(ranges, (found.start, -1))
+    return index < len(ranges) and ranges[index][0] < found.end
+
+
+def _unique(posts: list[PostUrl]) -> list[PostUrl]:
+    seen: set[str] = set()
+    unique: list[PostUrl] = []
+    for post in posts:
+        if post.post_id not in seen:
+            seen.add(post.post_id)
+            unique.append(post)
+    return unique

@@ -1,0 +1,7 @@
+"""Storage: the database (models, migrations, queries) and the content-addressed media store.
+
+models.py   the tables, SQLAlchemy 2 typed ORM
+db.py       engines, sessions, `upgrade` (Alembic; scripts in the top-level alembic/ folder)
+queries.py  every query the archiver runs, as named functions over a Session
+blobs.py    BlobStore and LocalBlobStore (files named by their sha256)
+"""

@@ -1,0 +1,267 @@
+"""The archive's tables, as SQLAlchemy 2 typed ORM classes.
+
+    Source ─< Article ─< Occurrence >─ Embed ─< Snapshot ─< SnapshotMedia >─ Media
+                                             └─< Check
+
+An `Occurrence` says which article holds which embed, how (markup) and where (byte span); residue of a
+dead embed is an occurrence without an embed. A `Snapshot` is an immutable version of what a post said;
+`Check` rows log every capture and check attempt. Media files live in the blob store, keyed by sha256;
+`Media` records what is stored, `SnapshotMedia` what a snapshot showed (stored or not).
+
+The schema is built by the Alembic migrations only; the drift test keeps these classes and the
+migrations equal. Every timestamp is a timezone-aware UTC `datetime` (`UTCDateTime`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy import (
+    text as sql_text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Stable constraint names: SQLite batch migrations recreate tables and need names to find constraints
+# again, and PostgreSQL's own generated names differ from SQLite's.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC instant on every backend.
+
+    SQLite has no time zones: SQLAlchemy stores the wall-clock digits and hands back a naive value, so
+    values are converted to UTC before they are written and marked UTC when read. Naive values are
+    refused rather than guessed at: every instant in the archiver comes from a `Clock`, which is aware.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} given; use an aware UTC instant")
+        value = value.astimezone(UTC)
+        # SQLite's DATETIME storage drops the offset; store UTC digits so text ordering is time ordering.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+        list[Any]: JSON(),
+    }
+
+
+class Source(Base):
+    """Where articles come from: one `[[sources]]` entry of the configuration."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+
+    articles: Mapped[list[Article]] = relationship(
+        back_populates="source", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Article(Base):
+    """One article of a source, as last scanned."""
+
+    __tablename__ = "articles"
+    __table_args__ = (UniqueConstraint("source_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    # A file path, or the id of the row / post in the source.
+    key: Mapped[str] = mapped_column(String(2048))
+    content_sha256: Mapped[str | None] = mapped_column(String(64))
+    encoding: Mapped[str | None] = mapped_column(String(40))
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    first_seen_at: Mapped[datetime]
+    scanned_at: Mapped[datetime | None]
+    # Why the last scan could not read the article; None when it could.
+    scan_error: Mapped[str | None] = mapped_column(Text)
+
+    source: Mapped[Source] = relationship(back_populates="articles")
+    occurrences: Mapped[list[Occurrence]] = relationship(
+        back_populates="article",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="Occurrence.position",
+    )
+
+
+class Embed(Base):
+    """One post of one provider, whatever the articles that embed it."""
+
+    __tablename__ = "embeds"
+    __table_args__ = (UniqueConstraint("provider", "post_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    post_id: Mapped[str] = mapped_column(String(255))
+    # Indexed so `archive show URL` finds a post by its URL.
+    canonical_url: Mapped[str] = mapped_column(String(2048), index=True)
+    state: Mapped[str] = mapped_column(String(16), default="new", server_default="new")
+    first_seen_at: Mapped[datetime]
+    last_captured_at: Mapped[datetime | None]
+    next_capture_at: Mapped[datetime | None] = mapped_column(index=True)
+    capture_attempts: Mapped[int] = mapped_column(default=0, server_default=sql_text("0"))
+    last_outcome: Mapped[str | None] = mapped_column(String(16))
+    last_reason: Mapped[str | None] = mapped_column(Text)
+
+    occurrences: Mapped[list[Occurrence]] = relationship(back_populates="embed", passive_deletes=True)
+    snapshots: Mapped[list[Snapshot]] = relationship(
+        back_populates="embed",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="Snapshot.version",
+    )
+    checks: Mapped[list[Check]] = relationship(
+        back_populates="embed",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="Check.checked_at",
+    )
+
+
+class Occurrence(Base):
+    """One embed unit (or residue) in one article: which post, what markup, which bytes."""
+
+    __tablename__ = "occurrences"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    # NULL for residue: the leftover text of a dead embed names no post.
+    embed_id: Mapped[int | None] = mapped_column(ForeignKey("embeds.id", ondelete="CASCADE"), index=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    markup: Mapped[str] = mapped_column(String(16))
+    span_start: Mapped[int | None] = mapped_column(BigInteger)
+    span_end: Mapped[int | None] = mapped_column(BigInteger)
+    # Order of the unit in the article, from 0.
+    position: Mapped[int]
+    # What the markup itself carried (author_name, handle, author_url, published, text): capture rung 1.
+    found: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    article: Mapped[Article] = relationship(back_populates="occurrences")
+    embed: Mapped[Embed | None] = relationship(back_populates="occurrences")
+
+
+class Snapshot(Base):
+    """An immutable version of what a post showed; a new one only when the content changed."""
+
+    __tablename__ = "snapshots"
+    __table_args__ = (UniqueConstraint("embed_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    embed_id: Mapped[int] = mapped_column(ForeignKey("embeds.id", ondelete="CASCADE"))
+    version: Mapped[int]
+    captured_at: Mapped[datetime]
+    # Hash of the normalised content (field values and media), not of provenance or timing.
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    author_name: Mapped[str | None] = mapped_column(Text)
+    handle: Mapped[str | None] = mapped_column(Text)
+    author_url: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text)
+    text_html: Mapped[str | None] = mapped_column(Text)
+    # ISO 8601 as the provider gave it.
+    published: Mapped[str | None] = mapped_column(String(40))
+    title: Mapped[str | None] = mapped_column(Text)
+    # Field name -> capture rung that gave it, e.g. {"text": "embed_page"}.
+    provenance: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Raw responses [{rung, url, status, content_type, body, error}], secrets redacted by the caller.
+    raw: Mapped[list[Any]] = mapped_column(default=list)
+
+    embed: Mapped[Embed] = relationship(back_populates="snapshots")
+    media: Mapped[list[SnapshotMedia]] = relationship(
+        back_populates="snapshot",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="SnapshotMedia.position",
+    )
+
+
+class Media(Base):
+    """A file in the content-addressed blob store."""
+
+    __tablename__ = "media"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    mime: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+
+
+class SnapshotMedia(Base):
+    """A media item a snapshot showed, stored (`media_file`) or not (`error` says why)."""
+
+    __tablename__ = "snapshot_media"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id", ondelete="CASCADE"), index=True)
+    # Indexed for the media garbage collector's "is this file still used" question.
+    media_id: Mapped[int | None] = mapped_column(ForeignKey("media.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    original_url: Mapped[str] = mapped_column(String(2048))
+    rung: Mapped[str] = mapped_column(String(32))
+    position: Mapped[int]
+    error: Mapped[str | None] = mapped_column(Text)
+
+    snapshot: Mapped[Snapshot] = relationship(back_populates="media")
+    media_file: Mapped[Media | None] = relationship()
+
+
+class Check(Base):
+    """One capture or check attempt and its outcome: the evidence behind every verdict."""
+
+    __tablename__ = "checks"
+    __table_args__ = (Index(None, "embed_id", "checked_at"),)
+
+    # Every attempt on every embed, for years: 64 bits on PostgreSQL. SQLite keeps INTEGER, the only
+    # type that aliases its rowid (and autoincrements).
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    embed_id: Mapped[int] = mapped_column(ForeignKey("embeds.id", ondelete="CASCADE"))
+    checked_at: Mapped[datetime]
+    # "capture" or "check".
+    kind: Mapped[str] = mapped_column(String(16))
+    # ok | gone | transient | ambiguous | provider_down (records.Outcome).
+    outcome: Mapped[str] = mapped_column(String(16))
+    http_status: Mapped[int | None]
+    reason: Mapped[str] = mapped_column(Text)
+    latency_ms: Mapped[int | None]
+
+    embed: Mapped[Embed] = relationship(back_populates="checks")

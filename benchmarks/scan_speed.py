@@ -1,0 +1,100 @@
+"""Scan speed: the archiver's dry-run scan against a bare selectolax parse of the same files.
+
+    .venv/bin/python benchmarks/scan_speed.py [--files 1000] [--rounds 3]
+
+Both sides read each file, decode it the same way and parse it once; the baseline then selects
+blockquotes and iframes, the archiver runs its whole detection. The table gives the best of the
+rounds for each side and the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from selectolax.lexbor import LexborHTMLParser
+
+from archiver.clock import SystemClock
+from archiver.config import ScanSettings
+from archiver.pipeline.articles import resolve_targets, scan_targets
+from archiver.providers import PROVIDERS
+from archiver.sources.files import decode_html, files_of
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "dev" / "pages"
+
+
+def replicate(target: Path, count: int) -> list[Path]:
+    pages = sorted(CORPUS.glob("*.html"))
+    if not pages:
+        sys.exit(f"no corpus pages in {CORPUS}")
+    made = []
+    for i in range(count):
+        page = pages[i % len(pages)]
+        path = target / f"{i:05d}-{page.name}"
+        shutil.copyfile(page, path)
+        made.append(path)
+    return made
+
+
+def bare_parse(paths: list[Path]) -> int:
+    found = 0
+    for path in paths:
+        text, _ = decode_html(path.read_bytes())
+        found += len(LexborHTMLParser(text).css("blockquote, iframe"))
+    return found
+
+
+def archiver_scan(folder: Path) -> int:
+    targets = resolve_targets([str(folder)], [])
+    reports = scan_targets(targets, ScanSettings(), PROVIDERS, sessions=None, clock=SystemClock())
+    return sum(len(r.embeds) for r in reports)
+
+
+def best_of(rounds: int, work: object, arg: object) -> tuple[float, int]:
+    times = []
+    result = 0
+    for _ in range(rounds):
+        started = time.perf_counter()
+        result = work(arg)  # type: ignore[operator]
+        times.append(time.perf_counter() - started)
+    return min(times), result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        paths = replicate(folder, args.files)
+        size = sum(p.stat().st_size for p in paths)
+        assert len(list(files_of(str(folder)))) == len(paths)
+        base_time, elements = best_of(args.rounds, bare_parse, paths)
+        scan_time, embeds = best_of(args.rounds, archiver_scan, folder)
+    table = Table(title=f"Scan speed: {len(paths)} files, {size / 1e6:.0f} MB, best of {args.rounds}")
+    table.add_column("run")
+    table.add_column("seconds", justify="right")
+    table.add_column("files/s", justify="right")
+    table.add_column("found", justify="right")
+    table.add_row(
+        "selectolax parse + select (baseline)",
+        f"{base_time:.2f}",
+        f"{len(paths) / base_time:.0f}",
+        f"{elements} elements",
+    )
+    table.add_row(
+        "archive scan --dry-run", f"{scan_time:.2f}", f"{len(paths) / scan_time:.0f}", f"{embeds} embeds"
+    )
+    table.add_row("ratio (target <= 1.5)", f"{scan_time / base_time:.2f}", "", "")
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    main()
