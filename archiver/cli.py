@@ -31,7 +31,8 @@ from archiver.providers import PROVIDERS, names, provider_named
 from archiver.records import Outcome
 from archiver.storage import db, queries
 
-OUT = Console(highlight=False, soft_wrap=True)
+# Piped output is not squeezed to 80 columns: tables stay readable in logs and files.
+OUT = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 ERR = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -401,9 +402,10 @@ def _scan_summary(reports: list[article_stage.ArticleReport], *, stored: bool) -
     if reports:
         OUT.print(table)
     errors = sum(1 for r in reports if r.status is article_stage.ArticleStatus.ERROR)
-    embeds_found = sum(len(r.embeds) for r in reports)
+    embeds_found = sum(1 for r in reports for e in r.embeds if not e.is_residue)
+    residues = sum(1 for r in reports for e in r.embeds if e.is_residue)
     new = sum(r.new_embeds for r in reports)
-    line = f"Scanned {len(reports)} article(s): {embeds_found} embed(s)"
+    line = f"Scanned {len(reports)} article(s): {embeds_found} embed(s), {residues} residue(s) of broken ones"
     if stored:
         line += f", {new} new"
     if errors:
@@ -472,6 +474,7 @@ def _embed_detail(session: Any, embed: Any, app: App) -> dict[str, Any]:
         "first_seen_at": embed.first_seen_at.isoformat(),
         "last_outcome": embed.last_outcome,
         "last_reason": embed.last_reason,
+        "markup": queries.markup_fields_for(session, embed),
         "snapshots": snapshots,
         "checks": [
             {
@@ -504,6 +507,8 @@ def _print_embed(detail: dict[str, Any]) -> None:
     snaps = detail["snapshots"]
     if not snaps:
         OUT.print("No snapshot yet" + (f" ({detail['last_reason']})" if detail["last_reason"] else "") + ".")
+        for key, value in detail["markup"].items():
+            OUT.print(f"  {key} (from the article's markup): {value}", markup=False)
     for snap in snaps:
         prov = snap["provenance"] or {}
         OUT.print(f"\n[bold]Snapshot v{snap['version']}[/] captured {snap['captured_at']}")
