@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from archiver.clock import Clock
 from archiver.config import Settings
 from archiver.errors import StorageError
-from archiver.http import HttpClient, RateBudgets
+from archiver.http import HttpClient
 from archiver.pipeline.capture import CaptureDeps
 from archiver.storage import db
-from archiver.storage.blobs import LocalBlobStore
+from archiver.storage.blobs import BlobStore, blob_store
+from archiver.storage.throttle import DbHostBackoffs, DbRateBudgets
 
 
 @dataclass
@@ -47,18 +48,21 @@ class App:
         return db.session_factory(self.engine)
 
     @cached_property
-    def budgets(self) -> RateBudgets:
-        return RateBudgets(self.clock)
+    def budgets(self) -> DbRateBudgets:
+        """Rate budgets counted in the database, so every process spends the same ones."""
+        return DbRateBudgets(self.sessions, self.clock)
 
     @cached_property
     def http(self) -> HttpClient:
-        client = HttpClient(self.settings.http, self.clock, self.budgets)
+        backoffs = DbHostBackoffs(self.sessions, self.clock)
+        client = HttpClient(self.settings.http, self.clock, self.budgets, backoffs=backoffs)
         self._closers.append(client)
         return client
 
     @cached_property
-    def blobs(self) -> LocalBlobStore:
-        return LocalBlobStore(self.settings.media.dir)
+    def blobs(self) -> BlobStore:
+        """The media store `[media] backend` chooses: the local folder (default) or an S3 bucket."""
+        return blob_store(self.settings.media)
 
     def capture_deps(self) -> CaptureDeps:
         return CaptureDeps(self.settings, self.http, self.budgets, self.blobs, self.clock, self.env)

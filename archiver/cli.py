@@ -27,6 +27,7 @@ from archiver.config import DEFAULT_CONFIG_NAME, find_config, load_settings
 from archiver.errors import ArchiverError, ConfigError, NotFound, UsageError
 from archiver.pipeline import articles as article_stage
 from archiver.pipeline.capture import CaptureItem, CaptureReport, capture_due
+from archiver.pipeline.export import export_warc
 from archiver.providers import PROVIDERS, names, provider_named
 from archiver.records import Outcome
 from archiver.storage import db, queries
@@ -255,6 +256,58 @@ def show(ctx: Context, url_or_id: str, as_json: bool) -> None:
     _print_embed(detail)
 
 
+@cli.command()
+@click.option(
+    "--warc",
+    "warc_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="Write a gzipped WARC file here.",
+)
+@click.option(
+    "--embed", "embed_refs", multiple=True, help="Only this embed (id, post id or URL; repeatable)."
+)
+@click.option("--overwrite", is_flag=True, help="Replace the file if it exists.")
+@json_option
+@pass_ctx
+def export(
+    ctx: Context, warc_path: Path, embed_refs: tuple[str, ...], overwrite: bool, as_json: bool
+) -> None:
+    """Export captured responses, media and snapshots as WARC records that standard tools read."""
+    app = ctx.app
+    embed_ids: list[int] | None = None
+    if embed_refs:
+        embed_ids = []
+        with app.sessions() as session:
+            for wanted in embed_refs:
+                embed = queries.find_embed(session, wanted)
+                if embed is None:
+                    raise NotFound(f"no embed matches {wanted!r} (try `archive embeds`)")
+                embed_ids.append(embed.id)
+    report = export_warc(
+        app.sessions, app.blobs, warc_path, app.clock, embed_ids=embed_ids, overwrite=overwrite
+    )
+    counts = {
+        "path": str(report.path),
+        "snapshots": report.snapshots,
+        "responses": report.responses,
+        "media": report.media,
+        "revisits": report.revisits,
+        "skipped": report.skipped,
+        "missing_media": list(report.missing_media),
+    }
+    if as_json:
+        _print_json(counts)
+        return
+    OUT.print(
+        f"Wrote {report.path}: {report.snapshots} snapshot(s), {report.responses} response(s), "
+        f"{report.media} media file(s), {report.revisits} revisit(s); {report.skipped} response(s) skipped "
+        "(transport errors have no HTTP response to record)."
+    )
+    if report.missing_media:
+        ERR.print(f"[yellow]warning[/] {len(report.missing_media)} media file(s) are missing from the store")
+
+
 @cli.command("providers")
 @json_option
 @pass_ctx
@@ -418,7 +471,7 @@ def _capture_summary(report: CaptureReport) -> None:
         OUT.print("Nothing to capture: every embed has a snapshot or is waiting for its retry time.")
         return
     for item in report.items:
-        if item.outcome is not Outcome.OK:
+        if item.outcome is not Outcome.OK and not item.deferred:
             OUT.print(
                 f"  {item.provider}:{item.post_id} [bold]{item.outcome.value}[/]: {item.reason}", markup=True
             )
@@ -427,10 +480,16 @@ def _capture_summary(report: CaptureReport) -> None:
         f"Captured {report.attempted} embed(s): {', '.join(parts)}; "
         f"{report.new_snapshots} new snapshot version(s)."
     )
-    if report.transient:
+    failed = report.transient - report.deferred
+    if failed:
         OUT.print(
-            f"{report.transient} capture(s) failed transiently (network, rate limit or provider "
+            f"{failed} capture(s) failed transiently (network, rate limit or provider "
             "error) and will be retried on the next run."
+        )
+    if report.deferred:
+        OUT.print(
+            f"{report.deferred} capture(s) were deferred by a rate budget or a host's backoff "
+            "(nothing was asked) and will run on the next run."
         )
 
 

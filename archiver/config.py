@@ -14,6 +14,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -24,6 +25,7 @@ from archiver.errors import ConfigError
 DEFAULT_CONFIG_NAME = "archiver.toml"
 MiB = 1024 * 1024
 _SECRET_KEY = re.compile(r"(^|_)(token|secret|password|api_key)$")
+_S3_CREDENTIAL_KEY = re.compile(r"access_key|secret|session_token|password", re.IGNORECASE)
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(s|sec|m|min|h|hour|d|day)\s*$")
 _RATE_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
 
@@ -40,6 +42,58 @@ class MediaSettings(_Section):
     dir: Path = Field(Path("media"), description="Folder of the content-addressed media store.")
     max_bytes: int = Field(20 * MiB, gt=0, description="Largest media file downloaded, in bytes.")
     download: bool = Field(True, description="Download images and thumbnails into the media store.")
+    backend: Literal["local", "s3"] = Field(
+        "local", description="Where media files are kept: local (`dir`) or s3 (an S3-compatible bucket)."
+    )
+    # TOML has no null: an empty string in the file means "not set" for the optional S3 keys.
+    s3_bucket: str | None = Field(None, description="Bucket of the s3 backend; required when backend = s3.")
+    s3_prefix: str = Field("", description="Key prefix (folder) of the media objects in the bucket.")
+    s3_endpoint_url: str | None = Field(
+        None, description="Endpoint of an S3-compatible service (MinIO, ...); none means AWS S3."
+    )
+    s3_region: str | None = Field(None, description="Region of the bucket; none means the AWS default chain.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_credentials(cls, data: Any) -> Any:
+        # Keys are refused anyway (extra="forbid"); this says where credentials belong instead.
+        for key in data if isinstance(data, dict) else ():
+            if _S3_CREDENTIAL_KEY.search(str(key)):
+                raise ValueError(
+                    f"{key}: S3 credentials come from the standard AWS chain (AWS_ACCESS_KEY_ID and "
+                    "AWS_SECRET_ACCESS_KEY, AWS_PROFILE, an instance role), never from this file"
+                )
+        return data
+
+    @field_validator("s3_bucket", "s3_endpoint_url", "s3_region", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("s3_bucket")
+    @classmethod
+    def _bucket_name(cls, value: str | None) -> str | None:
+        if value is not None and re.search(r"[/\s]", value):
+            raise ValueError(f"{value!r} is not a bucket name (give the name only, e.g. my-media)")
+        return value
+
+    @field_validator("s3_endpoint_url")
+    @classmethod
+    def _endpoint(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        if "@" in parts.netloc:
+            raise ValueError("credentials in the endpoint URL are refused; use the AWS environment")
+        return value
+
+    @model_validator(mode="after")
+    def _s3_needs_a_bucket(self) -> MediaSettings:
+        if self.backend == "s3" and not self.s3_bucket:
+            raise ValueError('media.s3_bucket is required when backend = "s3"')
+        return self
 
 
 class HttpSettings(_Section):
@@ -87,6 +141,16 @@ class ScanSettings(_Section):
         except LookupError as exc:
             raise ValueError(f"unknown encoding {value!r}") from exc
         return value
+
+
+class CaptureSettings(_Section):
+    workers: int = Field(8, ge=1, le=64, description="Captures running at once, over all providers.")
+    per_provider: int = Field(2, ge=1, le=32, description="Captures running at once for one provider.")
+    max_defer_wait: float = Field(
+        5.0,
+        ge=0,
+        description="Seconds a run waits for a provider's rate budget before leaving its posts for later.",
+    )
 
 
 class SourceSettings(_Section):
@@ -145,6 +209,7 @@ class Settings(BaseSettings):
     media: MediaSettings = MediaSettings()
     http: HttpSettings = HttpSettings()
     scan: ScanSettings = ScanSettings()
+    capture: CaptureSettings = CaptureSettings()
     sources: tuple[SourceSettings, ...] = ()
     providers: dict[str, ProviderSettings] = Field(default_factory=dict)
 

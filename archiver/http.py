@@ -32,7 +32,7 @@ from enum import StrEnum
 from http.client import HTTPException
 from http.cookiejar import DefaultCookiePolicy
 from types import MappingProxyType, TracebackType
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
@@ -78,6 +78,7 @@ class FetchErrorKind(StrEnum):
     TRUNCATED = "truncated"  # body shorter than Content-Length, incomplete chunked read, undecodable gzip
     TOO_MANY_REDIRECTS = "too_many_redirects"
     BUDGET = "budget"  # our own per-host rate budget is used up (never sleeps)
+    BACKOFF = "backoff"  # the host asked us to wait (429/503 + Retry-After) and that time has not passed
 
 
 _LABELS = {
@@ -521,6 +522,56 @@ class _GuardedAdapter(HTTPAdapter):
 # --- the client ----------------------------------------------------------------------------------------
 
 
+class Budgets(Protocol):
+    """Request budgets per key: `RateBudgets` in one process, `storage.throttle.DbRateBudgets` shared."""
+
+    def set_limit(self, key: str, count: int, window_seconds: float) -> None: ...
+    def try_acquire(self, key: str) -> bool: ...
+    def remaining(self, key: str) -> int | None: ...
+    def retry_after(self, key: str) -> float | None: ...
+
+
+class Backoffs(Protocol):
+    """Per-host "not before" instants that hosts asked for (429 or 503 with Retry-After)."""
+
+    def until(self, host: str) -> tuple[datetime, str] | None: ...
+    def defer(self, host: str, delay: timedelta, reason: str) -> None: ...
+
+
+class MemoryHostBackoffs:
+    """`Backoffs` in this process only (the CLI shares them through the database instead)."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._until: dict[str, tuple[datetime, str]] = {}
+        self._lock = threading.Lock()
+
+    def until(self, host: str) -> tuple[datetime, str] | None:
+        with self._lock:
+            found = self._until.get(host)
+        return found if found is not None and found[0] > self._clock.now() else None
+
+    def defer(self, host: str, delay: timedelta, reason: str) -> None:
+        until = self._clock.now() + delay
+        with self._lock:
+            current = self._until.get(host)
+            if current is None or current[0] < until:
+                self._until[host] = (until, reason)
+
+
+def _backoff_host(url: str) -> str:
+    """The lower-cased host of `url`, or "" when it has none or cannot be parsed (vetting reports it)."""
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+# A 429 without Retry-After still means "slow down"; one minute, then the caller's own backoff.
+DEFAULT_429_BACKOFF = timedelta(seconds=60)
+MAX_BACKOFF = timedelta(hours=6)
+
+
 class HttpClient:
     """GETs with the guard, caps, deadline and budgets. Thread-safe: one requests.Session per thread."""
 
@@ -528,12 +579,14 @@ class HttpClient:
         self,
         settings: HttpSettings,
         clock: Clock,
-        budgets: RateBudgets | None = None,
+        budgets: Budgets | None = None,
         *,
+        backoffs: Backoffs | None = None,
         resolve: Resolver = resolve_addresses,
     ) -> None:
         self.settings = settings
-        self.budgets = budgets if budgets is not None else RateBudgets(clock)
+        self.budgets: Budgets = budgets if budgets is not None else RateBudgets(clock)
+        self.backoffs: Backoffs = backoffs if backoffs is not None else MemoryHostBackoffs(clock)
         self._resolve = resolve
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
@@ -576,6 +629,12 @@ class HttpClient:
                 redact_url(at), None, MappingProxyType({}), b"", time.monotonic() - started, error
             )
 
+        host = _backoff_host(url)
+        waiting = self.backoffs.until(host) if host else None
+        if waiting is not None:
+            until, why = waiting
+            message = f"backing off {host} until {until.isoformat(timespec='seconds')} ({why})"
+            return failed(url, FetchError(FetchErrorKind.BACKOFF, message))
         if budget_key is not None and not self.budgets.try_acquire(budget_key):
             wait = self.budgets.retry_after(budget_key) or 0.0
             message = f"rate budget for {budget_key} used up; retry in {math.ceil(wait)}s"
@@ -588,6 +647,7 @@ class HttpClient:
                 return failed(current, refused)
             result, location = self._attempts(current, extra, cap, started, deadline_at)
             if location is None:
+                self._note_backoff(current, result)
                 return result
             following = urljoin(current, location)
             if hop == self.settings.max_redirects:
@@ -606,6 +666,20 @@ class HttpClient:
                 extra = {k: v for k, v in extra.items() if k.lower() not in _CROSS_ORIGIN_DROPPED}
             current = following
         raise AssertionError("unreachable: the loop returns")  # pragma: no cover
+
+    def _note_backoff(self, url: str, result: FetchResult) -> None:
+        """A 429, or a 503 with Retry-After, keeps every request away from that host for a while."""
+        if result.status not in (429, 503):
+            return
+        host = _backoff_host(url)
+        value = result.headers.get("retry-after", "").strip()
+        if value.isdigit():
+            delay = min(timedelta(seconds=int(value)), MAX_BACKOFF)
+        elif result.status == 429:
+            delay = DEFAULT_429_BACKOFF
+        else:
+            return
+        self.backoffs.defer(host, delay, f"{result.status} with Retry-After {value or 'none'}")
 
     def _attempts(
         self, url: str, headers: Mapping[str, str], cap: int, started: float, deadline_at: float

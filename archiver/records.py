@@ -147,6 +147,9 @@ class RawResponse:
     content_type: str | None
     body: str
     error: str | None = None
+    # Response headers worth keeping (validators, dates, type), names lower-cased.
+    headers: Mapping[str, str] = field(default_factory=dict)
+    fetched_at: str | None = None
 
 
 def _frozen(mapping: Mapping[str, Field]) -> Mapping[str, Field]:
@@ -172,6 +175,9 @@ class Capture:
     responses: tuple[RawResponse, ...] = ()
     # Seconds the provider (Retry-After) or our own rate budget asks us to wait before trying again.
     retry_after: float | None = None
+    # True when our own manners (a rate budget, a host's backoff) stopped the climb: nothing was
+    # learned about the post, so this is no check of it; it is simply tried again later.
+    deferred: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fields", _frozen(self.fields))

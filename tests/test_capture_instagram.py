@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +17,7 @@ from archiver.clock import FixedClock
 from archiver.pipeline.capture import capture_due
 from archiver.records import Article, EmbedRef, MarkupKind, Outcome
 from archiver.storage import queries
-from archiver.storage.models import Embed, Snapshot
+from archiver.storage.models import Check, Embed, Snapshot
 
 START = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 POST = "https://www.instagram.com/p/B9bOM-6Ax_d/"
@@ -196,7 +197,7 @@ def test_hostile_media_and_caption_are_neutralised(app: App, fake_server: FakeSe
 
 
 def test_rate_budget_defers_instead_of_sleeping(fake_server: FakeServer, tmp_path: Path) -> None:
-    settings = settings_for(fake_server, tmp_path)
+    settings = settings_for(fake_server, tmp_path, capture={"per_provider": 1})
     settings = settings.model_copy(
         update={"providers": {"instagram": settings.provider("instagram").model_copy(update={"rate": "2/h"})}}
     )
@@ -204,9 +205,40 @@ def test_rate_budget_defers_instead_of_sleeping(fake_server: FakeServer, tmp_pat
     serve_instagram(fake_server, (("p", "B9bOM-6Ax_d"), ("reel", "CIyNZQhH4DQ")))
     add_embed(app)
     add_embed(app, "CIyNZQhH4DQ", "https://www.instagram.com/reel/CIyNZQhH4DQ/")
+    started = time.monotonic()
     report = capture_due(app.sessions, app.capture_deps())
-    outcomes = sorted(item.outcome.value for item in report.items)
-    assert outcomes == ["ok", "transient"]
+    assert time.monotonic() - started < 5  # an hour's wait is never slept
+    assert sorted((item.outcome.value, item.deferred) for item in report.items) == [
+        ("ok", False),
+        ("transient", True),
+    ]
     api_calls = [r for r in fake_server.requests if not r.path.startswith("/media/")]
     assert len(api_calls) == 2  # the budget: two per hour for the host
+    with app.sessions() as session:  # a deferral is no check of the post
+        assert session.query(Check).count() == 1
+    assert isinstance(app.clock, FixedClock)
+    app.clock.advance(timedelta(hours=1))
+    again = capture_due(app.sessions, app.capture_deps())
+    assert [(item.post_id, item.outcome.value) for item in again.items] == [("CIyNZQhH4DQ", "ok")]
     app.close()
+
+
+def test_a_host_that_says_429_is_left_alone_by_every_process(fake_server: FakeServer, tmp_path: Path) -> None:
+    fake_server.route(OEMBED_PATH, Canned(429, {"Retry-After": "600"}))
+    fake_server.route("/p/B9bOM-6Ax_d/embed/captioned/", Canned(200, {}, b"<html></html>"))
+    first = App(settings_for(fake_server, tmp_path), FixedClock(START), {})
+    add_embed(first)
+    assert [item.outcome for item in capture_due(first.sessions, first.capture_deps()).items] == [
+        Outcome.TRANSIENT
+    ]
+    asked = len(fake_server.requests)
+    # Another process (its own App, the same database) honours the backoff stored by the first.
+    second = App(settings_for(fake_server, tmp_path), FixedClock(START + timedelta(hours=2)), {})
+    with second.sessions() as session, session.begin():
+        session.query(Embed).update({Embed.next_capture_at: START})
+    second.clock.set(START + timedelta(minutes=5))  # type: ignore[attr-defined]
+    report = capture_due(second.sessions, second.capture_deps())
+    assert [item.deferred for item in report.items] == [True]
+    assert len(fake_server.requests) == asked
+    first.close()
+    second.close()

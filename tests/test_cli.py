@@ -181,3 +181,18 @@ def test_init_writes_config_and_database_then_refuses_to_overwrite(archive, tmp_
     assert archive("init", str(site)).code == 2
     upgraded = archive("--config", str(site / "archiver.toml"), "db", "upgrade")
     assert upgraded.code == 0 and "up to date" in upgraded.out
+
+
+def test_export_warc_writes_records_standard_tools_read(archive, world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from warcio.archiveiterator import ArchiveIterator
+
+    assert archive("run", "samples").code == 0
+    result = archive("export", "--warc", "out.warc.gz", "--json")
+    assert result.code == 0, result.err
+    counts = json.loads(result.out)
+    assert counts["snapshots"] == 3 and counts["media"] >= 1
+    with open(tmp_path / "out.warc.gz", "rb") as stream:
+        types = [record.rec_type for record in ArchiveIterator(stream)]
+    assert types.count("metadata") == 3 and "response" in types and "resource" in types
+    assert archive("export", "--warc", "out.warc.gz").code == 2  # refuses to overwrite
+    assert archive("export", "--warc", "one.warc.gz", "--embed", "B9bOM-6Ax_d", "--json").code == 0

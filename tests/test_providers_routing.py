@@ -23,7 +23,10 @@ def test_registry_order_and_names() -> None:
 @pytest.mark.parametrize("provider", PROVIDERS, ids=lambda p: p.name)
 def test_provider_declares_itself(provider: Provider) -> None:
     assert re.fullmatch(r"[a-z][a-z0-9_]*", provider.name)
-    assert provider.title and provider.recognises and provider.examples and provider.hosts
+    assert provider.title and provider.recognises
+    # The generic oEmbed discovery provider (last) owns no host and routes no URL: it reads explicit
+    # embed markup only (tests/test_provider_generic.py).
+    assert (provider.examples and provider.hosts) or provider.name == "generic"
     assert provider_named(provider.name) is provider
     for host in provider.hosts:
         assert host == host.lower() and not host.startswith("www.")
@@ -56,7 +59,9 @@ def test_examples_route_to_their_provider(name: str, url: str) -> None:
     post = provider_for_url(url)
     assert post is not None, url
     assert post.provider == name
-    assert post.url.startswith("https://") and post.url.endswith(f"/{post.post_id}/")
+    assert post.url.startswith("https://")
+    # The canonical URL names the post (ids such as Bluesky's "did/rkey" or Mastodon's "host/id" in parts).
+    assert all(part in post.url for part in post.post_id.split("/")), (post.url, post.post_id)
 
 
 @pytest.mark.parametrize(("name", "url"), NOT_EXAMPLES)

@@ -311,6 +311,8 @@ def test_record_capture_writes_a_version_only_when_content_changes(session: Sess
             "content_type": "text/html",
             "body": "<html>",
             "error": None,
+            "headers": {},
+            "fetched_at": None,
         }
     ]
     stored, failed = first.media

@@ -1,1 +1,1 @@
-"""The verbs of the archiver: scan, capture, check, rewrite (one module each)."""
+"""The verbs of the archiver: scan, capture, check, rewrite, export (one module each)."""

@@ -7,8 +7,9 @@ transaction of its own, so a crash loses at most the embed in flight and a rerun
 from __future__ import annotations
 
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Collection, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -16,9 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from archiver.clock import Clock
 from archiver.config import Settings, parse_rate
-from archiver.http import HttpClient, RateBudgets
+from archiver.http import Budgets, HttpClient
 from archiver.pipeline.media import refusal_reason, sniff_media_type
-from archiver.providers import provider_named
+from archiver.providers import PROVIDERS, provider_named
 from archiver.providers.base import CaptureContext
 from archiver.records import Capture, EmbedRef, MarkupKind, Outcome
 from archiver.storage import queries
@@ -36,7 +37,7 @@ class CaptureDeps:
 
     settings: Settings
     http: HttpClient
-    budgets: RateBudgets
+    budgets: Budgets
     blobs: BlobStore
     clock: Clock
     env: Mapping[str, str]
@@ -52,6 +53,8 @@ class CaptureItem:
     outcome: Outcome
     reason: str
     new_version: int | None
+    # Stopped by our own rate budget or a host's backoff: no check was recorded; it runs again later.
+    deferred: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +72,12 @@ class CaptureReport:
 
     @property
     def transient(self) -> int:
+        """Climbs that failed transiently or were deferred: all of them will be tried again."""
         return self.outcomes.get(Outcome.TRANSIENT.value, 0)
+
+    @property
+    def deferred(self) -> int:
+        return sum(1 for item in self.items if item.deferred)
 
 
 def capture_due(
@@ -81,7 +89,13 @@ def capture_due(
     on_item: Callable[[CaptureItem], None] | None = None,
     on_total: Callable[[int], None] | None = None,
 ) -> CaptureReport:
-    """Capture every embed that has no snapshot yet and is due; returns what happened to each."""
+    """Capture every embed that has no snapshot yet and is due; returns what happened to each.
+
+    Climbs run on a thread pool, at most `capture.per_provider` at once for one provider, so a slow or
+    throttled provider never stalls the others. Results are written here, on the calling thread, one
+    short transaction per embed. A climb stopped by our own rate budget is no check of the post: it
+    waits its turn (at most `capture.max_defer_wait` seconds) or is left due for the next run.
+    """
     enabled = {name for name in _enabled_providers(deps.settings) if providers is None or name in providers}
     with sessions() as session:
         due = queries.embeds_due_for_capture(session, deps.clock.now(), limit or 1_000_000, enabled)
@@ -89,18 +103,112 @@ def capture_due(
     if on_total is not None:
         on_total(len(work))
     items: list[CaptureItem] = []
-    for embed_id, ref in work:
-        item = capture_one(sessions, deps, embed_id, ref)
+
+    def finish(item: CaptureItem) -> None:
         items.append(item)
         if on_item is not None:
             on_item(item)
+
+    _Dispatcher(sessions, deps, work, finish).run()
     return CaptureReport(tuple(items), dict(Counter(item.outcome.value for item in items)))
 
 
-def capture_one(
-    sessions: sessionmaker[Session], deps: CaptureDeps, embed_id: int, ref: EmbedRef
-) -> CaptureItem:
-    """Capture one embed now and record the attempt (and a new snapshot version when content changed)."""
+class _Dispatcher:
+    """Hands climbs to the pool provider by provider, and records what comes back."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        deps: CaptureDeps,
+        work: list[tuple[int, EmbedRef]],
+        finish: Callable[[CaptureItem], None],
+    ) -> None:
+        self.sessions = sessions
+        self.deps = deps
+        self.finish = finish
+        self.queues: dict[str, deque[tuple[int, EmbedRef]]] = {}
+        for embed_id, ref in work:
+            self.queues.setdefault(ref.provider, deque()).append((embed_id, ref))
+        self.running: Counter[str] = Counter()
+        self.paused_until: dict[str, float] = {}
+        self.in_flight: dict[Future[_Climb], tuple[int, EmbedRef]] = {}
+
+    def run(self) -> None:
+        settings = self.deps.settings.capture
+        with ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="capture") as pool:
+            while True:
+                self._dispatch(pool)
+                if not self.in_flight:
+                    pause = self._next_pause_end()
+                    if pause is None:
+                        return
+                    time.sleep(max(pause - time.monotonic(), 0.0))  # between requests, never in one
+                    continue
+                pause = self._next_pause_end()
+                timeout = max(pause - time.monotonic(), 0.0) if pause is not None else None
+                done, _ = wait(self.in_flight, timeout=timeout, return_when=FIRST_COMPLETED)
+                for future in done:
+                    embed_id, ref = self.in_flight.pop(future)
+                    self.running[ref.provider] -= 1
+                    self._settle(embed_id, ref, future.result())
+
+    def _dispatch(self, pool: ThreadPoolExecutor) -> None:
+        settings = self.deps.settings.capture
+        now = time.monotonic()
+        progressed = True
+        while progressed and len(self.in_flight) < settings.workers:
+            progressed = False
+            for provider, queue in self.queues.items():
+                if not queue or self.running[provider] >= settings.per_provider:
+                    continue
+                if self.paused_until.get(provider, 0.0) > now or len(self.in_flight) >= settings.workers:
+                    continue
+                embed_id, ref = queue.popleft()
+                self.in_flight[pool.submit(climb, self.deps, ref)] = (embed_id, ref)
+                self.running[provider] += 1
+                progressed = True
+
+    def _next_pause_end(self) -> float | None:
+        waiting = [self.paused_until.get(p, 0.0) for p, queue in self.queues.items() if queue]
+        return min(waiting) if waiting else None
+
+    def _settle(self, embed_id: int, ref: EmbedRef, climbed: _Climb) -> None:
+        capture = climbed.capture
+        if capture.deferred:
+            wait_for = capture.retry_after if capture.retry_after is not None else 1.0
+            queue = self.queues[ref.provider]
+            if wait_for <= self.deps.settings.capture.max_defer_wait:
+                queue.appendleft((embed_id, ref))
+                self.paused_until[ref.provider] = time.monotonic() + wait_for
+                return
+            # Too long to wait in this run: this post and the provider's others stay due for the next.
+            left = [(embed_id, ref), *queue]
+            queue.clear()
+            for left_id, left_ref in left:
+                self.finish(
+                    CaptureItem(
+                        left_id,
+                        left_ref.provider,
+                        left_ref.post_id or "",
+                        Outcome.TRANSIENT,
+                        capture.reason,
+                        None,
+                        deferred=True,
+                    )
+                )
+            return
+        self.finish(record(self.sessions, self.deps, embed_id, ref, climbed))
+
+
+@dataclass(frozen=True, slots=True)
+class _Climb:
+    capture: Capture
+    media: list[queries.StoredMediaRef]
+    latency_ms: int
+
+
+def climb(deps: CaptureDeps, ref: EmbedRef) -> _Climb:
+    """One provider ladder climb and its media downloads (no database: runs on a worker thread)."""
     provider = provider_named(ref.provider)
     ctx = CaptureContext(
         provider=provider.name,
@@ -117,6 +225,27 @@ def capture_one(
     capture = provider.capture(ref, ctx)
     latency_ms = int((time.monotonic() - started) * 1000)
     media = store_media(deps, capture) if capture.outcome is Outcome.OK else []
+    return _Climb(capture, media, latency_ms)
+
+
+def capture_one(
+    sessions: sessionmaker[Session], deps: CaptureDeps, embed_id: int, ref: EmbedRef
+) -> CaptureItem:
+    """Capture one embed now, on this thread, and record it (unless our own manners deferred it)."""
+    climbed = climb(deps, ref)
+    if climbed.capture.deferred:
+        capture = climbed.capture
+        return CaptureItem(
+            embed_id, ref.provider, ref.post_id or "", capture.outcome, capture.reason, None, deferred=True
+        )
+    return record(sessions, deps, embed_id, ref, climbed)
+
+
+def record(
+    sessions: sessionmaker[Session], deps: CaptureDeps, embed_id: int, ref: EmbedRef, climbed: _Climb
+) -> CaptureItem:
+    """Write one climb: a check row always, a new snapshot version when the content changed."""
+    capture = climbed.capture
     now = deps.clock.now()
     with sessions() as session, session.begin():
         embed = session.get(Embed, embed_id)
@@ -127,7 +256,9 @@ def capture_one(
         retry_at = (
             None if capture.outcome is Outcome.OK else now + _retry_delay(embed.capture_attempts, capture)
         )
-        snapshot = queries.record_capture(session, embed, capture, media, now, latency_ms, retry_at)
+        snapshot = queries.record_capture(
+            session, embed, capture, climbed.media, now, climbed.latency_ms, retry_at
+        )
     return CaptureItem(
         embed_id,
         ref.provider,
@@ -203,6 +334,5 @@ def _rate_of(settings: Settings, name: str) -> tuple[int, float] | None:
 
 
 def _enabled_providers(settings: Settings) -> list[str]:
-    from archiver.providers import PROVIDERS
-
-    return [p.name for p in PROVIDERS if settings.provider(p.name).enabled]
+    """Enabled providers that can capture; the others' embeds are stored and wait for theirs."""
+    return [p.name for p in PROVIDERS if settings.provider(p.name).enabled and p.can_capture()]

@@ -1,7 +1,7 @@
 """Embed forms every provider shares, recognised with the providers' `parse_url` (no platform knowledge).
 
 Element forms (elements fetched by tag name):
-    iframe[src|data-src|...]       a player or rendered widget                         -> iframe
+    iframe[src|data-src|...]       a player or rendered widget (AMP: amp-iframe)       -> iframe
     figure.wp-block-embed          Gutenberg block whose wrapper holds a lone URL      -> bare-url
     oembed[url], o-embed[url]      CKEditor 5 semantic output                          -> oembed-tag
 Source forms (found where a provider's host name is written in the raw text):
@@ -19,6 +19,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -26,7 +27,7 @@ from archiver.pipeline.spans import SourceText
 from archiver.providers.base import PostUrl, Provider, Sighting, has_class, node_text
 from archiver.records import MarkupKind
 
-ELEMENT_TAGS = ("iframe", "figure", "oembed", "o-embed")
+ELEMENT_TAGS = ("iframe", "amp-iframe", "figure", "oembed", "o-embed")
 # Attributes that hold the URL of an iframe, lazy loaders and consent managers included.
 IFRAME_URL_ATTRIBUTES = (
     "src",
@@ -46,6 +47,7 @@ PLACEHOLDER_URL_ATTRIBUTES = frozenset(
         "data-href",
         "data-embed-url",
         "data-embedded-url",
+        "data-resourceurl",
         "data-src",
         "data-lazy-src",
     }
@@ -54,6 +56,9 @@ PLACEHOLDER_URL_ATTRIBUTES = frozenset(
 NOT_PLACEHOLDERS = frozenset(
     {"a", "area", "link", "meta", "script", "img", "source", "input", "button", "form"}
 )
+# Ids and class tokens of the sidebar containers of site themes (see `in_site_chrome`).
+CHROME_IDS = frozenset({"sidebar", "secondary"})
+CHROME_CLASSES = frozenset({"sidebar", "widget-area"})
 _LONE_URL = re.compile(r"https?://\S+")
 _WS = "\t\n\f\r "
 _HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.")
@@ -68,6 +73,18 @@ _IMPLIED_P_END = re.compile(
     r"form|body)(?=[\t\n\f\r />])",
     re.IGNORECASE,
 )
+# Start or end tags of the blocks a lone URL may stand between (see `_between_blocks`).
+_BLOCK_BOUNDARY = re.compile(
+    r"</?(?:div|p|h[1-6]|section|article|header|footer|main|aside|figure|blockquote)"
+    r"(?=[\t\n\f\r />])[^<>]*>",
+    re.IGNORECASE,
+)
+# Drupal core's media oEmbed iframe (the post URL in `url=`, written with "%3A//" as Drupal encodes it).
+_WRAPPED_OEMBED = re.compile(r"/media/oembed\?(?:[^#\s]*?&(?:amp;)?)?url=(?P<url>[^&#\s]+)", re.IGNORECASE)
+MAX_WRAPPED_SRC = 4_096
+# WordPress's [embed]URL[/embed] shortcode (attributes such as width= allowed in the opening tag).
+_SHORTCODE_OPEN = re.compile(r"\[embed(?:[\t\n\f\r ][^\[\]<>]*)?\]")
+_SHORTCODE_CLOSE = "[/embed]"
 # Block attributes are JSON in which WordPress escapes "<" and ">": the match never leaves its comment.
 _GUTENBERG_OPEN = re.compile(r"<!--\s*wp:(?P<block>embed|core-embed/[\w-]+)\s+(?P<attrs>\{[^<>]*?\})\s*-->")
 _CSS_VALUE = re.compile(r"[A-Za-z0-9_-]+")
@@ -109,7 +126,7 @@ def read_element(node: LexborNode, providers: Sequence[Provider]) -> Sighting | 
     tag = node.tag
     post: PostUrl | None = None
     markup = MarkupKind.IFRAME
-    if tag == "iframe":
+    if tag in ("iframe", "amp-iframe"):
         post = _first_post(node, IFRAME_URL_ATTRIBUTES, providers)
     elif tag == "figure":
         post = _gutenberg_url(node, providers)
@@ -126,10 +143,16 @@ def _first_post(node: LexborNode, attributes: Sequence[str], providers: Sequence
     for name in attributes:
         value = node.attrs.get(name)
         if value:
-            post = route(value, providers)
+            post = route(value, providers) or _unwrapped(value, providers)
             if post is not None:
                 return post
     return None
+
+
+def _unwrapped(src: str, providers: Sequence[Provider]) -> PostUrl | None:
+    """The post a publisher's own oEmbed iframe shows: Drupal media (`/media/oembed?url=POST&hash=...`)."""
+    match = _WRAPPED_OEMBED.search(src[:MAX_WRAPPED_SRC])
+    return route(unquote(match.group("url")), providers) if match else None
 
 
 def _gutenberg_url(figure: LexborNode, providers: Sequence[Provider]) -> PostUrl | None:
@@ -141,6 +164,25 @@ def _gutenberg_url(figure: LexborNode, providers: Sequence[Provider]) -> PostUrl
         return None
     text = node_text(wrapper)
     return route(text, providers) if _LONE_URL.fullmatch(text) else None
+
+
+def in_site_chrome(node: LexborNode, limit: int = 64) -> bool:
+    """Whether `node` sits in a sidebar widget, which never holds the article's embeds (corpus labelling
+    rule: sidebar video widgets, feeds): inside the sidebar or widget area (id or class token `sidebar`,
+    `widget-area`, id `secondary`), or inside an `<aside>` WordPress-style widget (class `widget...`)."""
+    current = node.parent
+    for _ in range(limit):
+        if current is None or current.tag in ("body", "html"):
+            return False
+        attrs = current.attributes
+        element_id = (attrs.get("id") or "").strip().lower()
+        classes = (attrs.get("class") or "").lower().split()
+        if element_id in CHROME_IDS or any(token in CHROME_CLASSES for token in classes):
+            return True
+        if current.tag == "aside" and any(token.startswith("widget") for token in classes):
+            return True
+        current = current.parent
+    return False
 
 
 def placeholder_elements(
@@ -300,13 +342,20 @@ def _bare_url(source: SourceText, provider: Provider, host: str, at: int) -> Loc
     start = scheme.start()
     url_end = _URL_END.match(text, start)
     end = url_end.end() if url_end else start
+    closing = text.find(_SHORTCODE_CLOSE, start, end)
+    end = end if closing == -1 else closing
     post = provider.parse_url(text[start:end])
     if post is None:
         return None
     sighting = Sighting(post.provider, post, MarkupKind.BARE_URL)
+    shortcode = _embed_shortcode(text, start, end)
+    if shortcode is not None:
+        return Located(sighting, *shortcode)
     paragraph = _lone_in_paragraph(source, start, end)
     if paragraph is not None:
         return Located(sighting, *paragraph)
+    if _between_blocks(text, start, end):
+        return Located(sighting, start, end)
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", end)
     line_end = len(text) if line_end == -1 else line_end
@@ -318,6 +367,40 @@ def _bare_url(source: SourceText, provider: Provider, host: str, at: int) -> Loc
     while line_end > line_start and text[line_end - 1] in _WS:
         line_end -= 1
     return Located(sighting, line_start, line_end)
+
+
+def _embed_shortcode(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The range of the WordPress `[embed]URL[/embed]` shortcode around the URL at text[start:end]."""
+    before = start
+    while before > 0 and text[before - 1] in _WS:
+        before -= 1
+    opening = text.rfind("[", max(0, before - 200), before)
+    if opening == -1 or not _SHORTCODE_OPEN.fullmatch(text, opening, before):
+        return None
+    after = end
+    while after < len(text) and text[after] in _WS:
+        after += 1
+    if not text.startswith(_SHORTCODE_CLOSE, after):
+        return None
+    return opening, after + len(_SHORTCODE_CLOSE)
+
+
+def _between_blocks(text: str, start: int, end: int) -> bool:
+    """Whether the URL at text[start:end] is a text run of its own between two block tags (a live-blog
+    entry whose body is only the URL, after its heading: `</h3>URL</div>`). Lists and tables are not
+    such blocks (reference lists), and neither is anything inline (a link's text, a line after <br>)."""
+    before = start
+    while before > 0 and text[before - 1] in _WS:
+        before -= 1
+    if before == 0 or text[before - 1] != ">":
+        return False
+    tag_start = text.rfind("<", 0, before)
+    if tag_start == -1 or not _BLOCK_BOUNDARY.match(text, tag_start, before):
+        return False
+    after = end
+    while after < len(text) and text[after] in _WS:
+        after += 1
+    return _BLOCK_BOUNDARY.match(text, after) is not None
 
 
 def _lone_in_paragraph(source: SourceText, start: int, end: int) -> tuple[int, int] | None:

@@ -29,7 +29,13 @@ from dataclasses import dataclass, field
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from archiver.pipeline.forms import ELEMENT_TAGS, placeholder_elements, read_element, text_posts
+from archiver.pipeline.forms import (
+    ELEMENT_TAGS,
+    in_site_chrome,
+    placeholder_elements,
+    read_element,
+    text_posts,
+)
 from archiver.pipeline.leftovers import residue, residue_phrases, url_less_placeholders
 from archiver.pipeline.offsets import byte_offsets
 from archiver.pipeline.spans import SourceText
@@ -208,6 +214,8 @@ class _Scan:
 
     # ---- 4. units ----------------------------------------------------------------------------------------
     def _place_all(self, sightings: list[Sighting]) -> list[_Found]:
+        # Sidebar widgets are site chrome, not the article (forms.in_site_chrome).
+        sightings = [s for s in sightings if s.node is None or not in_site_chrome(s.node)]
         found = [self._place(sighting, widen=True) for sighting in sightings]
         # A figure around two different posts is not one embed's wrapper: keep each embed to itself.
         posts_by_root: dict[int, set[tuple[str, str] | None]] = {}

@@ -7,10 +7,52 @@ provider (when it exists) last. Adding a platform is one file in this package an
 from __future__ import annotations
 
 from archiver.errors import UsageError
+from archiver.providers.apple_music import AppleMusic
+from archiver.providers.apple_podcasts import ApplePodcasts
 from archiver.providers.base import PostUrl, Provider
+from archiver.providers.bluesky import Bluesky
+from archiver.providers.dailymotion import Dailymotion
+from archiver.providers.facebook import Facebook
+from archiver.providers.generic import Generic
+from archiver.providers.giphy import Giphy
+from archiver.providers.imgur import Imgur
 from archiver.providers.instagram import Instagram
+from archiver.providers.linkedin import LinkedIn
+from archiver.providers.mastodon import Mastodon
+from archiver.providers.pinterest import Pinterest
+from archiver.providers.reddit import Reddit
+from archiver.providers.soundcloud import SoundCloud
+from archiver.providers.spotify import Spotify
+from archiver.providers.threads import Threads
+from archiver.providers.tiktok import TikTok
+from archiver.providers.twitch import Twitch
+from archiver.providers.twitter import Twitter
+from archiver.providers.vimeo import Vimeo
+from archiver.providers.youtube import YouTube
 
-PROVIDERS: tuple[Provider, ...] = (Instagram(),)
+PROVIDERS: tuple[Provider, ...] = (
+    Instagram(),
+    Twitter(),
+    YouTube(),
+    TikTok(),
+    Facebook(),
+    Threads(),
+    Bluesky(),
+    Mastodon(),
+    Reddit(),
+    Vimeo(),
+    Dailymotion(),
+    Spotify(),
+    SoundCloud(),
+    AppleMusic(),
+    ApplePodcasts(),
+    Pinterest(),
+    Imgur(),
+    Giphy(),
+    Twitch(),
+    LinkedIn(),
+    Generic(),
+)
 
 _BY_NAME = {provider.name: provider for provider in PROVIDERS}
 

@@ -41,7 +41,7 @@ from archiver.records import Capture, EmbedRef, MarkupKind
 
 if TYPE_CHECKING:
     from archiver.clock import Clock
-    from archiver.http import HttpClient, RateBudgets
+    from archiver.http import Budgets, HttpClient
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +63,7 @@ class CaptureContext:
     settings: ProviderSettings
     env: Mapping[str, str]
     clock: Clock
-    budgets: RateBudgets
+    budgets: Budgets
     rate: tuple[int, float] | None
     max_json_bytes: int
     max_page_bytes: int
@@ -283,7 +283,19 @@ class Provider:
         match = _URL_TAIL.match(tail)
         return self.parse_url("https://" + match.group(0)) if match else None
 
-    # ---- capture (implemented per provider elsewhere) ----------------------------------------------
+    # ---- capture --------------------------------------------------------------------------------
     def capture(self, ref: EmbedRef, ctx: CaptureContext) -> Capture:
-        """Climb the capture ladder for one post. Expected failures are returned, not raised."""
-        raise NotImplementedError
+        """Climb the capture ladder for one post. Expected failures are returned, not raised.
+
+        The default ladder is the article's markup, then the provider's oEmbed endpoint; providers with
+        richer public sources override this."""
+        from archiver.providers.ladder import oembed_capture  # the ladder module builds on this one
+
+        if "oembed_endpoint" not in self.endpoints:
+            raise NotImplementedError(f"{self.name} has no way to capture posts")
+        return oembed_capture(self, ref, ctx)
+
+    @classmethod
+    def can_capture(cls) -> bool:
+        """Whether this provider can capture posts: its own ladder, or an oEmbed endpoint."""
+        return cls.capture is not Provider.capture or "oembed_endpoint" in cls.endpoints

@@ -34,14 +34,12 @@ from archiver.providers.base import (
 )
 from archiver.providers.ladder import (
     RungResult,
-    classify_failure,
     combine,
+    failed_rung,
     fetch,
+    oembed_fields,
     raw_response,
     request_oembed,
-    retry_after_seconds,
-    text_field,
-    url_field,
 )
 from archiver.records import Capture, EmbedRef, Field, MarkupKind, MediaRef, Outcome
 from archiver.sanitize import clean_html, plain_text
@@ -334,6 +332,7 @@ class Instagram(Provider):
             media=tuple(media),
             responses=tuple(r.response for r in rungs),
             retry_after=overall.retry_after,
+            deferred=overall.deferred,
         )
 
     def _oembed_rung(
@@ -347,16 +346,7 @@ class Instagram(Provider):
         result = graph_outcome(request_oembed(ctx, endpoint, post.url, params))
         if result.data is not None:
             # Since 2025-11 Meta sends only html; older answers still carry author and thumbnail.
-            for name, key in (("author_name", "author_name"), ("title", "title")):
-                value = text_field(result.data, key)
-                if value:
-                    fields[name] = Field(value, "oembed")
-            author_url = url_field(result.data, "author_url")
-            if author_url:
-                fields["author_url"] = Field(author_url, "oembed")
-            thumbnail = url_field(result.data, "thumbnail_url")
-            if thumbnail:
-                media.append(MediaRef("thumbnail", thumbnail, "oembed"))
+            oembed_fields(result.data, fields, media)
         return result
 
     def _embed_page_rung(
@@ -371,10 +361,10 @@ class Instagram(Provider):
             max_bytes=ctx.max_page_bytes,
             accept="text/html",
         )
-        response = raw_response("embed_page", fetched)
-        failure = classify_failure(fetched, "embed page")
-        if failure is not None:
-            return RungResult(*failure, fetched.status, response, retry_after=retry_after_seconds(fetched))
+        response = raw_response("embed_page", fetched, ctx.clock.now().isoformat())
+        failed = failed_rung(ctx, fetched, response, "embed page")
+        if failed is not None:
+            return failed
         page = parse_embed_page(fetched.text())
         if page is None:
             return RungResult(

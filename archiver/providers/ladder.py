@@ -14,8 +14,8 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from archiver.http import FetchErrorKind, FetchResult, redact_url
-from archiver.providers.base import CaptureContext
-from archiver.records import Outcome, RawResponse
+from archiver.providers.base import CaptureContext, Provider
+from archiver.records import Capture, EmbedRef, Field, MediaRef, Outcome, RawResponse
 
 OEMBED_TYPES = frozenset({"photo", "video", "link", "rich"})
 MAX_STORED_BODY = 64 * 1024
@@ -33,6 +33,8 @@ class RungResult:
     data: Mapping[str, Any] | None = None
     body: str = ""
     retry_after: float | None = None
+    # Our own throttling (budget or host backoff) stopped this rung before it asked anything.
+    deferred: bool = False
 
 
 def fetch(
@@ -42,7 +44,11 @@ def fetch(
     return ctx.http.get(url, max_bytes=max_bytes, accept=accept, budget_key=ctx.budget_key(url))
 
 
-def raw_response(rung: str, result: FetchResult) -> RawResponse:
+# Headers kept with a raw response: enough to replay it as a WARC record and to revalidate it.
+KEPT_HEADERS = ("content-type", "etag", "last-modified", "date", "cache-control", "expires", "retry-after")
+
+
+def raw_response(rung: str, result: FetchResult, fetched_at: str | None = None) -> RawResponse:
     body = result.text() if result.body else ""
     return RawResponse(
         rung=rung,
@@ -51,6 +57,8 @@ def raw_response(rung: str, result: FetchResult) -> RawResponse:
         content_type=result.content_type or None,
         body=body[:MAX_STORED_BODY],
         error=result.error.message if result.error else None,
+        headers={name: result.headers[name] for name in KEPT_HEADERS if name in result.headers},
+        fetched_at=fetched_at,
     )
 
 
@@ -64,6 +72,7 @@ def classify_failure(result: FetchResult, what: str) -> tuple[Outcome, str] | No
             FetchErrorKind.CONNECTION,
             FetchErrorKind.TRUNCATED,
             FetchErrorKind.BUDGET,
+            FetchErrorKind.BACKOFF,
         ):
             return Outcome.TRANSIENT, result.error.message
         return Outcome.AMBIGUOUS, result.error.message
@@ -97,12 +106,10 @@ def request_oembed(
     separator = "&" if urlsplit(endpoint).query else "?"
     url = f"{endpoint}{separator}{urlencode(query)}"
     result = fetch(ctx, url, "oembed", max_bytes=ctx.max_json_bytes, accept="application/json")
-    response = raw_response("oembed", result)
-    failure = classify_failure(result, "oEmbed")
-    if failure is not None:
-        return RungResult(
-            *failure, result.status, response, body=response.body, retry_after=_retry_after(result)
-        )
+    response = raw_response("oembed", result, ctx.clock.now().isoformat())
+    failed = failed_rung(ctx, result, response, "oEmbed")
+    if failed is not None:
+        return failed
     data, problem = parse_oembed_body(result.body)
     if data is None:
         return RungResult(
@@ -150,10 +157,26 @@ def url_field(data: Mapping[str, Any], key: str) -> str | None:
     return None
 
 
-def _retry_after(result: FetchResult) -> float | None:
-    if result.error is not None and result.error.kind is FetchErrorKind.BUDGET:
-        return None  # the pipeline asks the budget itself
-    return retry_after_seconds(result)
+def failed_rung(
+    ctx: CaptureContext, result: FetchResult, response: RawResponse, what: str
+) -> RungResult | None:
+    """The rung result of a response that is not a success (None when it is one), with how long to
+    wait: the provider's Retry-After, or what our own budget or the host's backoff asks."""
+    failure = classify_failure(result, what)
+    if failure is None:
+        return None
+    kind = result.error.kind if result.error is not None else None
+    if kind is FetchErrorKind.BUDGET:
+        key = ctx.budget_key(result.url)
+        wait = ctx.http.budgets.retry_after(key) if key else None
+        return RungResult(*failure, None, response, retry_after=wait, deferred=True)
+    if kind is FetchErrorKind.BACKOFF:
+        waiting = ctx.http.backoffs.until((urlsplit(result.url).hostname or "").lower())
+        wait = (waiting[0] - ctx.clock.now()).total_seconds() if waiting else None
+        return RungResult(*failure, None, response, retry_after=wait, deferred=True)
+    return RungResult(
+        *failure, result.status, response, body=response.body, retry_after=retry_after_seconds(result)
+    )
 
 
 # When rungs disagree: anything alive means alive; a refusal of our credentials or a transient failure
@@ -166,7 +189,64 @@ def combine(results: list[RungResult]) -> RungResult:
     if not results:
         raise ValueError("combine() needs at least one rung result")
     rank = {outcome: i for i, outcome in enumerate(_PRECEDENCE)}
-    decisive = min(results, key=lambda r: rank[r.outcome])
     reason = "; ".join(f"{r.response.rung} {r.outcome.value}: {r.reason}" for r in results)
     retry = max((r.retry_after for r in results if r.retry_after is not None), default=None)
+    deferred = [r for r in results if r.deferred]
+    asked = [r for r in results if not r.deferred]
+    if deferred and (not asked or any(r.outcome is Outcome.OK for r in asked)):
+        # Cut short by our own manners with nothing against the post: climb again later, whole, rather
+        # than keep a snapshot that lacks the rungs we did not ask.
+        return RungResult(
+            Outcome.TRANSIENT, reason, None, deferred[0].response, retry_after=retry, deferred=True
+        )
+    results = asked
+    decisive = min(results, key=lambda r: rank[r.outcome])
     return RungResult(decisive.outcome, reason, decisive.status, decisive.response, retry_after=retry)
+
+
+def oembed_fields(data: Mapping[str, Any], fields: dict[str, Field], media: list[MediaRef]) -> None:
+    """The fields every oEmbed answer may carry (spec section 2.3.4), as rung "oembed"."""
+    for name in ("author_name", "title"):
+        value = text_field(data, name)
+        if value:
+            fields[name] = Field(value, "oembed")
+    author_url = url_field(data, "author_url")
+    if author_url:
+        fields["author_url"] = Field(author_url, "oembed")
+    thumbnail = url_field(data, "thumbnail_url")
+    if thumbnail:
+        media.append(MediaRef("thumbnail", thumbnail, "oembed"))
+    if data.get("type") == "photo":
+        image = url_field(data, "url")
+        if image:
+            media.append(MediaRef("image", image, "oembed"))
+
+
+def oembed_capture(
+    provider: Provider, ref: EmbedRef, ctx: CaptureContext, params: Mapping[str, str] | None = None
+) -> Capture:
+    """The default ladder: what the article's markup said, then the provider's oEmbed endpoint."""
+    fields: dict[str, Field] = {k: Field(v, "markup") for k, v in ref.markup_fields().items()}
+    media: list[MediaRef] = []
+    if not ref.url:
+        return Capture(provider.name, ref.post_id, ref.url, Outcome.AMBIGUOUS, "no post URL to ask about")
+    endpoint = ctx.url("oembed_endpoint", provider.endpoints["oembed_endpoint"])
+    token = ctx.token()
+    query = {**(params or {}), **({"access_token": token} if token else {})}
+    rung = request_oembed(ctx, endpoint, ref.url, query)
+    if rung.data is not None:
+        oembed_fields(rung.data, fields, media)
+    overall = combine([rung])
+    return Capture(
+        provider=provider.name,
+        post_id=ref.post_id,
+        url=ref.url,
+        outcome=overall.outcome,
+        reason=overall.reason,
+        http_status=overall.status,
+        fields=fields,
+        media=tuple(media),
+        responses=(rung.response,),
+        retry_after=overall.retry_after,
+        deferred=overall.deferred,
+    )

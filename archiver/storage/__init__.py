@@ -3,5 +3,5 @@
 models.py   the tables, SQLAlchemy 2 typed ORM
 db.py       engines, sessions, `upgrade` (Alembic; scripts in the top-level alembic/ folder)
 queries.py  every query the archiver runs, as named functions over a Session
-blobs.py    BlobStore and LocalBlobStore (files named by their sha256)
+blobs.py    BlobStore, LocalBlobStore and S3BlobStore (blobs named by their sha256), `blob_store`
 """

@@ -1,11 +1,14 @@
 """The content-addressed media store: a file's name is the sha256 of its bytes.
 
-`BlobStore` is what the pipeline and the viewer use; `LocalBlobStore` keeps files on local disk as
-`root/ab/cd/<sha256>`. An S3-compatible backend can implement the same four methods later.
+`BlobStore` is what the pipeline and the viewer use; `blob_store(settings.media)` picks the backend:
 
-A write is atomic and durable before `put` returns (temp file in the same folder, fsync, rename,
-fsync of the folder), so the database row that points at a blob can be inserted after it, and a crash
-never leaves a half-written file under a final name. Sniffing types and capping sizes is the caller's job.
+    LocalBlobStore   files on local disk as `root/ab/cd/<sha256>` (the default)
+    S3BlobStore      objects in an S3-compatible bucket as `[prefix/]ab/cd/<sha256>` (extra `s3`)
+
+A write is durable before `put` returns (locally: temp file in the same folder, fsync, rename, fsync of
+the folder; on S3 a PUT is atomic), so the database row that points at a blob can be inserted after it,
+and a crash never leaves a half-written blob under a final name. Sniffing types and capping sizes is the
+caller's job.
 """
 
 from __future__ import annotations
@@ -17,9 +20,12 @@ import tempfile
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from archiver.errors import NotFound, StorageError
+
+if TYPE_CHECKING:
+    from archiver.config import MediaSettings
 
 # Prefix of in-flight files; a garbage collector may delete old ones (they are never final names).
 TEMP_PREFIX = ".tmp-"
@@ -142,3 +148,135 @@ def _fsync_folder(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+# S3 error codes that mean "no such object" (HEAD answers with the bare status, GET with NoSuchKey).
+_S3_MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
+
+
+class S3BlobStore:
+    """Blobs as objects of an S3-compatible bucket, keyed `[prefix/]ab/cd/<sha256>` like the local store.
+
+    Credentials come only from the standard AWS chain (environment, shared files, instance roles), never
+    from the archiver's settings. boto3 is imported here, not at the top, because it is the optional
+    extra `s3`. Every transport or service error becomes a one-line `StorageError`.
+    """
+
+    def __init__(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        endpoint_url: str | None = None,
+        region: str | None = None,
+        client: Any = None,
+    ) -> None:
+        try:
+            import boto3
+            from botocore.exceptions import BotoCoreError, ClientError
+        except ImportError:
+            raise StorageError(
+                "media.backend = \"s3\" needs boto3: pip install 'embed-archiver[s3]'"
+            ) from None
+        self.bucket = bucket
+        self.prefix = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
+        self._client_error: type[Exception] = ClientError
+        self._errors: tuple[type[Exception], ...] = (ClientError, BotoCoreError)
+        self._where = f"s3://{bucket}/{self.prefix}"
+        if client is None:
+            try:
+                # A session of our own: boto3's default session is shared and not safe across threads.
+                client = boto3.session.Session().client(
+                    "s3", endpoint_url=endpoint_url or None, region_name=region or None
+                )
+            except (BotoCoreError, ValueError) as exc:
+                raise StorageError(f"cannot use S3 media store {self._where}: {_one_line(exc)}") from None
+        self._client = client
+
+    def path_for(self, sha256: str) -> str:
+        return f"s3://{self.bucket}/{self._key(sha256)}"
+
+    def exists(self, sha256: str) -> bool:
+        return self._size_of(self._key(sha256), forbidden_means_missing=False) is not None
+
+    def open(self, sha256: str) -> bytes:
+        key = self._key(sha256)
+        try:
+            response = self._client.get_object(Bucket=self.bucket, Key=key)
+            body = response["Body"]
+            try:
+                # StreamingBody.read checks the length against Content-Length (IncompleteReadError).
+                data: bytes = body.read()
+            finally:
+                body.close()
+        except self._errors as exc:
+            if self._code(exc) in _S3_MISSING:
+                raise NotFound(f"no media file {sha256} in {self._where}") from None
+            raise StorageError(f"cannot read media file {self.path_for(sha256)}: {_one_line(exc)}") from exc
+        return data
+
+    def put(self, data: bytes) -> StoredBlob:
+        sha256 = hashlib.sha256(data).hexdigest()
+        key = self._key(sha256)
+        stored = StoredBlob(sha256=sha256, size=len(data), path=f"s3://{self.bucket}/{key}")
+        # Same key means same content; a size mismatch can only be damage, which an upload repairs.
+        if self._size_of(key, forbidden_means_missing=True) == len(data):
+            return stored
+        try:
+            self._client.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=data,
+                ContentType="application/octet-stream",
+                Metadata={"sha256": sha256},
+            )
+        except self._errors as exc:
+            raise StorageError(f"cannot store media file in {self._where}: {_one_line(exc)}") from exc
+        return stored
+
+    def _key(self, sha256: str) -> str:
+        check_sha256(sha256)
+        return f"{self.prefix}{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+    def _size_of(self, key: str, *, forbidden_means_missing: bool) -> int | None:
+        """The stored object's size; None when there is none.
+
+        S3 answers 403 rather than 404 for a missing key when the caller may not list the bucket; `put`
+        takes that as "missing" and lets the upload succeed or fail on its own.
+        """
+        try:
+            head = self._client.head_object(Bucket=self.bucket, Key=key)
+        except self._errors as exc:
+            code = self._code(exc)
+            if code in _S3_MISSING or (forbidden_means_missing and code == "403"):
+                return None
+            raise StorageError(
+                f"cannot look up media file s3://{self.bucket}/{key}: {_one_line(exc)}"
+            ) from exc
+        return int(head.get("ContentLength", -1))
+
+    def _code(self, exc: Exception) -> str | None:
+        if not isinstance(exc, self._client_error):
+            return None
+        response: dict[str, Any] = getattr(exc, "response", None) or {}
+        return str(response.get("Error", {}).get("Code", "")) or None
+
+
+def blob_store(media: MediaSettings) -> BlobStore:
+    """The media store the settings choose: the local folder `media.dir`, or an S3-compatible bucket."""
+    if media.backend == "s3":
+        if not media.s3_bucket:  # the settings validator refuses this; kept for hand-built settings
+            raise StorageError("media.s3_bucket is required when media.backend is s3")
+        return S3BlobStore(
+            media.s3_bucket,
+            prefix=media.s3_prefix,
+            endpoint_url=media.s3_endpoint_url,
+            region=media.s3_region,
+        )
+    return LocalBlobStore(media.dir)
+
+
+def _one_line(exc: BaseException) -> str:
+    """The first line of an error's message (botocore messages can span lines)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__

@@ -8,6 +8,9 @@ dead embed is an occurrence without an embed. A `Snapshot` is an immutable versi
 `Check` rows log every capture and check attempt. Media files live in the blob store, keyed by sha256;
 `Media` records what is stored, `SnapshotMedia` what a snapshot showed (stored or not).
 
+`RateWindow` and `HostBackoff` hold the HTTP manners every process shares: request budgets per host
+and the backoffs hosts asked for.
+
 The schema is built by the Alembic migrations only; the drift test keeps these classes and the
 migrations equal. Every timestamp is a timezone-aware UTC `datetime` (`UTCDateTime`).
 """
@@ -265,3 +268,28 @@ class Check(Base):
     latency_ms: Mapped[int | None]
 
     embed: Mapped[Embed] = relationship(back_populates="checks")
+
+
+class RateWindow(Base):
+    """Requests counted against one budget key (provider and host) in one fixed time window.
+
+    Kept in the database so that every process on every machine spends the same budget.
+    """
+
+    __tablename__ = "rate_windows"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    # Start of the window, in whole seconds since the epoch (windows are whole seconds long).
+    window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    used: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class HostBackoff(Base):
+    """A host that asked us to wait (429, 503 with Retry-After): no request goes to it before `until`."""
+
+    __tablename__ = "host_backoffs"
+
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    until: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -20,7 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import CursorResult, Table, distinct, func, or_, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from archiver import records
 from archiver.storage.models import (
@@ -624,3 +624,45 @@ def _embed_by_loose_url(session: Session, url: str) -> Embed | None:
 
 def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# --- export ---------------------------------------------------------------------------------------
+
+
+def snapshots_for_export(
+    session: Session, embed_ids: Collection[int] | None = None, *, batch_size: int = 200
+) -> Iterator[list[Snapshot]]:
+    """Every snapshot (or those of `embed_ids`), by embed then version, in batches of `batch_size`.
+
+    Each batch comes with its embed, its media rows and their files loaded. Batches are read one
+    query at a time, keyed on (embed, version), so an archive of 100k snapshots is never in memory at
+    once: the session holds unchanged objects weakly, so a batch the caller has let go of can be
+    collected.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, not {batch_size}")
+    if embed_ids is None:
+        groups: list[list[int] | None] = [None]
+    else:
+        wanted = sorted(set(embed_ids))
+        groups = [wanted[start : start + _CHUNK] for start in range(0, len(wanted), _CHUNK)]
+    for group in groups:
+        after = (0, 0)
+        while True:
+            stmt = (
+                select(Snapshot)
+                .options(
+                    joinedload(Snapshot.embed),
+                    selectinload(Snapshot.media).joinedload(SnapshotMedia.media_file),
+                )
+                .where(tuple_(Snapshot.embed_id, Snapshot.version) > tuple_(*after))
+                .order_by(Snapshot.embed_id, Snapshot.version)
+                .limit(batch_size)
+            )
+            if group is not None:
+                stmt = stmt.where(Snapshot.embed_id.in_(group))
+            batch = list(session.scalars(stmt))
+            if not batch:
+                break
+            yield batch
+            after = (batch[-1].embed_id, batch[-1].version)

@@ -45,6 +45,12 @@ class Canned:
     )
     gzip: bool = False  # gzip-encode body, set Content-Encoding
     chunked: bool = False  # Transfer-Encoding: chunked instead of Content-Length
+    # Claim this Content-Length (e.g. 2 GB) and stream `body` over and over until the client hangs up,
+    # the claimed length is sent or `endless_limit` bytes went out (a hostile or huge response).
+    declared_length: int | None = None
+    # With `chunked`: stream `body` (or zeros) chunk after chunk the same way, with no length at all.
+    endless: bool = False
+    endless_limit: int = 64 * 1024 * 1024
 
 
 @dataclass
@@ -192,6 +198,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Encoding", "gzip")
         if canned.chunked:
             self.send_header("Transfer-Encoding", "chunked")
+        elif canned.declared_length is not None:
+            self.send_header("Content-Length", str(canned.declared_length))
         else:
             self.send_header("Content-Length", str(len(body)))
         self.send_header("Connection", "close")
@@ -200,6 +208,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if canned.truncate_to is not None:
             body = body[: canned.truncate_to]
+        if canned.declared_length is not None or canned.endless:
+            self._stream_endlessly(canned, chunked=canned.chunked)
+            return
         if canned.drip_seconds_per_byte is not None:
             self._drip(body, canned.drip_seconds_per_byte, chunked=canned.chunked)
         elif canned.chunked:
@@ -222,6 +233,20 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(piece)
         if chunked:
             self._write_chunk(b"")
+
+    def _stream_endlessly(self, canned: Canned, *, chunked: bool) -> None:
+        piece = canned.body or bytes(64 * 1024)
+        limit = min(canned.declared_length or canned.endless_limit, canned.endless_limit)
+        sent = 0
+        while sent < limit and not self.server.fake._stopping.is_set():
+            try:
+                if chunked:
+                    self._write_chunk(piece)
+                else:
+                    self.wfile.write(piece)
+            except (ConnectionError, OSError):
+                return  # the client hung up: what a size cap does
+            sent += len(piece)
 
     def _write_chunk(self, data: bytes) -> None:
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))

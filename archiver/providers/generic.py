@@ -1,0 +1,181 @@
+"""Embeds of platforms no other provider knows, found by their explicit embed markup (oEmbed discovery).
+
+Last in the registry. Detection reports only markup that says "embed this URL" in so many words, and
+only when no other provider claims the URL (neither as a post nor as one of its hosts) and the markup
+does not name a known provider:
+
+    Gutenberg: figure.wp-block-embed whose wrapper holds only the URL (the stored or failed form), or
+               that follows its `<!-- wp:embed {"url": ...} -->` comment        -> bare-url / block-comment
+    CKEditor 5: <oembed url="..."> (or a renamed <o-embed>)                      -> oembed-tag
+    CKEditor 5 previews: any element with data-oembed-url                        -> div
+
+Never a plain link, a bare URL or an iframe of an unknown host: those are everywhere and embed nothing
+in particular. `parse_url` therefore routes no URL at all (it would claim every URL otherwise).
+
+Id: the normalised URL itself, which is also the URL: scheme https, host lower-cased, default port,
+fragment and tracking parameters (`utm_*`, `fbclid`, `gclid`, `mc_cid`, `mc_eid`) dropped, an empty path
+written "/". Capture (oEmbed discovery from the page's `<link rel="alternate"
+type="application/json+oembed">`) comes later.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from functools import cached_property
+from urllib.parse import urlsplit
+
+from selectolax.lexbor import LexborNode
+
+from archiver.providers.base import Page, PostUrl, Provider, Sighting, has_class, node_text
+from archiver.providers.urlparts import MAX_URL
+from archiver.records import MarkupKind
+
+TRACKING_PARAMS = frozenset({"fbclid", "gclid", "mc_cid", "mc_eid"})
+_HTTP_URL = re.compile(r"https?://[^\s\"'<>]+", re.IGNORECASE)
+# `<!-- wp:embed {...} -->` (or a pre-5.6 `wp:core-embed/NAME`): the block name, then its JSON attributes.
+_BLOCK_COMMENT = re.compile(r"\s*wp:(?:embed|core-embed/(?P<slug>[\w-]+))\s+(?P<attrs>\{.*\})\s*$", re.DOTALL)
+_PROVIDER_CLASS = re.compile(r"(?:is-provider-|wp-block-embed-)(?P<slug>[\w-]+)")
+
+
+class Generic(Provider):
+    name = "generic"
+    title = "oEmbed discovery"
+    recognises = (
+        "explicit embed markup of platforms no other provider knows: Gutenberg wp:embed blocks and"
+        " figure.wp-block-embed holding only a URL, CKEditor <oembed url>, elements with data-oembed-url",
+        "never plain links, bare URLs or iframes of unknown hosts; id = the normalised URL",
+    )
+    not_examples = (
+        "https://example.com/2024/05/some-article/",
+        "https://www.example.org/embed/12345",
+    )
+
+    markers = ("wp:embed", "wp:core-embed", "wp-block-embed", "<oembed", "<o-embed", "data-oembed-url")
+    stem = "embed"
+    element_tags = ("figure", "oembed", "o-embed")
+
+    def parse_url(self, url: str) -> PostUrl | None:
+        return None  # routes nothing: only explicit embed markup is read (see read_element, detect)
+
+    # ---- markup ------------------------------------------------------------------------------------
+    def read_element(self, node: LexborNode) -> Sighting | None:
+        if node.tag == "figure":
+            return self._read_figure(node)
+        return self._sighting(node.attrs.get("url") or "", MarkupKind.OEMBED_TAG, node)
+
+    def _read_figure(self, figure: LexborNode) -> Sighting | None:
+        if not has_class(figure, "wp-block-embed") or self._known_slug(_class_slugs(figure)):
+            return None
+        url, slug = _block_comment_before(figure)
+        if url is not None:
+            return None if self._known_slug([slug]) else self._sighting(url, MarkupKind.BLOCK_COMMENT, figure)
+        wrapper = figure.css_first("div.wp-block-embed__wrapper")
+        text = node_text(wrapper) if wrapper is not None else ""
+        if not _HTTP_URL.fullmatch(text):
+            return None
+        return self._sighting(text, MarkupKind.BARE_URL, figure)
+
+    def detect(self, page: Page) -> Iterable[Sighting]:
+        """CKEditor previews: elements whose data-oembed-url names what they show."""
+        if "data-oembed-url" not in page.text:
+            return
+        for node in page.tree.css("[data-oembed-url]"):
+            sighting = self._sighting(node.attrs.get("data-oembed-url") or "", MarkupKind.DIV, node)
+            if sighting is not None:
+                yield sighting
+
+    def _sighting(self, url: str, markup: MarkupKind, node: LexborNode) -> Sighting | None:
+        url = url.strip()
+        if not _HTTP_URL.fullmatch(url[:MAX_URL]) or self._claimed(url):
+            return None
+        normal = normalise(url)
+        if normal is None:
+            return None
+        return Sighting(self.name, PostUrl(self.name, normal, normal), markup, node)
+
+    # ---- what the other providers claim -------------------------------------------------------------
+    @cached_property
+    def _others(self) -> tuple[Provider, ...]:
+        from archiver.providers import PROVIDERS  # the registry imports this module
+
+        return tuple(provider for provider in PROVIDERS if provider.name != self.name)
+
+    @cached_property
+    def _other_names(self) -> frozenset[str]:
+        return frozenset(provider.name for provider in self._others)
+
+    def _claimed(self, url: str) -> bool:
+        """Whether another provider claims `url`: as one of its posts, or as a URL on one of its hosts
+        (a profile, a timeline, a playlist: not a post, and not an unknown platform's either)."""
+        try:
+            host = (urlsplit(url).hostname or "").lower()
+        except ValueError:
+            return True
+        for provider in self._others:
+            if any(host == name or host.endswith("." + name) for name in provider.hosts):
+                return True
+            if provider.parse_url(url) is not None:
+                return True
+        return False
+
+    def _known_slug(self, slugs: Iterable[str | None]) -> bool:
+        """Whether a Gutenberg provider slug ("twitter", "apple-music") names a registered provider."""
+        return any(slug and slug.replace("-", "_") in self._other_names for slug in slugs)
+
+
+def normalise(url: str) -> str | None:
+    """The URL as the generic provider keys it: https, lower-case host, no default port, no fragment,
+    no tracking parameters, "/" for an empty path. None when it is not an http(s) URL with a host."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    host = (parts.hostname or "").lower()
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return None
+    netloc = host if port in (None, 80, 443) else f"{host}:{port}"
+    kept = [
+        piece
+        for piece in parts.query.split("&")
+        if piece and not (piece.startswith("utm_") or piece.split("=", 1)[0] in TRACKING_PARAMS)
+    ]
+    query = "?" + "&".join(kept) if kept else ""
+    return f"https://{netloc}{parts.path or '/'}{query}"
+
+
+def _class_slugs(figure: LexborNode) -> list[str | None]:
+    classes = (figure.attrs.get("class") or "").split()
+    return [match.group("slug") for token in classes if (match := _PROVIDER_CLASS.fullmatch(token))]
+
+
+def _block_comment_before(figure: LexborNode) -> tuple[str | None, str | None]:
+    """The URL and provider slug of the `<!-- wp:embed {...} -->` comment just before the figure."""
+    node = _before(figure)
+    parent = figure.parent
+    if node is None and parent is not None and parent.tag == "body" and parent.parent is not None:
+        # Stored content that starts with the block: the parser put its comment before <html>.
+        node = _before(parent.parent)
+    if node is None or not node.is_comment_node:
+        return None, None
+    match = _BLOCK_COMMENT.match(node.comment_content or "")
+    if match is None:
+        return None, None
+    try:
+        attrs = json.loads(match.group("attrs"))
+    except ValueError:
+        return None, None
+    if not isinstance(attrs, dict):
+        return None, None
+    url, slug = attrs.get("url"), attrs.get("providerNameSlug") or match.group("slug")
+    return (url if isinstance(url, str) else None), (slug if isinstance(slug, str) else None)
+
+
+def _before(node: LexborNode) -> LexborNode | None:
+    """The sibling before `node`, whitespace skipped."""
+    previous = node.prev
+    while previous is not None and previous.is_text_node and not previous.text(deep=False).strip():
+        previous = previous.prev
+    return previous

@@ -1,0 +1,146 @@
+"""SoundCloud: tracks and sets (reference/providers.md section 12).
+
+Detection: the widget `w.soundcloud.com/player/?url=URL` (also `p.`/`player.soundcloud.com`, lazy
+iframes such as WP Rocket's `data-lazy-src`, `amp-soundcloud`), whose `url=` is unwrapped: the API
+resource `api.soundcloud.com/tracks/NUM` or `/playlists/NUM`, or a page `soundcloud.com/USER/SLUG`
+(`/USER/sets/SLUG`, with a secret `s-...` token for private ones); and those pages in every generic form.
+
+Ids: the track number for `api.soundcloud.com/tracks/NUM` (the form embeds carry; canonical URL
+`https://api.soundcloud.com/tracks/NUM`); `playlists/NUM` for API sets; else the page path
+(`user/slug`, `user/sets/slug`, lower case; canonical `https://soundcloud.com/PATH`, the secret token
+kept).
+
+Not embeds: users and their tabs (`/USER`, `/USER/tracks`, `/USER/likes`...), user widgets
+(`api.soundcloud.com/users/NUM`), site pages (`/discover`, `/charts/...`), `on.soundcloud.com` short
+links (they name no track until followed).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import ClassVar
+
+from archiver.providers.base import PostUrl
+from archiver.providers.players import PLAYER_TAGS, PlayerProvider, UrlParts, split_url
+
+API = "https://api.soundcloud.com/{}/{}"
+PAGE = "https://soundcloud.com/{}"
+PLAYER_HOSTS = frozenset({"w.soundcloud.com", "p.soundcloud.com", "player.soundcloud.com"})
+PAGE_HOSTS = frozenset({"soundcloud.com", "www.soundcloud.com", "m.soundcloud.com"})
+API_HOSTS = frozenset({"api.soundcloud.com", "api-widget.soundcloud.com"})
+# First path segments that are site pages, not users.
+RESERVED_USERS = frozenset((
+    "discover", "stream", "search", "you", "upload", "charts", "pages", "settings", "messages",
+    "notifications", "mobile", "terms-of-use", "imprint", "jobs", "tags", "people", "popular", "signin",
+    "login", "logout", "connect", "oembed", "player", "stations", "premieres", "feed", "home", "explore",
+    "pro", "go", "creators", "artists", "for", "community-guidelines", "press", "apps", "widget",
+))  # fmt: skip
+# Second path segments that are a user's tabs, not tracks.
+USER_TABS = frozenset((
+    "tracks", "sets", "albums", "reposts", "likes", "followers", "following", "popular-tracks", "comments",
+    "spotlight", "playlists", "toptracks", "stations", "info",
+))  # fmt: skip
+_NUMBER = re.compile(r"([0-9]{1,20})(?![0-9A-Za-z])")
+_SLUG = re.compile(r"[A-Za-z0-9_-]{1,255}")
+_SECRET = re.compile(r"s-[A-Za-z0-9]{4,64}")
+
+
+class SoundCloud(PlayerProvider):
+    name = "soundcloud"
+    title = "SoundCloud"
+    hosts = frozenset({"soundcloud.com"})
+    endpoints: ClassVar[Mapping[str, str]] = MappingProxyType(
+        {"oembed_endpoint": "https://soundcloud.com/oembed"}
+    )
+    recognises = (
+        "the widget w.soundcloud.com/player/?url=... (iframes, lazy or not, amp-soundcloud, amp-iframe),"
+        " its url= unwrapped: api.soundcloud.com/tracks/NUM, /playlists/NUM, or soundcloud.com/USER/SLUG",
+        "track and set pages soundcloud.com/USER/SLUG, /USER/sets/SLUG (secret s- tokens kept) in"
+        " WordPress, CKEditor and bare-URL embeds",
+        "not embeds: user pages and tabs, user widgets, site pages, on.soundcloud.com short links",
+    )
+    examples = (
+        "https://w.soundcloud.com/player/?url=https%3A//api.soundcloud.com/tracks/367477112&color=%23ff5500",
+        "https://w.soundcloud.com/player/?url=https%3A%2F%2Fapi.soundcloud.com%2Fplaylists%2F1234567&visual=true",
+        "https://w.soundcloud.com/player/?url=https%3A%2F%2Fsoundcloud.com%2Fforss%2Fflickermood",
+        "https://api.soundcloud.com/tracks/180961263",
+        "https://soundcloud.com/forss/flickermood",
+        "https://soundcloud.com/forss/sets/soulhack",
+        "https://soundcloud.com/forss/flickermood/s-AbCd1234",
+        "https://m.soundcloud.com/forss/flickermood?in=forss/sets/soulhack",
+    )
+    not_examples = (
+        "https://soundcloud.com/forss",
+        "https://soundcloud.com/forss/tracks",
+        "https://soundcloud.com/forss/likes",
+        "https://soundcloud.com/discover/sets/charts-top:all-music",
+        "https://w.soundcloud.com/player/?url=https%3A//api.soundcloud.com/users/1234",
+        "https://w.soundcloud.com/player/?url=https%3A//example.com/tracks/1",
+        "https://on.soundcloud.com/AbCdE",
+        "https://soundcloud.com/oembed?url=https://soundcloud.com/forss/flickermood",
+        "https://notsoundcloud.com/forss/flickermood",
+    )
+
+    markers = ("amp-soundcloud",)
+    stem = "soundcloud"
+    amp_elements: ClassVar[Mapping[str, tuple[str, ...]]] = MappingProxyType(
+        {"amp-soundcloud": ("data-trackid", "data-playlistid")}
+    )
+    element_tags = (*PLAYER_TAGS, "amp-soundcloud")
+    names = ("soundcloud",)
+
+    def read_url(self, url: str) -> tuple[PostUrl, bool] | None:
+        return self._sound(url, nested=False)
+
+    def amp_post(self, tag: str, attribute: str, value: str) -> PostUrl | None:
+        if _NUMBER.fullmatch(value) is None:
+            return None
+        return self._api("tracks" if attribute == "data-trackid" else "playlists", value)
+
+    def _api(self, kind: str, number: str) -> PostUrl:
+        number = str(int(number))
+        post_id = number if kind == "tracks" else f"{kind}/{number}"
+        return PostUrl(self.name, post_id, API.format(kind, number))
+
+    def _sound(self, url: str, nested: bool) -> tuple[PostUrl, bool] | None:
+        """(the track or set, whether the URL is the player), or None."""
+        parts = split_url(url)
+        if parts is None:
+            return None
+        if parts.host in PLAYER_HOSTS:
+            if nested or parts.segments[:1] != ("player",):
+                return None
+            inner = self._sound(parts.query.get("url", ""), nested=True)
+            return (inner[0], True) if inner else None
+        if parts.host in API_HOSTS:
+            return self._api_path(parts)
+        if parts.host in PAGE_HOSTS:
+            return self._page(parts)
+        return None
+
+    def _api_path(self, parts: UrlParts) -> tuple[PostUrl, bool] | None:
+        segments = parts.segments
+        if len(segments) >= 2 and segments[0] in ("tracks", "playlists"):
+            number = _NUMBER.match(segments[1])
+            return (self._api(segments[0], number.group(1)), False) if number else None
+        return None
+
+    def _page(self, parts: UrlParts) -> tuple[PostUrl, bool] | None:
+        segments = parts.segments
+        if len(segments) < 2 or segments[0].lower() in RESERVED_USERS:
+            return None
+        user, rest = segments[0], list(segments[1:])
+        secret = rest.pop() if len(rest) >= 2 and _SECRET.fullmatch(rest[-1]) else None
+        if len(rest) == 1 and rest[0].lower() not in USER_TABS:
+            path = [user, rest[0]]
+        elif len(rest) == 2 and rest[0] == "sets" and rest[1].lower() not in USER_TABS:
+            path = [user, "sets", rest[1]]
+        else:
+            return None
+        if not all(_SLUG.fullmatch(segment) for segment in path):
+            return None
+        post_id = "/".join(path).lower()
+        url = PAGE.format(post_id + (f"/{secret}" if secret else ""))
+        return PostUrl(self.name, post_id, url), False

@@ -1,0 +1,154 @@
+"""TikTok: videos and photo posts (reference/providers.md section 3).
+
+Detection: `blockquote.tiktok-embed` with its `cite` and `data-video-id` (plus the `embed.js` loader,
+part of the unit), video and photo URLs `tiktok.com/@user/video/ID`, the iframes `tiktok.com/embed/v2/ID`,
+`tiktok.com/embed/ID` and the Embed Player `tiktok.com/player/v1/ID`, AMP `amp-tiktok` (its `data-src`
+is the id or a video URL). Bare URLs, Gutenberg blocks and CKEditor tags are the scanner's generic forms.
+
+Not embeds: profile and follow links (`tiktok.com/@user`), tags, music pages, LIVE rooms
+(`embed/live/@user`), and short links (`vm.tiktok.com/...`, `tiktok.com/t/...`) that need a redirect to
+name a video.
+
+Id: the numeric video id (the `@user` in a URL can change, the id cannot). URL:
+`https://www.tiktok.com/@user/video/ID` when the markup names the user, else
+`https://www.tiktok.com/embed/v2/ID` (a public page for any embeddable video).
+
+Capture is not implemented yet (`www.tiktok.com/oembed`, no token).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import ClassVar
+
+from selectolax.lexbor import LexborNode
+
+from archiver.providers.base import MarkupFields, PostUrl, Provider, Sighting, has_class, node_text
+from archiver.providers.urlparts import split_url
+from archiver.records import MarkupKind
+
+CANONICAL_BASE = "https://www.tiktok.com"
+# Hosts that serve video pages and embeds (not vm./vt. short links).
+PAGE_HOSTS = frozenset({"tiktok.com", "www.tiktok.com", "m.tiktok.com", "tiktokv.com", "www.tiktokv.com"})
+
+_VIDEO_ID = re.compile(r"\d{8,25}")
+_USER = re.compile(r"@(?P<user>[\w.-]{1,64})")
+_OLD_MOBILE = re.compile(r"(?P<id>\d{8,25})\.html")
+
+
+class TikTok(Provider):
+    name = "tiktok"
+    title = "TikTok"
+    hosts = frozenset({"tiktok.com", "tiktokv.com"})
+    endpoints: ClassVar[Mapping[str, str]] = MappingProxyType(
+        {"oembed_endpoint": "https://www.tiktok.com/oembed"}
+    )
+    recognises = (
+        "video and photo post URLs on tiktok.com (tiktok.com/@user/video/ID, /share/video/ID,"
+        " m.tiktok.com/v/ID.html)",
+        "the official embed blockquote.tiktok-embed (cite, data-video-id) with its embed.js loader",
+        "the embed iframes tiktok.com/embed/v2/ID and the Embed Player tiktok.com/player/v1/ID,"
+        " AMP amp-tiktok",
+        "not: profile and follow links (tiktok.com/@user), tags, music, LIVE rooms,"
+        " vm.tiktok.com short links",
+    )
+    examples = (
+        "https://www.tiktok.com/@a3noticias/video/6806030056956251397",
+        "https://www.tiktok.com/@shmemmmy/video/7005293332821822726?is_from_webapp=1&sender_device=pc",
+        "https://tiktok.com/@scout2015/video/6718335390845095173",
+        "https://www.tiktok.com/@scout2015/photo/7215448310284782890",
+        "https://www.tiktok.com/embed/v2/6718335390845095173",
+        "https://www.tiktok.com/embed/6718335390845095173",
+        "https://www.tiktok.com/player/v1/6718335390845095173?music_info=1&description=1",
+        "https://www.tiktok.com/share/video/6718335390845095173",
+        "https://m.tiktok.com/v/6718335390845095173.html",
+        "//www.tiktok.com/@user.name_1/video/6718335390845095173",
+    )
+    not_examples = (
+        "https://www.tiktok.com/@scout2015",
+        "https://www.tiktok.com/@kulu.media?lang=de",
+        "https://www.tiktok.com/tag/halloween",
+        "https://www.tiktok.com/music/original-sound-7005293191817644806",
+        "https://www.tiktok.com/embed/live/@scout2015?embed_domain=example.com",
+        "https://vm.tiktok.com/ZMeAbCdEf/",
+        "https://www.tiktok.com/t/ZTRabcdef/",
+        "https://www.tiktok.com/embed.js",
+        "https://www.tiktok.com/@scout2015/video/",
+        "https://www.tiktok.com.evil.example/@a/video/6718335390845095173",
+    )
+
+    markers = ("amp-tiktok",)  # AMP may give only the id
+    stem = "tiktok"
+    element_tags = ("blockquote", "amp-tiktok")
+    loader_scripts = ("tiktok.com/embed.js",)
+
+    # ---- URLs --------------------------------------------------------------------------------------
+    def parse_url(self, url: str) -> PostUrl | None:
+        parts = split_url(url)
+        if parts is None or parts.host not in PAGE_HOSTS:
+            return None
+        segments = parts.segments()
+        if len(segments) < 2:
+            return None
+        first, second = segments[0], segments[1]
+        user = _USER.fullmatch(first)
+        if user is not None and len(segments) >= 3 and second in ("video", "photo"):
+            return self.post(segments[2], user.group("user"), second)
+        if first == "embed" and second == "v2" and len(segments) >= 3:
+            return self.post(segments[2])
+        if first == "embed" or (first == "share" and second == "video"):
+            return self.post(segments[-1] if first == "share" else second)
+        if first == "player" and second == "v1" and len(segments) >= 3:
+            return self.post(segments[2])
+        if first == "v" and parts.host == "m.tiktok.com":
+            mobile = _OLD_MOBILE.fullmatch(second)
+            return self.post(mobile.group("id")) if mobile else None
+        return None
+
+    def post(self, video_id: str, user: str | None = None, kind: str = "video") -> PostUrl | None:
+        """The post with this id (a URL naming the user when known)."""
+        video_id = video_id.strip()
+        if not _VIDEO_ID.fullmatch(video_id):
+            return None
+        if user:
+            return PostUrl(self.name, video_id, f"{CANONICAL_BASE}/@{user}/{kind}/{video_id}")
+        return PostUrl(self.name, video_id, f"{CANONICAL_BASE}/embed/v2/{video_id}")
+
+    # ---- markup ------------------------------------------------------------------------------------
+    def read_element(self, node: LexborNode) -> Sighting | None:
+        if node.tag == "amp-tiktok":
+            source = (node.attrs.get("data-src") or "").strip()
+            post = self.post(source) if _VIDEO_ID.fullmatch(source) else self.parse_url(source)
+            return Sighting(self.name, post, MarkupKind.AMP, node) if post is not None else None
+        if node.tag == "blockquote" and has_class(node, "tiktok-embed"):
+            return self._read_blockquote(node)
+        return None
+
+    def _read_blockquote(self, node: LexborNode) -> Sighting | None:
+        cited = self.parse_url(node.attrs.get("cite") or "")
+        video_id = (node.attrs.get("data-video-id") or "").strip()
+        if _VIDEO_ID.fullmatch(video_id) and (cited is None or cited.post_id != video_id):
+            post = self.post(video_id)  # the id attribute is what embed.js loads
+        else:
+            post = cited
+        if post is None:
+            return None
+        return Sighting(self.name, post, MarkupKind.BLOCKQUOTE, node, self._blockquote_fields(node))
+
+    def _blockquote_fields(self, node: LexborNode) -> MarkupFields:
+        """Handle, profile URL and caption of the embed's fallback: `<section><a title="@user">` then
+        `<p>CAPTION</p>` (the sound line after it is not caption)."""
+        handle = author_url = None
+        for link in node.css("a"):
+            text = node_text(link)
+            if text.startswith("@") and _USER.fullmatch(text):
+                handle = text[1:]
+                href = split_url(link.attrs.get("href") or "")
+                if href is not None and href.host in PAGE_HOSTS:
+                    author_url = f"{CANONICAL_BASE}/@{handle}"
+                break
+        paragraph = node.css_first("p")
+        caption = node_text(paragraph) if paragraph is not None else ""
+        return MarkupFields(handle=handle, author_url=author_url, caption=caption or None)

@@ -1,0 +1,127 @@
+"""HTTP manners every process shares, kept in the database: request budgets and host backoffs.
+
+`DbRateBudgets` counts requests per key (provider and host) in fixed windows, so that several daemons
+on several machines together stay within a provider's rate. `DbHostBackoffs` remembers a host's
+"wait until" (429 or 503 with Retry-After), so no process asks it again before then. Both never wait:
+they answer yes or no, and the caller defers its work.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, sessionmaker
+
+from archiver.clock import Clock
+from archiver.storage.models import HostBackoff, RateWindow
+
+# Old windows are swept now and then; a window is kept for this many of its lengths.
+_KEEP_WINDOWS = 2
+
+
+class DbRateBudgets:
+    """Fixed-window request budgets counted in the database (the `http.Budgets` interface)."""
+
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._limits: dict[str, tuple[int, int]] = {}
+        self._lock = threading.Lock()
+
+    def set_limit(self, key: str, count: int, window_seconds: float) -> None:
+        if count <= 0 or window_seconds <= 0:
+            raise ValueError(
+                f"a rate budget needs a positive count and window, got {count}/{window_seconds}s"
+            )
+        with self._lock:
+            self._limits[key] = (count, max(int(window_seconds), 1))
+
+    def try_acquire(self, key: str) -> bool:
+        """Count one request against `key`; False (nothing counted) when its window is used up."""
+        limit = self._limits.get(key)
+        if limit is None:
+            return True
+        count, window = limit
+        start = self._window_start(window)
+        with self._sessions() as session, session.begin():
+            _insert_ignore(session, key, start)
+            result = session.execute(
+                update(RateWindow)
+                .where(RateWindow.key == key, RateWindow.window_start == start, RateWindow.used < count)
+                .values(used=RateWindow.used + 1)
+                .execution_options(synchronize_session=False, preserve_rowcount=True)
+            )
+            taken = cast(CursorResult[Any], result).rowcount
+            if start % (window * 50) == 0:
+                session.execute(
+                    delete(RateWindow).where(
+                        RateWindow.key == key, RateWindow.window_start < start - window * _KEEP_WINDOWS
+                    )
+                )
+        return bool(taken)
+
+    def remaining(self, key: str) -> int | None:
+        limit = self._limits.get(key)
+        if limit is None:
+            return None
+        count, window = limit
+        with self._sessions() as session:
+            used = session.scalar(
+                select(RateWindow.used).where(
+                    RateWindow.key == key, RateWindow.window_start == self._window_start(window)
+                )
+            )
+        return max(count - (used or 0), 0)
+
+    def retry_after(self, key: str) -> float | None:
+        """Seconds until a request may be made: 0.0 now, else until the next window opens."""
+        limit = self._limits.get(key)
+        if limit is None:
+            return None
+        if self.remaining(key):
+            return 0.0
+        window = limit[1]
+        now = self._clock.now().timestamp()
+        return max(self._window_start(window) + window - now, 0.0)
+
+    def _window_start(self, window: int) -> int:
+        now = int(self._clock.now().timestamp())
+        return now - now % window
+
+
+class DbHostBackoffs:
+    """Per-host "do not ask before" instants, shared through the database (the `http.Backoffs` interface)."""
+
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
+        self._sessions = sessions
+        self._clock = clock
+
+    def until(self, host: str) -> tuple[datetime, str] | None:
+        """When `host` may be asked again and why, or None when it may be asked now."""
+        with self._sessions() as session:
+            row = session.get(HostBackoff, host)
+            if row is None or row.until <= self._clock.now():
+                return None
+            return row.until, row.reason
+
+    def defer(self, host: str, delay: timedelta, reason: str) -> None:
+        """Keep every process away from `host` for `delay` (a later instant already stored wins)."""
+        now = self._clock.now()
+        until = now + delay
+        with self._sessions() as session, session.begin():
+            row = session.get(HostBackoff, host, with_for_update=True)
+            if row is None:
+                session.add(HostBackoff(host=host, until=until, reason=reason, updated_at=now))
+            elif row.until < until:
+                row.until, row.reason, row.updated_at = until, reason, now
+
+
+def _insert_ignore(session: Session, key: str, start: int) -> None:
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(RateWindow).values(key=key, window_start=start, used=0).on_conflict_do_nothing())
