@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -27,6 +28,7 @@ from archiver.config import DEFAULT_CONFIG_NAME, find_config, load_settings
 from archiver.errors import ArchiverError, ConfigError, NotFound, UsageError
 from archiver.pipeline import articles as article_stage
 from archiver.pipeline.capture import CaptureItem, CaptureReport, capture_due
+from archiver.pipeline.check import check_due
 from archiver.pipeline.export import export_warc
 from archiver.providers import PROVIDERS, names, provider_named
 from archiver.records import Outcome
@@ -139,15 +141,70 @@ def scan(ctx: Context, targets: tuple[str, ...], dry_run: bool, as_json: bool) -
 @cli.command()
 @click.option("--limit", type=click.IntRange(min=1), help="Capture at most this many embeds.")
 @click.option("--provider", "provider_names", multiple=True, help="Only this provider (repeatable).")
+@click.option(
+    "--refresh",
+    is_flag=True,
+    help="Capture again posts that have snapshots (revalidated; a new version only if changed).",
+)
 @json_option
 @pass_ctx
-def fetch(ctx: Context, limit: int | None, provider_names: tuple[str, ...], as_json: bool) -> None:
-    """Capture embeds that have no snapshot yet and are due."""
+def fetch(
+    ctx: Context, limit: int | None, provider_names: tuple[str, ...], refresh: bool, as_json: bool
+) -> None:
+    """Capture embeds that have no snapshot yet and are due (or, with --refresh, capture them again)."""
     for name in provider_names:
         _provider_or_usage_error(name)
-    report = _capture(ctx, limit, provider_names or None, as_json)
+    report = _capture(ctx, limit, provider_names or None, as_json, refresh=refresh)
     if not as_json:
         _capture_summary(report)
+    _exit(1 if report.transient else 0)
+
+
+@cli.command()
+@click.option("--limit", type=click.IntRange(min=1), help="Check at most this many embeds.")
+@click.option("--provider", "provider_names", multiple=True, help="Only this provider (repeatable).")
+@json_option
+@pass_ctx
+def check(ctx: Context, limit: int | None, provider_names: tuple[str, ...], as_json: bool) -> None:
+    """Check every embed that is due and decide, carefully, which are gone (provider health first)."""
+    for name in provider_names:
+        _provider_or_usage_error(name)
+    app = ctx.app
+    with _progress(ctx, as_json, "Checking posts", None) as advance:
+
+        def on_item(item: CaptureItem) -> None:
+            advance()
+
+        report = check_due(
+            app.sessions,
+            app.capture_deps(),
+            limit=limit,
+            providers=provider_names or None,
+            on_item=on_item,
+            on_total=getattr(advance, "set_total", None),
+        )
+    if as_json:
+        _print_json(
+            {
+                "checked": report.attempted,
+                "outcomes": report.outcomes,
+                "state_changes": [{"embed": e, "from": a, "to": b} for e, a, b in report.state_changes],
+                "providers": [
+                    {"provider": h.provider, "healthy": h.healthy, "paused": h.paused, "resumed": h.resumed}
+                    for h in report.health
+                ],
+            }
+        )
+    else:
+        for h in report.health:
+            if h.paused:
+                ERR.print(f"[bold red]paused[/] {h.provider}: {h.paused}")
+            elif h.resumed:
+                OUT.print(f"[green]resumed[/] {h.provider}: canaries answer again")
+        for embed_id, before, after in report.state_changes:
+            OUT.print(f"  embed {embed_id}: {before} -> {after}", markup=False)
+        parts = [f"{n} {outcome}" for outcome, n in sorted(report.outcomes.items())]
+        OUT.print(f"Checked {report.attempted} embed(s): {', '.join(parts) or 'nothing was due'}.")
     _exit(1 if report.transient else 0)
 
 
@@ -177,9 +234,24 @@ def status(ctx: Context, as_json: bool) -> None:
     """Counts of articles, embeds by state and provider, snapshots and media."""
     with ctx.app.sessions() as session:
         counts = queries.status_counts(session)
+        counts["paused_providers"] = [
+            {"provider": h.provider, "reason": h.reason, "since": h.since.isoformat() if h.since else None}
+            for h in queries.paused_providers(session)
+        ]
+        counts["alerts"] = [
+            {
+                "provider": a.provider,
+                "kind": a.kind,
+                "message": a.message,
+                "raised_at": a.raised_at.isoformat(),
+            }
+            for a in queries.alerts(session, open_only=True)
+        ]
     if as_json:
         _print_json(counts)
         return
+    for paused in counts["paused_providers"]:
+        ERR.print(f"[bold red]paused[/] {paused['provider']} since {paused['since']}: {paused['reason']}")
     table = Table(title="Archive status", show_header=False)
     for key in ("articles", "articles_with_errors", "embeds", "residues", "snapshots", "media"):
         table.add_row(key.replace("_", " "), str(counts.get(key, 0)))
@@ -312,7 +384,8 @@ def export(
 @json_option
 @pass_ctx
 def providers_command(ctx: Context, as_json: bool) -> None:
-    """The platforms the archiver knows, what each recognises, and the endpoints it calls."""
+    """The platforms the archiver knows, what each recognises, whether it captures posts yet, and the
+    endpoints it calls."""
     settings = ctx.app.settings
     rows: list[dict[str, Any]] = []
     for provider in PROVIDERS:
@@ -322,6 +395,7 @@ def providers_command(ctx: Context, as_json: bool) -> None:
                 "name": provider.name,
                 "title": provider.title,
                 "enabled": own.enabled,
+                "captures": provider.can_capture(),
                 "rate": own.rate or provider.default_rate,
                 "recognises": list(provider.recognises),
                 "endpoints": {key: own.url(key, default) for key, default in provider.endpoints.items()},
@@ -331,14 +405,15 @@ def providers_command(ctx: Context, as_json: bool) -> None:
     if as_json:
         _print_json(rows)
         return
-    table = Table("provider", "enabled", "rate", "recognises", "endpoints")
+    table = Table("provider", "enabled", "captures", "rate", "recognises", "endpoints")
     for row in rows:
         table.add_row(
             f"{row['title']} ({row['name']})",
             "yes" if row["enabled"] else "no",
+            "yes" if row["captures"] else "no (detection only)",
             str(row["rate"] or "-"),
-            "\n".join(row["recognises"]),
-            "\n".join(f"{k} = {v}" for k, v in row["endpoints"].items()),
+            escape("\n".join(row["recognises"])),  # "vimeo.com/ID[/HASH]" is text, not rich markup
+            escape("\n".join(f"{k} = {v}" for k, v in row["endpoints"].items())),
         )
     OUT.print(table)
 
@@ -376,7 +451,9 @@ def _scan(
         )
 
 
-def _capture(ctx: Context, limit: int | None, only: tuple[str, ...] | None, as_json: bool) -> CaptureReport:
+def _capture(
+    ctx: Context, limit: int | None, only: tuple[str, ...] | None, as_json: bool, *, refresh: bool = False
+) -> CaptureReport:
     app = ctx.app
     with _progress(ctx, as_json, "Capturing posts", None) as advance:
 
@@ -408,6 +485,7 @@ def _capture(ctx: Context, limit: int | None, only: tuple[str, ...] | None, as_j
             providers=only,
             on_item=on_item,
             on_total=getattr(advance, "set_total", None),
+            refresh=refresh,
         )
 
 
@@ -535,6 +613,11 @@ def _embed_detail(session: Any, embed: Any, app: App) -> dict[str, Any]:
         "last_reason": embed.last_reason,
         "markup": queries.markup_fields_for(session, embed),
         "snapshots": snapshots,
+        "next_check_at": embed.next_check_at.isoformat() if embed.next_check_at else None,
+        "state_changes": [
+            {"at": c.changed_at.isoformat(), "from": c.from_state, "to": c.to_state, "reason": c.reason}
+            for c in embed.state_changes
+        ],
         "checks": [
             {
                 "checked_at": c.checked_at.isoformat(),
@@ -543,6 +626,7 @@ def _embed_detail(session: Any, embed: Any, app: App) -> dict[str, Any]:
                 "http_status": c.http_status,
                 "reason": c.reason,
                 "latency_ms": c.latency_ms,
+                "counted": c.counted,
             }
             for c in embed.checks
         ],
@@ -602,6 +686,13 @@ def _print_embed(detail: dict[str, Any]) -> None:
             )
             for line in diff:
                 OUT.print(line, markup=False)
+    if detail["state_changes"]:
+        changes = Table("at", "from", "to", "why", title="State changes")
+        for c in detail["state_changes"]:
+            changes.add_row(c["at"][:19], c["from"], c["to"], c["reason"])
+        OUT.print(changes)
+    if detail["next_check_at"]:
+        OUT.print(f"next check: {detail['next_check_at'][:19]}")
     if detail["checks"]:
         table = Table("checked at", "kind", "outcome", "status", "reason", title="History")
         for c in detail["checks"][-20:]:

@@ -12,6 +12,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -28,6 +29,39 @@ _SECRET_KEY = re.compile(r"(^|_)(token|secret|password|api_key)$")
 _S3_CREDENTIAL_KEY = re.compile(r"access_key|secret|session_token|password", re.IGNORECASE)
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(s|sec|m|min|h|hour|d|day)\s*$")
 _RATE_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
+_DURATION_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> timedelta:
+    """`"48h"` -> 48 hours; units s, m, h, d, w."""
+    match = _DURATION.match(text)
+    if not match or float(match.group(1)) <= 0:
+        raise ValueError(f'{text!r} is not a duration such as "30m", "48h" or "7d"')
+    return timedelta(seconds=float(match.group(1)) * _DURATION_SECONDS[match.group(2)])
+
+
+_EVERY = re.compile(r"^\s*every\s+(\d+(?:\.\d+)?\s*[smhdw])\s*$")
+_CRON = re.compile(r"^\s*cron\s+(\S+(?:\s+\S+){4})\s*$")
+
+
+def parse_schedule(text: str) -> timedelta | str:
+    """`"every 15m"` -> 15 minutes; `"cron */15 * * * *"` -> the crontab fields (checked, UTC)."""
+    every = _EVERY.match(text)
+    if every:
+        return parse_duration(every.group(1))
+    cron = _CRON.match(text)
+    if cron:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(cron.group(1), timezone="UTC")
+        except ValueError as exc:
+            raise ValueError(f"{text!r}: {exc}") from None
+        return " ".join(cron.group(1).split())
+    raise ValueError(f'{text!r} is not a schedule such as "every 15m" or "cron */15 * * * *"')
 
 
 class _Section(BaseModel):
@@ -153,10 +187,132 @@ class CaptureSettings(_Section):
     )
 
 
+class VerdictSettings(_Section):
+    gone_checks: int = Field(3, ge=2, le=20, description="Gone outcomes needed before an embed is broken.")
+    gone_span: str = Field("48h", description="Time the gone outcomes must span at least, e.g. 48h or 3d.")
+    breaker_min_checks: int = Field(
+        10, ge=2, description="Checks of one provider in the window before the mass-failure breaker may trip."
+    )
+    breaker_share: float = Field(
+        0.8,
+        gt=0,
+        le=1,
+        description="Share of gone or ambiguous outcomes in the window that pauses the provider.",
+    )
+    breaker_window: str = Field("24h", description="How far back the mass-failure breaker looks.")
+
+    @field_validator("gone_span", "breaker_window")
+    @classmethod
+    def _span(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+
+class CheckSettings(_Section):
+    young: str = Field("2h", description="Check interval in an embed's first day (posts vanish most then).")
+    recent: str = Field("12h", description="Check interval from its second day to the end of its first week.")
+    month: str = Field("1d", description="Check interval in the rest of its first month.")
+    settled: str = Field("7d", description="Check interval from its second month to its third.")
+    old: str = Field("30d", description="Check interval after its third month.")
+    retry: str = Field("1h", description="First retry after a transient failure (doubles, at most a day).")
+    broken: str = Field("7d", description="Check interval of a broken embed (it may come back).")
+    review: str = Field("1d", description="Check interval of an embed that needs review.")
+    jitter: float = Field(0.1, ge=0, le=0.5, description="Spread of each interval, as a share of it.")
+
+    @model_validator(mode="after")
+    def _durations(self) -> CheckSettings:
+        for name in ("young", "recent", "month", "settled", "old", "retry", "broken", "review"):
+            try:
+                parse_duration(getattr(self, name))
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from None
+        return self
+
+
+class DaemonSettings(_Section):
+    """`[daemon]`: when `archive daemon` runs each job, how it shares work, where it answers probes."""
+
+    scan: str = Field(
+        "every 15m", description='When to scan the sources: "every 15m" or "cron */15 * * * *".'
+    )
+    capture: str = Field(
+        "every 1m", description="When to capture new embeds (also right after a scan finds some)."
+    )
+    check: str = Field("every 5m", description="When to check the embeds that are due.")
+    rewrite: str = Field("every 15m", description="When to rewrite articles per their source's mode.")
+    gc: str = Field("every 1d", description="When to delete media files and records no snapshot uses.")
+    gc_grace: str = Field("1d", description="Media unused for less than this is kept (captures in flight).")
+    lease: str = Field(
+        "10m",
+        description="How long a daemon holds the embeds it works on; a dead daemon's are freed after it.",
+    )
+    batch: int = Field(100, ge=1, le=10_000, description="Embeds a daemon claims at once.")
+    http_port: int = Field(
+        9464, ge=0, le=65535, description="Port of /healthz and /metrics; 0 turns them off."
+    )
+    http_host: str = Field("127.0.0.1", description="Address /healthz and /metrics listen on.")
+
+    @model_validator(mode="after")
+    def _schedules(self) -> DaemonSettings:
+        for name in ("scan", "capture", "check", "rewrite", "gc"):
+            try:
+                parse_schedule(getattr(self, name))
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from None
+        for name in ("gc_grace", "lease"):
+            try:
+                parse_duration(getattr(self, name))
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from None
+        return self
+
+
 class SourceSettings(_Section):
     name: str = Field(description="Name of the source, unique; shown in reports.")
     kind: Literal["files"] = Field("files", description="Where articles come from (files).")
     path: str = Field(description="A folder (all *.html below it) or a glob such as articles/**/*.html.")
+    mode: Literal["monitor", "approve", "apply"] = Field(
+        "approve",
+        description="What `archive rewrite` does with broken embeds: monitor (report only), approve "
+        "(an editor approves each rewrite), apply (rewrite at once).",
+    )
+    restore_on_return: bool = Field(
+        True, description="Undo a rewrite by itself when its embed comes back alive."
+    )
+
+
+class RewriteSettings(_Section):
+    template_dir: Path | None = Field(
+        None,
+        description="Folder of templates overriding the fallback card's (fallback_block.html, "
+        "fallback_inline.html), by file name.",
+    )
+    archive_base_url: str = Field(
+        "",
+        description="Public base URL of the archive viewer; cards link the archived copy at "
+        "BASE/embeds/PROVIDER/POST_ID/vN. Empty: site-relative links.",
+    )
+    media_base_url: str = Field(
+        "",
+        description="Public base URL of the media store; card images are BASE/ab/cd/SHA256. "
+        "Empty: ARCHIVE_BASE_URL/media.",
+    )
+
+    @field_validator("template_dir", mode="before")
+    @classmethod
+    def _no_template_dir(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("archive_base_url", "media_base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value or (value.startswith("/") and not value.startswith("//")):
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{value!r} is not an http(s) URL or a path starting with /")
+        return value
 
 
 class ProviderSettings(BaseModel):
@@ -169,6 +325,10 @@ class ProviderSettings(BaseModel):
     rate: str | None = Field(None, description='Request budget per host, e.g. "1000/h" (provider default).')
     access_token_env: str | None = Field(
         None, description="Name of the environment variable holding this provider's token."
+    )
+    canaries: tuple[str, ...] | None = Field(
+        None,
+        description="Known-good post URLs checked first; when they fail, verdicts pause (provider default).",
     )
 
     @field_validator("rate")
@@ -210,7 +370,11 @@ class Settings(BaseSettings):
     http: HttpSettings = HttpSettings()
     scan: ScanSettings = ScanSettings()
     capture: CaptureSettings = CaptureSettings()
+    checks: CheckSettings = CheckSettings()
+    verdicts: VerdictSettings = VerdictSettings()
     sources: tuple[SourceSettings, ...] = ()
+    rewrite: RewriteSettings = RewriteSettings()
+    daemon: DaemonSettings = DaemonSettings()
     providers: dict[str, ProviderSettings] = Field(default_factory=dict)
 
     @classmethod
@@ -248,11 +412,15 @@ class Settings(BaseSettings):
             s.model_copy(update={"path": s.path if os.path.isabs(s.path) else str(base / s.path)})
             for s in self.sources
         )
+        templates = self.rewrite.template_dir
+        if templates is not None and not templates.is_absolute():
+            templates = base / templates
         return self.model_copy(
             update={
                 "media": self.media.model_copy(update={"dir": media_dir}),
                 "database": self.database.model_copy(update={"url": url}),
                 "sources": sources,
+                "rewrite": self.rewrite.model_copy(update={"template_dir": templates}),
             }
         )
 

@@ -196,3 +196,37 @@ def test_export_warc_writes_records_standard_tools_read(archive, world, tmp_path
     assert types.count("metadata") == 3 and "response" in types and "resource" in types
     assert archive("export", "--warc", "out.warc.gz").code == 2  # refuses to overwrite
     assert archive("export", "--warc", "one.warc.gz", "--embed", "B9bOM-6Ax_d", "--json").code == 0
+
+
+def test_refresh_records_a_caption_edit_and_show_prints_the_diff(archive, world) -> None:  # type: ignore[no-untyped-def]
+    from instagram_world import embed_page
+
+    assert archive("run", "samples").code == 0
+    edited = embed_page(world).replace(b"Worth the 5am alarm.", b"Worth the 4am alarm!")
+    world.route("/p/B9bOM-6Ax_d/embed/captioned/", Canned(200, {"Content-Type": "text/html"}, edited))
+    refreshed = archive("fetch", "--refresh", "--json")
+    assert refreshed.code == 0, refreshed.err
+    shown = archive("show", "B9bOM-6Ax_d")
+    assert "Caption change v1 -> v2" in shown.out
+    assert "-Worth the 5am alarm. #lisbon" in shown.out and "+Worth the 4am alarm! #lisbon" in shown.out
+    versions = json.loads(archive("show", "B9bOM-6Ax_d", "--json").out)["snapshots"]
+    assert [v["version"] for v in versions] == [1, 2]
+
+
+def test_check_with_simulated_time_confirms_a_deletion(archive, world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("ARCHIVER_NOW", "2026-11-20T12:00:00Z")
+    assert archive("run", "samples").code == 0
+    monkeypatch.setenv("ARCHIVER_NOW", "2026-11-20T20:00:00Z")
+    first = json.loads(archive("check", "--json").out)
+    assert first["checked"] == 3 and first["outcomes"] == {"ok": 3}
+    world.route("/v26.0/instagram_oembed", Canned(404))
+    world.route("/p/B9bOM-6Ax_d/embed/captioned/", Canned(404))
+    for instant in ("2026-11-21T08:00:00Z", "2026-11-22T12:00:00Z", "2026-11-23T15:00:00Z"):
+        monkeypatch.setenv("ARCHIVER_NOW", instant)
+        assert archive("check").code == 0
+    broken = json.loads(archive("embeds", "--state", "broken", "--json").out)
+    assert [e["post_id"] for e in broken] == ["B9bOM-6Ax_d"]
+    detail = json.loads(archive("show", "B9bOM-6Ax_d", "--json").out)
+    assert [c["to"] for c in detail["state_changes"]] == ["live", "suspect", "broken"]
+    status = json.loads(archive("status", "--json").out)
+    assert status["by_state"]["broken"] == 1 and status["paused_providers"] == []

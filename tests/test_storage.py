@@ -319,7 +319,8 @@ def test_record_capture_writes_a_version_only_when_content_changes(session: Sess
     assert stored.media_file is not None and stored.media_file.sha256 == "ab" * 32
     assert (stored.kind, stored.position, stored.error) == ("thumbnail", 0, None)
     assert (failed.media_id, failed.error, failed.position) == (None, "too large", 1)
-    assert (embed.state, embed.last_captured_at, embed.next_capture_at) == ("live", NOW, None)
+    # The state is the verdicts' business (pipeline/liveness.py), not the recorder's.
+    assert (embed.state, embed.last_captured_at, embed.next_capture_at) == ("new", NOW, None)
     assert (embed.capture_attempts, embed.last_outcome) == (1, "ok")
 
     # Same content; other raw responses, latency and CDN signatures do not make a version.
@@ -359,7 +360,7 @@ def test_a_failed_capture_is_a_check_row_and_a_retry_time(session: Session) -> N
 
     assert result is None
     assert count(session, Snapshot) == 1
-    assert (embed.state, embed.next_capture_at, embed.capture_attempts) == ("live", retry, 2)
+    assert (embed.state, embed.next_capture_at, embed.capture_attempts) == ("new", retry, 2)
     assert (embed.last_outcome, embed.last_reason) == ("transient", "HTTP 503")
     last = embed.checks[-1]
     assert (last.kind, last.outcome, last.http_status, last.latency_ms) == (
@@ -411,6 +412,7 @@ def test_status_counts_and_list_embeds(session: Session) -> None:
     aaa = queries.find_embed(session, "AAA")
     assert aaa is not None
     queries.record_capture(session, aaa, capture(), [], NOW, 10, None)
+    queries.set_state(session, aaa, "live", NOW, "captured")
     queries.record_capture(
         session, aaa, capture(outcome=Outcome.TRANSIENT), [], NOW + timedelta(hours=2), 10, None
     )

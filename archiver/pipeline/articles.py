@@ -104,7 +104,7 @@ def _scan_target(
 ) -> Iterator[ArticleReport]:
     for file in target.files:
         try:
-            article = read_article(file, target.source, scan_settings)
+            article = read_article(file, target.source, scan_settings, digest=sessions is not None)
         except ArticleError as exc:
             if sessions is not None:
                 with sessions() as session, session.begin():

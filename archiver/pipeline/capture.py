@@ -6,18 +6,22 @@ transaction of its own, so a crash loses at most the embed in flight and a rerun
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from archiver.clock import Clock
 from archiver.config import Settings, parse_rate
 from archiver.http import Budgets, HttpClient
+from archiver.pipeline.leases import DEFAULT_BATCH, DEFAULT_LEASE, LEASE_LOST, Claims
+from archiver.pipeline.liveness import apply_verdict
 from archiver.pipeline.media import refusal_reason, sniff_media_type
 from archiver.providers import PROVIDERS, provider_named
 from archiver.providers.base import CaptureContext
@@ -28,6 +32,8 @@ from archiver.storage.models import Embed
 
 # A post that failed transiently is tried again soon, then less often; never more than daily.
 FIRST_RETRY = timedelta(minutes=15)
+# After a stop is asked for, climbs in flight get this many seconds to finish; the rest are given back.
+STOP_GRACE = 5.0
 MAX_RETRY = timedelta(hours=24)
 
 
@@ -88,29 +94,125 @@ def capture_due(
     providers: Collection[str] | None = None,
     on_item: Callable[[CaptureItem], None] | None = None,
     on_total: Callable[[int], None] | None = None,
+    refresh: bool = False,
+    owner: str | None = None,
+    lease: timedelta = DEFAULT_LEASE,
+    batch: int = DEFAULT_BATCH,
+    stop: threading.Event | None = None,
 ) -> CaptureReport:
     """Capture every embed that has no snapshot yet and is due; returns what happened to each.
+
+    With `refresh`, capture again embeds that have snapshots instead (the longest unrefreshed first),
+    revalidating the stored responses: unchanged content adds no version, a changed caption does.
 
     Climbs run on a thread pool, at most `capture.per_provider` at once for one provider, so a slow or
     throttled provider never stalls the others. Results are written here, on the calling thread, one
     short transaction per embed. A climb stopped by our own rate budget is no check of the post: it
     waits its turn (at most `capture.max_defer_wait` seconds) or is left due for the next run.
+
+    With `owner` (a daemon's name), due embeds are claimed in batches of `batch` under a lease of
+    `lease` instead of just read (`pipeline/leases.py`): several daemons share them, an embed is
+    recorded only by the daemon holding it, and each batch is released once recorded. The run goes on
+    until nothing is due, `limit` embeds were tried, or `stop` is set (climbs in flight then get
+    `STOP_GRACE` seconds to finish; the rest of the batch is given back).
     """
     enabled = {name for name in _enabled_providers(deps.settings) if providers is None or name in providers}
+    if owner is not None:
+        if refresh:
+            raise ValueError("refresh runs are not claimed: run them without an owner")
+        items = _capture_claimed(
+            sessions, deps, enabled, Claims(sessions, deps.clock, owner, lease), batch, limit, stop, on_item
+        )
+        return CaptureReport(tuple(items), dict(Counter(item.outcome.value for item in items)))
     with sessions() as session:
-        due = queries.embeds_due_for_capture(session, deps.clock.now(), limit or 1_000_000, enabled)
-        work = [(embed.id, _ref_for(session, embed)) for embed in due]
+        if refresh:
+            due = queries.embeds_for_refresh(session, limit or 1_000_000, enabled)
+        else:
+            due = queries.embeds_due_for_capture(session, deps.clock.now(), limit or 1_000_000, enabled)
+        work = work_for(session, due, revalidate=refresh)
     if on_total is not None:
         on_total(len(work))
+    items = run_climbs(sessions, deps, work, "capture", on_item)
+    settle(sessions, deps, items)
+    return CaptureReport(tuple(items), dict(Counter(item.outcome.value for item in items)))
+
+
+def _capture_claimed(
+    sessions: sessionmaker[Session],
+    deps: CaptureDeps,
+    enabled: set[str],
+    claims: Claims,
+    batch: int,
+    limit: int | None,
+    stop: threading.Event | None,
+    on_item: Callable[[CaptureItem], None] | None,
+) -> list[CaptureItem]:
+    items: list[CaptureItem] = []
+    waiting: set[str] = set()  # providers whose rate budget ran out: their posts wait for the next run
+    try:
+        while not (stop is not None and stop.is_set()) and (limit is None or len(items) < limit):
+            size = batch if limit is None else min(batch, limit - len(items))
+            embeds = claims.claim("capture", size, enabled - waiting)
+            if not embeds:
+                break
+            with sessions() as session:
+                work = work_for(session, embeds, revalidate=False)
+            done = run_climbs(
+                sessions, deps, work, "capture", claims.keeping(on_item), owner=claims.owner, stop=stop
+            )
+            settle(sessions, deps, done)
+            items.extend(done)
+            waiting |= {i.provider for i in done if i.deferred and i.reason != LEASE_LOST}
+            claims.release([e.id for e in embeds])
+    finally:
+        claims.release()
+    return items
+
+
+def work_for(session: Session, embeds: Sequence[Embed], *, revalidate: bool) -> list[Work]:
+    """What to climb for each embed: its markup fields, and its stored responses to revalidate."""
+    return [
+        Work(embed.id, _ref_for(session, embed), _previous(session, embed) if revalidate else {})
+        for embed in embeds
+    ]
+
+
+def run_climbs(
+    sessions: sessionmaker[Session],
+    deps: CaptureDeps,
+    work: list[Work],
+    kind: str,
+    on_item: Callable[[CaptureItem], None] | None = None,
+    stop_provider: Callable[[CaptureItem], bool] | None = None,
+    *,
+    owner: str | None = None,
+    stop: threading.Event | None = None,
+) -> list[CaptureItem]:
+    """Climb every work item on the pool, record each as a `kind` check; `stop_provider` may end a
+    provider's share of the run after any item (its other posts stay due). With `owner`, an item is
+    recorded only while `owner` holds its lease; with `stop`, no climb starts once it is set."""
     items: list[CaptureItem] = []
 
-    def finish(item: CaptureItem) -> None:
+    def finish(item: CaptureItem) -> bool:
         items.append(item)
         if on_item is not None:
             on_item(item)
+        return stop_provider(item) if stop_provider is not None else False
 
-    _Dispatcher(sessions, deps, work, finish).run()
-    return CaptureReport(tuple(items), dict(Counter(item.outcome.value for item in items)))
+    _Dispatcher(sessions, deps, work, finish, kind, owner=owner, stop=stop).run()
+    return items
+
+
+def settle(sessions: sessionmaker[Session], deps: CaptureDeps, items: Sequence[CaptureItem]) -> None:
+    """Apply the verdict of every embed that was really asked about in this run."""
+    now = deps.clock.now()
+    for item in items:
+        if item.deferred:
+            continue
+        with sessions() as session, session.begin():
+            embed = session.get(Embed, item.embed_id)
+            if embed is not None:
+                apply_verdict(session, embed, deps.settings, now)
 
 
 class _Dispatcher:
@@ -120,37 +222,73 @@ class _Dispatcher:
         self,
         sessions: sessionmaker[Session],
         deps: CaptureDeps,
-        work: list[tuple[int, EmbedRef]],
-        finish: Callable[[CaptureItem], None],
+        work: list[Work],
+        finish: Callable[[CaptureItem], bool],
+        kind: str = "capture",
+        *,
+        owner: str | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.sessions = sessions
         self.deps = deps
         self.finish = finish
-        self.queues: dict[str, deque[tuple[int, EmbedRef]]] = {}
-        for embed_id, ref in work:
-            self.queues.setdefault(ref.provider, deque()).append((embed_id, ref))
+        self.kind = kind
+        self.owner = owner
+        self.stop = stop
+        self.give_up_at: float | None = None  # set when a stop is seen: climbs in flight get STOP_GRACE
+        self.queues: dict[str, deque[Work]] = {}
+        for item in work:
+            self.queues.setdefault(item.ref.provider, deque()).append(item)
         self.running: Counter[str] = Counter()
         self.paused_until: dict[str, float] = {}
-        self.in_flight: dict[Future[_Climb], tuple[int, EmbedRef]] = {}
+        self.in_flight: dict[Future[_Climb], Work] = {}
 
     def run(self) -> None:
         settings = self.deps.settings.capture
-        with ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="capture") as pool:
+        pool = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="capture")
+        abandoned = False
+        try:
             while True:
-                self._dispatch(pool)
+                stopping = self._stopping()
+                if not stopping:
+                    self._dispatch(pool)
                 if not self.in_flight:
-                    pause = self._next_pause_end()
+                    pause = None if stopping else self._next_pause_end()
                     if pause is None:
                         return
-                    time.sleep(max(pause - time.monotonic(), 0.0))  # between requests, never in one
+                    self._sleep(max(pause - time.monotonic(), 0.0))  # between requests, never in one
                     continue
-                pause = self._next_pause_end()
+                pause = None if stopping else self._next_pause_end()
                 timeout = max(pause - time.monotonic(), 0.0) if pause is not None else None
+                if self.give_up_at is not None:
+                    left = self.give_up_at - time.monotonic()
+                    if left <= 0:  # climbs still running: not recorded, their embeds stay due
+                        abandoned = True
+                        return
+                    timeout = left if timeout is None else min(timeout, left)
+                if self.stop is not None:
+                    timeout = 0.2 if timeout is None else min(timeout, 0.2)  # notice a stop soon
                 done, _ = wait(self.in_flight, timeout=timeout, return_when=FIRST_COMPLETED)
                 for future in done:
-                    embed_id, ref = self.in_flight.pop(future)
-                    self.running[ref.provider] -= 1
-                    self._settle(embed_id, ref, future.result())
+                    item = self.in_flight.pop(future)
+                    self.running[item.ref.provider] -= 1
+                    self._settle(item, future.result())
+        finally:
+            # An abandoned climb's thread ends by itself (every request has a deadline); nobody waits.
+            pool.shutdown(wait=not abandoned, cancel_futures=True)
+
+    def _stopping(self) -> bool:
+        if self.stop is None or not self.stop.is_set():
+            return False
+        if self.give_up_at is None:
+            self.give_up_at = time.monotonic() + STOP_GRACE
+        return True
+
+    def _sleep(self, seconds: float) -> None:
+        if self.stop is None:
+            time.sleep(seconds)
+        else:
+            self.stop.wait(seconds)
 
     def _dispatch(self, pool: ThreadPoolExecutor) -> None:
         settings = self.deps.settings.capture
@@ -163,8 +301,8 @@ class _Dispatcher:
                     continue
                 if self.paused_until.get(provider, 0.0) > now or len(self.in_flight) >= settings.workers:
                     continue
-                embed_id, ref = queue.popleft()
-                self.in_flight[pool.submit(climb, self.deps, ref)] = (embed_id, ref)
+                item = queue.popleft()
+                self.in_flight[pool.submit(climb, self.deps, item.ref, item.previous)] = item
                 self.running[provider] += 1
                 progressed = True
 
@@ -172,24 +310,25 @@ class _Dispatcher:
         waiting = [self.paused_until.get(p, 0.0) for p, queue in self.queues.items() if queue]
         return min(waiting) if waiting else None
 
-    def _settle(self, embed_id: int, ref: EmbedRef, climbed: _Climb) -> None:
+    def _settle(self, item: Work, climbed: _Climb) -> None:
         capture = climbed.capture
+        ref = item.ref
         if capture.deferred:
             wait_for = capture.retry_after if capture.retry_after is not None else 1.0
             queue = self.queues[ref.provider]
             if wait_for <= self.deps.settings.capture.max_defer_wait:
-                queue.appendleft((embed_id, ref))
+                queue.appendleft(item)
                 self.paused_until[ref.provider] = time.monotonic() + wait_for
                 return
             # Too long to wait in this run: this post and the provider's others stay due for the next.
-            left = [(embed_id, ref), *queue]
+            left = [item, *queue]
             queue.clear()
-            for left_id, left_ref in left:
+            for waiting in left:
                 self.finish(
                     CaptureItem(
-                        left_id,
-                        left_ref.provider,
-                        left_ref.post_id or "",
+                        waiting.embed_id,
+                        waiting.ref.provider,
+                        waiting.ref.post_id or "",
                         Outcome.TRANSIENT,
                         capture.reason,
                         None,
@@ -197,7 +336,18 @@ class _Dispatcher:
                     )
                 )
             return
-        self.finish(record(self.sessions, self.deps, embed_id, ref, climbed))
+        recorded = record(
+            self.sessions, self.deps, item.embed_id, ref, climbed, kind=self.kind, owner=self.owner
+        )
+        if self.finish(recorded):
+            self.queues[ref.provider].clear()  # the caller stopped this provider (e.g. it paused it)
+
+
+@dataclass(frozen=True, slots=True)
+class Work:
+    embed_id: int
+    ref: EmbedRef
+    previous: Mapping[str, Mapping[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +357,9 @@ class _Climb:
     latency_ms: int
 
 
-def climb(deps: CaptureDeps, ref: EmbedRef) -> _Climb:
+def climb(
+    deps: CaptureDeps, ref: EmbedRef, previous: Mapping[str, Mapping[str, Any]] | None = None
+) -> _Climb:
     """One provider ladder climb and its media downloads (no database: runs on a worker thread)."""
     provider = provider_named(ref.provider)
     ctx = CaptureContext(
@@ -220,6 +372,7 @@ def climb(deps: CaptureDeps, ref: EmbedRef) -> _Climb:
         rate=_rate_of(deps.settings, provider.name),
         max_json_bytes=deps.settings.http.max_json_bytes,
         max_page_bytes=deps.settings.http.max_page_bytes,
+        previous=previous or {},
     )
     started = time.monotonic()
     capture = provider.capture(ref, ctx)
@@ -242,12 +395,25 @@ def capture_one(
 
 
 def record(
-    sessions: sessionmaker[Session], deps: CaptureDeps, embed_id: int, ref: EmbedRef, climbed: _Climb
+    sessions: sessionmaker[Session],
+    deps: CaptureDeps,
+    embed_id: int,
+    ref: EmbedRef,
+    climbed: _Climb,
+    kind: str = "capture",
+    owner: str | None = None,
 ) -> CaptureItem:
-    """Write one climb: a check row always, a new snapshot version when the content changed."""
+    """Write one climb: a check row always, a new snapshot version when the content changed.
+
+    With `owner`, only while `owner` still holds the embed's lease; otherwise nothing is written (the
+    daemon that took the lease over records it) and the item comes back deferred, reason `LEASE_LOST`."""
     capture = climbed.capture
     now = deps.clock.now()
     with sessions() as session, session.begin():
+        if owner is not None and not queries.hold_lease(session, embed_id, owner):
+            return CaptureItem(
+                embed_id, ref.provider, ref.post_id or "", capture.outcome, LEASE_LOST, None, deferred=True
+            )
         embed = session.get(Embed, embed_id)
         if embed is None:  # removed while we were fetching; nothing to record
             return CaptureItem(
@@ -257,7 +423,7 @@ def record(
             None if capture.outcome is Outcome.OK else now + _retry_delay(embed.capture_attempts, capture)
         )
         snapshot = queries.record_capture(
-            session, embed, capture, climbed.media, now, climbed.latency_ms, retry_at
+            session, embed, capture, climbed.media, now, climbed.latency_ms, retry_at, kind=kind
         )
     return CaptureItem(
         embed_id,
@@ -303,6 +469,13 @@ def store_media(deps: CaptureDeps, capture: Capture) -> list[queries.StoredMedia
             )
         )
     return stored
+
+
+def _previous(session: Session, embed: Embed) -> dict[str, Mapping[str, Any]]:
+    """The stored responses of the embed's latest snapshot, by URL, for revalidation."""
+    latest = queries.latest_snapshot(session, embed)
+    raw = latest.raw if latest is not None else []
+    return {str(r["url"]): r for r in raw if isinstance(r, dict) and r.get("url")}
 
 
 def _ref_for(session: Session, embed: Embed) -> EmbedRef:

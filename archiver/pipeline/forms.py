@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from archiver.pipeline.spans import SourceText
+from archiver.pipeline.spans import Opaque, SourceText
 from archiver.providers.base import PostUrl, Provider, Sighting, has_class, node_text
 from archiver.records import MarkupKind
 
@@ -82,6 +82,8 @@ _BLOCK_BOUNDARY = re.compile(
 # Drupal core's media oEmbed iframe (the post URL in `url=`, written with "%3A//" as Drupal encodes it).
 _WRAPPED_OEMBED = re.compile(r"/media/oembed\?(?:[^#\s]*?&(?:amp;)?)?url=(?P<url>[^&#\s]+)", re.IGNORECASE)
 MAX_WRAPPED_SRC = 4_096
+# URLs longer than this are routed without being remembered (a page may hold megabyte attributes).
+MAX_REMEMBERED_URL = 4_096
 # WordPress's [embed]URL[/embed] shortcode (attributes such as width= allowed in the opening tag).
 _SHORTCODE_OPEN = re.compile(r"\[embed(?:[\t\n\f\r ][^\[\]<>]*)?\]")
 _SHORTCODE_CLOSE = "[/embed]"
@@ -120,42 +122,80 @@ def route(url: str, providers: Sequence[Provider]) -> PostUrl | None:
     return None
 
 
+class Routes:
+    """Which providers the URL of a generic form (an iframe, a Gutenberg block, a placeholder...) is offered
+    to, in registry order: those `active` in the page, and those whose `markers` the page writes. Markers
+    are looked for (`marked`) only when such a provider claims a URL, so a page pays for no search it does
+    not need. Answers are remembered for the page (an iframe's `src` and `data-src` are often the same)."""
+
+    def __init__(
+        self,
+        providers: Sequence[Provider],
+        active: Collection[Provider] | None = None,
+        marked: Callable[[Provider], bool] | None = None,
+    ) -> None:
+        self._order = [
+            (provider, active is None or provider in active)
+            for provider in providers
+            if active is None or provider in active or (marked is not None and provider.markers)
+        ]
+        self._marked = marked
+        self._seen: dict[str, PostUrl | None] = {}
+
+    def __call__(self, url: str) -> PostUrl | None:
+        url = url.strip()
+        if not url:
+            return None
+        if url in self._seen:
+            return self._seen[url]
+        found = None
+        for provider, active in self._order:
+            post = provider.parse_url(url)
+            if post is not None and (active or (self._marked is not None and self._marked(provider))):
+                found = post
+                break
+        if len(url) <= MAX_REMEMBERED_URL:
+            self._seen[url] = found
+        return found
+
+
 # ---- element forms ----------------------------------------------------------------------------------------
-def read_element(node: LexborNode, providers: Sequence[Provider]) -> Sighting | None:
+def read_element(node: LexborNode, routes: Routes) -> Sighting | None:
     """One element of `ELEMENT_TAGS` read as a generic embed form, or None."""
     tag = node.tag
     post: PostUrl | None = None
     markup = MarkupKind.IFRAME
     if tag in ("iframe", "amp-iframe"):
-        post = _first_post(node, IFRAME_URL_ATTRIBUTES, providers)
+        post = _first_post(node, IFRAME_URL_ATTRIBUTES, routes)
     elif tag == "figure":
-        post = _gutenberg_url(node, providers)
+        post = _gutenberg_url(node, routes)
         markup = MarkupKind.BARE_URL
     elif tag in ("oembed", "o-embed"):
-        post = route(node.attrs.get("url") or "", providers)
+        post = routes(node.attrs.get("url") or "")
         markup = MarkupKind.OEMBED_TAG
     if post is None:
         return None
     return Sighting(post.provider, post, markup, node)
 
 
-def _first_post(node: LexborNode, attributes: Sequence[str], providers: Sequence[Provider]) -> PostUrl | None:
+def _first_post(node: LexborNode, attributes: Sequence[str], routes: Routes) -> PostUrl | None:
+    attrs = node.attrs
     for name in attributes:
-        value = node.attrs.get(name)
+        value = attrs.get(name)
         if value:
-            post = route(value, providers) or _unwrapped(value, providers)
+            post = routes(value) or _unwrapped(value, routes)
             if post is not None:
                 return post
     return None
 
 
-def _unwrapped(src: str, providers: Sequence[Provider]) -> PostUrl | None:
+def _unwrapped(src: str, routes: Routes) -> PostUrl | None:
     """The post a publisher's own oEmbed iframe shows: Drupal media (`/media/oembed?url=POST&hash=...`)."""
     match = _WRAPPED_OEMBED.search(src[:MAX_WRAPPED_SRC])
-    return route(unquote(match.group("url")), providers) if match else None
+    return routes(unquote(match.group("url"))) if match else None
 
 
-def _gutenberg_url(figure: LexborNode, providers: Sequence[Provider]) -> PostUrl | None:
+def _gutenberg_url(figure: LexborNode, routes: Routes) -> PostUrl | None:
     """The URL a Gutenberg embed block holds as its only content (stored, unrendered form)."""
     if not has_class(figure, "wp-block-embed"):
         return None
@@ -163,30 +203,45 @@ def _gutenberg_url(figure: LexborNode, providers: Sequence[Provider]) -> PostUrl
     if wrapper is None:
         return None
     text = node_text(wrapper)
-    return route(text, providers) if _LONE_URL.fullmatch(text) else None
+    return routes(text) if _LONE_URL.fullmatch(text) else None
 
 
-def in_site_chrome(node: LexborNode, limit: int = 64) -> bool:
+def in_site_chrome(node: LexborNode, limit: int = 64, known: dict[int, bool] | None = None) -> bool:
     """Whether `node` sits in a sidebar widget, which never holds the article's embeds (corpus labelling
     rule: sidebar video widgets, feeds): inside the sidebar or widget area (id or class token `sidebar`,
-    `widget-area`, id `secondary`), or inside an `<aside>` WordPress-style widget (class `widget...`)."""
+    `widget-area`, id `secondary`), or inside an `<aside>` WordPress-style widget (class `widget...`).
+    `known` remembers the answer for every ancestor walked through (a page's embeds share ancestors)."""
+    path: list[int] = []
+    answer = False
     current = node.parent
     for _ in range(limit):
         if current is None or current.tag in ("body", "html"):
-            return False
+            break
+        key = current.mem_id
+        if known is not None and key in known:
+            answer = known[key]
+            break
+        path.append(key)
         attrs = current.attributes
         element_id = (attrs.get("id") or "").strip().lower()
         classes = (attrs.get("class") or "").lower().split()
         if element_id in CHROME_IDS or any(token in CHROME_CLASSES for token in classes):
-            return True
+            answer = True
+            break
         if current.tag == "aside" and any(token.startswith("widget") for token in classes):
-            return True
+            answer = True
+            break
         current = current.parent
-    return False
+    else:
+        return answer  # too deep to tell: nothing remembered (another walk may start higher up)
+    if known is not None:
+        for key in path:
+            known[key] = answer
+    return answer
 
 
 def placeholder_elements(
-    tree: LexborHTMLParser, found: Sequence[AttributePlaceholder], providers: Sequence[Provider]
+    tree: LexborHTMLParser, found: Sequence[AttributePlaceholder], routes: Routes
 ) -> list[Sighting]:
     """The elements behind the placeholder attributes seen in the source."""
     sightings: list[Sighting] = []
@@ -199,7 +254,7 @@ def placeholder_elements(
         queried.add(query)
         markup = MarkupKind.IFRAME if place.tag == "iframe" else MarkupKind.DIV
         for node in tree.css(f'{place.tag}[{place.attribute}*="{code}"]'):
-            if route(node.attrs.get(place.attribute) or "", providers) == place.post:
+            if routes(node.attrs.get(place.attribute) or "") == place.post:
                 sightings.append(Sighting(place.post.provider, place.post, markup, node))
     return sightings
 
@@ -221,29 +276,37 @@ def text_posts(
     providers: Sequence[Provider],
     known: set[tuple[str, str]],
     places: Mapping[str, Sequence[tuple[str, int]]],
+    post_at: Callable[[Provider, str, int], PostUrl | None] | None = None,
+    scripts_contain: Callable[[str], bool] | None = None,
 ) -> TextPosts:
     """Look at every place a provider host is written, and read the forms only the source shows.
 
     `known` holds (provider, id) of posts the tree already showed as embeds; their attributes and their
     copies in scripts (JSON state, escaped HTML) are not looked at again. `places` are the providers'
-    `places(text)` by provider name.
+    `places(text)` by provider name; `post_at(provider, host, at)` is `provider.post_url_at` (the scanner
+    remembers what it read already).
+
+    Whether a place lies in markup, a script or a comment is told from the opaque ranges of the page,
+    which cost a pass over the whole source: they are asked only where an answer depends on it. A bare URL
+    or a Gutenberg block is checked when one is found; a placeholder attribute needs no check (its element
+    is looked up in the tree, which holds no markup of scripts or comments); and whether the other places
+    of posts not known yet are script data (`TextPosts.in_scripts`) is told only when one of them may be:
+    `scripts_contain(url)` says whether the text of some script holds the URL as written there.
     """
     text = source.text
     out = TextPosts()
-    in_markup: set[tuple[str, str]] = set()
     block_starts: set[int] = set()
+    # Places of posts not known yet whose kind (markup, script data, comment...) decides `in_scripts`.
+    undecided: list[tuple[Provider, int, PostUrl, Opaque | bool | None]] = []
     for provider in providers:
-        script_posts: list[PostUrl] = []
-        for host, at in places[provider.name]:
+        for host, at in places.get(provider.name, ()):
             if host not in provider.hosts:
                 continue
-            post = provider.post_url_at(text, at, host)
+            post = provider.post_url_at(text, at, host) if post_at is None else post_at(provider, host, at)
             if post is not None:
-                _look_at(source, provider, host, at, post, known, out, script_posts, in_markup, block_starts)
-        if script_posts:
-            out.in_scripts[provider.name] = script_posts
-    for name, posts in out.in_scripts.items():
-        out.in_scripts[name] = [post for post in posts if (post.provider, post.post_id) not in in_markup]
+                _look_at(source, provider, host, at, post, known, out, undecided, block_starts)
+    if undecided:
+        _decide(source, undecided, out, scripts_contain)
     out.bare.sort(key=lambda located: located.start)
     return out
 
@@ -256,8 +319,7 @@ def _look_at(
     post: PostUrl,
     known: set[tuple[str, str]],
     out: TextPosts,
-    script_posts: list[PostUrl],
-    in_markup: set[tuple[str, str]],
+    undecided: list[tuple[Provider, int, PostUrl, Opaque | bool | None]],
     block_starts: set[int],
 ) -> None:
     text = source.text
@@ -273,20 +335,60 @@ def _look_at(
         return
     if in_tag and key in known:
         return  # the attribute of an embed already read, or its copy in a script
-    region = source.opaque_at(at)
-    if region is not None:
-        if region.kind == "script" and key not in known:
-            script_posts.append(post)
-        return
-    in_markup.add(key)  # written in the page's markup: never a script-only post
     if in_tag:
+        # A placeholder's element is looked up in the tree, where no markup of a script or comment is.
         placeholder = _placeholder_attribute(source, tag_start, at, provider)
         if placeholder is not None:
             out.placeholders.append(placeholder)
+        undecided.append((provider, at, post, True))
         return
     located = _bare_url(source, provider, host, at)
-    if located is not None:
+    if located is None:
+        if key not in known:
+            undecided.append((provider, at, post, True))
+        return
+    region = source.opaque_at(at)
+    if region is None:
         out.bare.append(located)
+    if key not in known:
+        undecided.append((provider, at, post, region))
+
+
+def _decide(
+    source: SourceText,
+    undecided: list[tuple[Provider, int, PostUrl, Opaque | bool | None]],
+    out: TextPosts,
+    scripts_contain: Callable[[str], bool] | None,
+) -> None:
+    """`out.in_scripts`: posts written only in script data, per provider in source order. A post written
+    in the page's markup too is not script-only."""
+    text = source.text
+    unsure = [at for _, at, _, region in undecided if region is True]
+    if scripts_contain is not None and all(
+        not scripts_contain(_written_url(text, at)) for at in dict.fromkeys(unsure)
+    ):
+        if not any(isinstance(region, Opaque) and region.kind == "script" for *_, region in undecided):
+            return  # no script holds any of them: nothing is script-only
+    in_markup: set[tuple[str, str]] = set()
+    for provider, at, post, region in undecided:
+        where = source.opaque_at(at) if region is True else region
+        key = (post.provider, post.post_id)
+        if where is None:
+            in_markup.add(key)  # written in the page's markup: never a script-only post
+        elif isinstance(where, Opaque) and where.kind == "script":
+            out.in_scripts.setdefault(provider.name, []).append(post)
+    for name, posts in list(out.in_scripts.items()):
+        kept = [post for post in posts if (post.provider, post.post_id) not in in_markup]
+        if kept:
+            out.in_scripts[name] = kept
+        else:
+            del out.in_scripts[name]
+
+
+def _written_url(text: str, at: int) -> str:
+    """The URL written at `at` (from its host name on), as the source writes it (at most 200 chars)."""
+    match = _URL_END.match(text, at, at + 200)
+    return match.group(0) if match else ""
 
 
 def _placeholder_attribute(

@@ -99,16 +99,22 @@ def _has_ancestor_in(node: LexborNode, ids: Container[int], limit: int) -> bool:
     return False
 
 
-def residue_phrases(source: SourceText, provider: Provider, covered: Sequence[tuple[int, int]]) -> list[str]:
+def residue_phrases(
+    source: SourceText,
+    provider: Provider,
+    covered: Sequence[tuple[int, int]],
+    offsets: Sequence[int] | None = None,
+) -> list[str]:
     """The provider's residue phrases that start a line ending in a residue marker ("(@") somewhere
-    outside `covered` (sorted, disjoint char ranges of embeds already found) and outside scripts."""
+    outside `covered` (sorted, disjoint char ranges of embeds already found) and outside scripts.
+    `offsets` are where the residue markers are written, when the caller has found them already."""
     starts = [start for start, _ in covered]
 
     def skip(at: int) -> bool:
         index = bisect.bisect_right(starts, at) - 1
         return (index >= 0 and covered[index][1] > at) or source.opaque_at(at) is not None
 
-    return provider.residue_phrases_near_markers(source.text, skip)
+    return provider.residue_phrases_near_markers(source.text, skip, offsets)
 
 
 def residue(

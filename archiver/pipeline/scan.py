@@ -26,11 +26,13 @@ import codecs
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from archiver.pipeline.forms import (
     ELEMENT_TAGS,
+    Routes,
     in_site_chrome,
     placeholder_elements,
     read_element,
@@ -38,9 +40,10 @@ from archiver.pipeline.forms import (
 )
 from archiver.pipeline.leftovers import residue, residue_phrases, url_less_placeholders
 from archiver.pipeline.offsets import byte_offsets
+from archiver.pipeline.places import PagePlaces, PlaceIndex, alternation
 from archiver.pipeline.spans import SourceText
 from archiver.providers import PROVIDERS
-from archiver.providers.base import NO_FIELDS, Page, PostUrl, Provider, Sighting, has_class
+from archiver.providers.base import NO_FIELDS, Page, PostUrl, Provider, Sighting, has_class, url_from
 from archiver.records import Article, EmbedRef, MarkupKind, ScanResult, Span
 
 # Which sighting names a unit's markup when several are one embed (a comment pair around the unit
@@ -65,6 +68,35 @@ COPY_KINDS = frozenset(
 _LEADING_TAG = re.compile(r"[a-zA-Z][a-zA-Z0-9-]*")
 _SURROGATES = re.compile("[\ud800-\udfff]")
 _ERROR_MAX = 200
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What the scan needs to know about a provider tuple, worked out once."""
+
+    places: PlaceIndex
+    # Tag name -> the providers that read elements of it (`element_tags`), in registry order.
+    claims: dict[str, tuple[Provider, ...]]
+    # Every tag the element pass reads (generic forms first).
+    tags: tuple[str, ...]
+    # Any provider's `markers` (a page that writes none, and no post URL or residue line, is not parsed).
+    markers: re.Pattern[str] | None
+
+    def marked(self, text: str) -> bool:
+        return self.markers is not None and self.markers.search(text) is not None
+
+
+@lru_cache(maxsize=8)
+def _plan(providers: tuple[Provider, ...]) -> _Plan:
+    claims: dict[str, list[Provider]] = {}
+    for provider in providers:
+        for tag in provider.element_tags:
+            claims.setdefault(tag, []).append(provider)
+    markers = {marker for provider in providers for marker in provider.markers if marker}
+    return _Plan(
+        places=PlaceIndex(providers),
+        claims={tag: tuple(claimants) for tag, claimants in claims.items()},
+        tags=tuple(dict.fromkeys((*ELEMENT_TAGS, *claims))),
+        markers=re.compile(alternation(markers)) if markers else None,
+    )
 
 
 def scan_article(article: Article, providers: Sequence[Provider] = PROVIDERS) -> ScanResult:
@@ -120,12 +152,18 @@ class _Scan:
     def __init__(self, article: Article, providers: Sequence[Provider]) -> None:
         self.article = article
         self.text = article.text
-        self.providers = providers
+        self.providers = tuple(providers)
+        self.plan = _plan(self.providers)
         self.source = SourceText(article.text)
         self._tree: LexborHTMLParser | None = None
         self._same_tag: dict[str, list[LexborNode]] = {}
         self._index_of: dict[str, dict[int, int]] = {}
         self._loaders = {provider.name: provider.loader_scripts for provider in providers}
+        self._posts: dict[tuple[str, int], PostUrl | None] = {}
+        self._parsed: dict[tuple[str, str], PostUrl | None] = {}
+        self._chrome: dict[int, bool] = {}
+        self._texts: dict[str, bool] = {}
+        self.places = PagePlaces()
 
     @property
     def tree(self) -> LexborHTMLParser:
@@ -137,21 +175,75 @@ class _Scan:
         text = self.text
         if not text or text.isspace():
             return ()
-        places = {provider.name: provider.places(text) for provider in self.providers}
-        active = [provider for provider in self.providers if provider.present_in(text, places[provider.name])]
-        if not active:
-            return ()
-        found = self._place_all(self._element_pass(active))
-        page = Page(text, self.tree)
-        found += self._place_all([s for provider in active for s in provider.detect(page)])
+        self.places = self.plan.places.find(text)
+        active = [provider for provider in self.providers if self._active(provider)]
+        if not active and not self.plan.marked(text):
+            return ()  # no provider wants the page: it is never parsed
+        routes = Routes(self.providers, active, self._is_marked)
+        found = self._place_all(self._element_pass(routes))
+        host_places = self.places.hosts
+        page = Page(text, self.tree, host_places, self._same_tag)
+        detecting = [provider for provider in self.providers if self._detects(provider, active)]
+        found += self._place_all([s for provider in detecting for s in provider.detect(page)])
         known = {key for f in found if (key := f.post_key)}
-        posts = text_posts(self.source, active, known, places)
+        posts = text_posts(self.source, active, known, host_places, self._post_at, self.tree.scripts_contain)
         found += [_Found(b.sighting, None, b.start, b.end) for b in posts.blocks + posts.bare]
-        found += self._place_all(placeholder_elements(self.tree, posts.placeholders, active))
+        found += self._place_all(placeholder_elements(self.tree, posts.placeholders, routes))
         found += self._residue(active, found)
         found += self._script_only(active, posts.in_scripts, found)
         self._order(found)
         return self._refs(self._units(found))
+
+    # ---- 1. which providers the page wants --------------------------------------------------------------
+    def _active(self, provider: Provider) -> bool:
+        """Whether the page writes one of the provider's post URLs (an entity-encoded one is left to the
+        parser to decode), or a residue line of it."""
+        text = self.text
+        for host, at in self.places.of(provider.name):
+            if self._post_at(provider, host, at) is not None or "&#" in text[at : at + 24]:
+                return True
+        if not provider.residue_markers:
+            return False
+        offsets = [at for marker in provider.residue_markers for at in self.places.markers.get(marker, ())]
+        return bool(offsets) and bool(provider.residue_phrases_near_markers(text, None, sorted(offsets)))
+
+    def _post_at(self, provider: Provider, host: str, at: int) -> PostUrl | None:
+        """`provider.post_url_at(text, at, host)`, read once per URL: the index knows where the URL starts,
+        and a URL written many times on a page (share links) is parsed once."""
+        key = (provider.name, at)
+        if key in self._posts:
+            return self._posts[key]
+        begin = self.places.begins.get(at)
+        if begin is None or type(provider).post_url_at is not Provider.post_url_at:
+            post = provider.post_url_at(self.text, at, host)
+        elif begin < 0:
+            post = None
+        else:
+            url = url_from(self.text, begin, at + len(host) + 400)
+            by_url = (provider.name, url)
+            if by_url in self._parsed:
+                post = self._parsed[by_url]
+            else:
+                post = self._parsed[by_url] = provider.parse_url(url)
+        self._posts[key] = post
+        return post
+
+    def _detects(self, provider: Provider, active: Sequence[Provider]) -> bool:
+        """Whether the provider's `detect` is asked: on a page that writes one of its post URLs or residue
+        lines, or one of its `detect_markers`."""
+        if type(provider).detect is Provider.detect:
+            return False
+        return provider in active or any(self._written(marker) for marker in provider.detect_markers)
+
+    def _written(self, marker: str) -> bool:
+        written = self._texts.get(marker)
+        if written is None:
+            written = self._texts[marker] = marker in self.text
+        return written
+
+    def _is_marked(self, provider: Provider) -> bool:
+        """Whether the page writes one of the provider's `markers` (looked for once, when asked)."""
+        return any(self._written(marker) for marker in provider.markers)
 
     # ---- 3. page forms -----------------------------------------------------------------------------------
     def _residue(self, active: Sequence[Provider], found: list[_Found]) -> list[_Found]:
@@ -160,7 +252,10 @@ class _Scan:
         covered = _merged((f.start, f.end) for f in found if f.start is not None and f.end is not None)
         lines: list[_Found] = []
         for provider in active:
-            phrases = residue_phrases(self.source, provider, covered)
+            offsets = sorted(at for marker in provider.residue_markers for at in self.places.markers.get(marker, ()))
+            if not offsets:
+                continue
+            phrases = residue_phrases(self.source, provider, covered, offsets)
             placed = self._place_all(list(residue(self.tree, provider, phrases, taken)))
             # A block that holds an embed as well is not that embed's leftover: the embed is reported.
             lines += [line for line in placed if not _holds_any(line, covered)]
@@ -184,22 +279,23 @@ class _Scan:
         return self._place_all(sightings)
 
     # ---- 2. elements ---------------------------------------------------------------------------------------
-    def _element_pass(self, active: Sequence[Provider]) -> list[Sighting]:
-        """Every element of a tag some form or provider reads, each read once (providers first)."""
-        claims: dict[str, list[Provider]] = {}
-        for provider in active:
-            for tag in provider.element_tags:
-                claims.setdefault(tag, []).append(provider)
+    def _element_pass(self, routes: Routes) -> list[Sighting]:
+        """Every element of a tag some form or provider reads, each read once: by the providers that claim
+        its tag (all of them: a provider's own markup needs no URL of it in the page), then as a generic
+        form routed to the page's providers."""
+        claims = self.plan.claims
         sightings: list[Sighting] = []
-        for tag in dict.fromkeys((*ELEMENT_TAGS, *claims)):
+        for tag in self.plan.tags:
+            generic = tag in ELEMENT_TAGS
+            claimants = claims.get(tag, ())
             for node in self._elements(tag):
                 sighting = None
-                for provider in claims.get(tag, ()):
+                for provider in claimants:
                     sighting = provider.read_element(node)
                     if sighting is not None:
                         break
-                if sighting is None and tag in ELEMENT_TAGS:
-                    sighting = read_element(node, active)
+                if sighting is None and generic:
+                    sighting = read_element(node, routes)
                 if sighting is not None:
                     sightings.append(sighting)
         return sightings
@@ -215,7 +311,8 @@ class _Scan:
     # ---- 4. units ----------------------------------------------------------------------------------------
     def _place_all(self, sightings: list[Sighting]) -> list[_Found]:
         # Sidebar widgets are site chrome, not the article (forms.in_site_chrome).
-        sightings = [s for s in sightings if s.node is None or not in_site_chrome(s.node)]
+        chrome = self._chrome
+        sightings = [s for s in sightings if s.node is None or not in_site_chrome(s.node, known=chrome)]
         found = [self._place(sighting, widen=True) for sighting in sightings]
         # A figure around two different posts is not one embed's wrapper: keep each embed to itself.
         posts_by_root: dict[int, set[tuple[str, str] | None]] = {}
@@ -223,7 +320,10 @@ class _Scan:
             if f.root is not None:
                 posts_by_root.setdefault(f.root.mem_id, set()).add(f.post_key)
         for index, f in enumerate(found):
-            if f.root is not None and f.root != f.sighting.node and len(posts_by_root[f.root.mem_id]) > 1:
+            node = f.sighting.node
+            if f.root is not None and len(posts_by_root[f.root.mem_id]) > 1 and (
+                node is None or f.root.mem_id != node.mem_id
+            ):
                 found[index] = self._place(f.sighting, widen=False)
         return found
 
@@ -244,13 +344,11 @@ class _Scan:
 
     def _locate(self, node: LexborNode) -> tuple[int, int] | None:
         """The source range of `node`, when it can be told for sure."""
-        index = self._index(node)
-        return None if index is None else self.source.locate(node, self._elements(node.tag or ""), index)
+        return self.source.locate(node, self._elements(node.tag or ""), lambda: self._index(node))
 
     def _anchor(self, node: LexborNode) -> int | None:
         """Where the start tag of `node` is (for document order when its range cannot be told)."""
-        index = self._index(node)
-        return None if index is None else self.source.start_of(node, self._elements(node.tag or ""), index)
+        return self.source.start_of(node, self._elements(node.tag or ""), lambda: self._index(node))
 
     def _index(self, node: LexborNode) -> int | None:
         tag = node.tag or ""
@@ -399,7 +497,7 @@ def _is_inside(node: LexborNode, ancestor: LexborNode, limit: int = 64) -> bool:
     for _ in range(limit):
         if current is None:
             return False
-        if current == ancestor:
+        if current.mem_id == ancestor.mem_id:  # (LexborNode's == compares serialized HTML)
             return True
         current = current.parent
     return False

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from html import unescape
@@ -91,7 +91,24 @@ _OPAQUE_OPENER = re.compile(
 _LONGEST_OPENER = len("<plaintext ")
 # Elements told apart by their text only when there are at most this many look-alikes.
 _MAX_TEXT_MATCHES = 2_000
-_TAG_REST = re.compile(r"(?>[^>\"'=]+|=[\t\n\f\r ]*(?>\"[^\"]*\"|'[^']*')|=|[\"'])*>")
+_TAG_REST_BODY = r"(?>[^>\"'=]+|=[\t\n\f\r ]*(?>\"[^\"]*\"|'[^']*')|=|[\"'])*>"
+_TAG_REST = re.compile(_TAG_REST_BODY)
+# Whole opaque ranges, as `SourceText.next_opaque` reads them one at a time: a comment (to "-->" or
+# "--!>"), a bogus comment (to ">"), or a raw-text element: its start tag, then its content up to its end
+# tag (in any case) or the end of the text. Runs of plain characters are taken possessively, so the pass is
+# linear; <template> and <plaintext> are only found here and finished by `next_opaque`.
+_OPAQUE_REGION = re.compile(
+    r"<(?:(?P<comment>!--(?:>|->|(?:[^-]++|-(?!-!?>))*+(?:--!?>)?))"
+    r"|(?P<bogus>(?:[!?]|/(?![A-Za-z]))[^>]*+>?)"
+    r"|(?P<raw>"
+    + _by_first_letter(RAW_TEXT_ELEMENTS)
+    + r")(?=[\t\n\f\r />])(?:"
+    + _TAG_REST_BODY
+    + r"(?P<content>(?:[^<]++|<(?!/(?i:(?P=raw))[\t\n\f\r />]))*+)|(?s:.*))"
+    r"|(?P<nested>"
+    + _by_first_letter(("template", "plaintext"))
+    + r")(?=[\t\n\f\r />]))"
+)
 _ATTRIBUTE = re.compile(
     r"[\t\n\f\r /]*(?P<name>[^\t\n\f\r />][^\t\n\f\r /=>]*)"
     r"(?:[\t\n\f\r ]*=[\t\n\f\r ]*(?:\"(?P<dq>[^\"]*)\"|'(?P<sq>[^']*)'|(?P<uq>[^\t\n\f\r >]*)))?"
@@ -107,6 +124,14 @@ _MAX_GAP = 20_000
 @lru_cache(maxsize=256)
 def _start_tag_pattern(tag: str) -> re.Pattern[str]:
     return re.compile("<" + _any_case(tag) + _TAG_BOUNDARY)
+
+
+@lru_cache(maxsize=256)
+def _lower_start_tag_pattern(tag: str) -> re.Pattern[str]:
+    return re.compile("<" + re.escape(tag) + _TAG_BOUNDARY)
+
+
+_SHORT_TAG = 4
 
 
 @lru_cache(maxsize=256)
@@ -143,6 +168,30 @@ class Opaque:
     kind: str  # "comment", "bogus", or the element name ("script", "style", "template", ...)
 
 
+# Start tags looked up by an attribute value (`SourceText._start_by_value`) per tag name and page: after
+# that many, listing the name's start tags once is cheaper (85 amp-instagram elements are one pass).
+_VALUE_LOOKUPS = 3
+_MAX_NEEDLE_HITS = 64
+_MAX_VALUE_LOOKUP_ELEMENTS = 256
+_MIN_NEEDLE = 8
+_MAX_START_TAG = 8_192
+# A run of characters written as they are in any source (no character reference, quote or space can
+# stand for them differently), so the value as the tree decoded it is found as written.
+_PLAIN_RUN = re.compile(r"[A-Za-z0-9/:._?=%+,;@!$~()*\[\]{}-]{8,}")
+
+
+def _needle(attributes: Mapping[str, str]) -> tuple[str, str] | None:
+    """(attribute name, the longest plain run of characters in its value) over all attributes; None when
+    no value holds a run long enough."""
+    best = ("", "")
+    for name, value in attributes.items():
+        if len(value) >= _MIN_NEEDLE:
+            for run in _PLAIN_RUN.findall(value[:4_096]):
+                if len(run) > len(best[1]):
+                    best = (name, run[:200])
+    return best if best[1] else None
+
+
 def node_signature(node: LexborNode) -> Signature:
     attributes = node.attributes
     return (
@@ -160,6 +209,7 @@ class SourceText:
         self._opaque: list[Opaque] | None = None
         self._opaque_starts: list[int] = []
         self._start_tags: dict[str, list[int]] = {}
+        self._value_lookups: dict[str, int] = {}
 
     # ---- opaque ranges -------------------------------------------------------------------------------
     @property
@@ -178,11 +228,36 @@ class SourceText:
         return None
 
     def _find_opaque(self) -> list[Opaque]:
+        """Every opaque range, left to right as the tokenizer reads: one regex pass in which comments,
+        bogus comments and raw-text elements (their content up to the end tag) are matched whole, so no
+        Python runs per tag; a <template> (which nests) or <plaintext> is finished by `next_opaque`."""
+        text, size = self.text, len(self.text)
         regions: list[Opaque] = []
         at = 0
-        while (region := self.next_opaque(at, len(self.text))) is not None:
-            regions.append(region)
-            at = max(region.end, region.start + 1)
+        while at < size:
+            resume = None
+            for match in _OPAQUE_REGION.finditer(text, at):
+                start = match.start()
+                if match.group("comment") is not None:
+                    regions.append(Opaque(start, match.end(), "comment"))
+                elif match.group("bogus") is not None:
+                    regions.append(Opaque(start, match.end(), "bogus"))
+                elif (raw := match.group("raw")) is not None:
+                    if match.group("content") is None:  # a start tag that never ends: the rest is not markup
+                        regions.append(Opaque(start, size, raw.lower()))
+                    else:
+                        regions.append(Opaque(match.start("content"), match.end(), raw.lower()))
+                else:
+                    region = self.next_opaque(start, start + 1)
+                    if region is not None:
+                        regions.append(region)
+                        resume = max(region.end, region.start + 1)
+                    else:
+                        resume = start + 1
+                    break
+            if resume is None:
+                break
+            at = resume
         return regions
 
     def next_opaque(self, at: int, before: int) -> Opaque | None:
@@ -275,15 +350,20 @@ class SourceText:
             return cached
         pattern = _start_tag_pattern(tag)
         if not exact:
-            # Tags as written in lower case (a str.find loop is several times faster than a regex in
-            # any case); a tag in upper or mixed case shows as a count that disagrees with the tree.
-            found = []
-            needle = "<" + tag
-            at = self.text.find(needle)
-            while at != -1:
-                if self.text[at + len(needle) : at + len(needle) + 1] in _BOUNDARY_CHARS:
-                    found.append(at)
-                at = self.text.find(needle, at + len(needle))
+            # Tags as written in lower case (faster than a regex in any case); a tag in upper or mixed
+            # case shows as a count that disagrees with the tree. A long name is found fastest with
+            # str.find (it skips ahead by the needle's length); a short one, which a page writes often
+            # ("<div", "<p"), with a regex that checks the boundary itself.
+            if len(tag) <= _SHORT_TAG:
+                found = [match.start() for match in _lower_start_tag_pattern(tag).finditer(self.text)]
+            else:
+                found = []
+                needle = "<" + tag
+                at = self.text.find(needle)
+                while at != -1:
+                    if self.text[at + len(needle) : at + len(needle) + 1] in _BOUNDARY_CHARS:
+                        found.append(at)
+                    at = self.text.find(needle, at + len(needle))
         else:
             regions = self.opaque
             found = []
@@ -299,8 +379,11 @@ class SourceText:
         return found
 
     # ---- elements ----------------------------------------------------------------------------------------
-    def locate(self, node: LexborNode, same_tag: Sequence[LexborNode], index: int) -> tuple[int, int] | None:
-        """The source range of `node`, the `index`-th of `same_tag` (every tree element of its tag name)."""
+    def locate(
+        self, node: LexborNode, same_tag: Sequence[LexborNode], index: int | Callable[[], int | None]
+    ) -> tuple[int, int] | None:
+        """The source range of `node`, the `index`-th of `same_tag` (every tree element of its tag name;
+        `index` may be a function that tells it, asked only when needed)."""
         tag = node.tag
         if not tag or tag.startswith(("-", "#")):
             return None
@@ -310,13 +393,16 @@ class SourceText:
         end = self.element_end(tag, start)
         if end is None:
             return None
-        if _source_text(self.text[start:end]) != _tree_text(node):
+        markup = self.text[start:end]
+        if _source_text(markup) != _tree_text(node, _HIDDEN_TEXT.search(markup) is not None):
             # The parser did not end the element where the tags say (a stray or missing end tag,
             # misnested markup): no span is better than one that cuts the page in the wrong place.
             return None
         return start, end
 
-    def start_of(self, node: LexborNode, same_tag: Sequence[LexborNode], index: int) -> int | None:
+    def start_of(
+        self, node: LexborNode, same_tag: Sequence[LexborNode], index: int | Callable[[], int | None]
+    ) -> int | None:
         """Where the start tag of `node` is, even when its end cannot be told (for document order)."""
         tag = node.tag
         if not tag or tag.startswith(("-", "#")):
@@ -324,8 +410,18 @@ class SourceText:
         return self._element_start(tag, node, same_tag, index)
 
     def _element_start(
-        self, tag: str, node: LexborNode, same_tag: Sequence[LexborNode], index: int
+        self, tag: str, node: LexborNode, same_tag: Sequence[LexborNode], index: int | Callable[[], int | None]
     ) -> int | None:
+        if "\0" + tag not in self._start_tags and self._value_lookups.get(tag, 0) < _VALUE_LOOKUPS:
+            self._value_lookups[tag] = self._value_lookups.get(tag, 0) + 1
+            found = self._start_by_value(tag, node, same_tag)
+            if found is not None:
+                return found
+        if not isinstance(index, int):
+            told = index()
+            if told is None:
+                return None
+            index = told
         wanted = node_signature(node)
         if tag not in PARSER_CREATED:
             # Most pages have no copy of the tag in comments or scripts: then every start tag in the
@@ -352,6 +448,51 @@ class SourceText:
         same_text = sum(1 for other in alike if _tree_text(other) == text)
         in_source = [at for at in in_source if self._text_at(tag, at) == text]
         return in_source[rank] if len(in_source) == same_text else None
+
+    def _start_by_value(self, tag: str, node: LexborNode, same_tag: Sequence[LexborNode]) -> int | None:
+        """The start tag of `node` found by one of its attribute values, without listing every start tag
+        of its name: a distinctive value (a URL, a class name) is a long needle, which str.find skips
+        through. Every start tag of the name that holds it with exactly the element's attributes is a
+        candidate; when there are as many as there are elements with those attributes in the tree, they are
+        the same elements in the same order. Otherwise (a copy in a script or comment, a value written
+        with character references) None: the caller counts start tags instead."""
+        if len(same_tag) > _MAX_VALUE_LOOKUP_ELEMENTS:
+            return None  # comparing every one of them costs more than listing the start tags once
+        attributes = {name: value or "" for name, value in node.attributes.items()}
+        found = _needle(attributes)
+        if found is None:
+            return None
+        holder, needle = found
+        text = self.text
+        candidates: list[int] = []
+        at = text.find(needle)
+        for _ in range(_MAX_NEEDLE_HITS):
+            if at == -1:
+                break
+            tag_start = text.rfind("<", max(0, at - _MAX_START_TAG), at)
+            if tag_start != -1 and (not candidates or candidates[-1] != tag_start):
+                name = _TAG_NAME.match(text, tag_start)
+                if name is not None and name.group(1).lower() == tag:
+                    end = self.start_tag_end(tag_start)
+                    if end is not None and end > at and dict(self.attributes(tag_start)) == attributes:
+                        candidates.append(tag_start)
+            at = text.find(needle, at + len(needle))
+        else:
+            return None  # a needle written everywhere: not distinctive after all
+        # (LexborNode's == compares serialized HTML: elements are told apart by mem_id.)
+        key = node.mem_id
+        alike = [
+            other.mem_id
+            for other in same_tag
+            if other.mem_id == key
+            or (
+                needle in (other.attrs.get(holder) or "")
+                and {k: v or "" for k, v in other.attributes.items()} == attributes
+            )
+        ]
+        if not candidates or len(candidates) != len(alike) or key not in alike:
+            return None
+        return candidates[alike.index(key)]
 
     def _text_at(self, tag: str, start: int) -> str | None:
         end = self.element_end(tag, start)
@@ -430,6 +571,7 @@ _MARKUP = re.compile(
     r"|<[!?][^>]*(?:>|\Z)|</[^A-Za-z>][^>]*(?:>|\Z)|</>"
 )
 _SPACE = re.compile(r"\s+")
+_HIDDEN_TEXT = re.compile(r"<(?:[sS][cC][rR][iI][pP][tT]|[sS][tT][yY][lL][eE])")
 
 
 def _source_text(markup: str) -> str:
@@ -442,11 +584,13 @@ def _source_text(markup: str) -> str:
     return _SPACE.sub("", unescape(text).replace("\x01", "<").replace("\0", "\ufffd"))
 
 
-def _tree_text(node: LexborNode) -> str:
-    """The same for an element of the tree."""
+def _tree_text(node: LexborNode, hidden: bool = True) -> str:
+    """The same for an element of the tree (`hidden`: it may hold scripts or styles, whose text is no
+    text; the source range of an element without any has no "<script" or "<style" in it)."""
     text = node.text(deep=True)
-    for hidden in node.css("script, style"):
-        text = text.replace(hidden.text(deep=True), "", 1)
+    if hidden:
+        for element in node.css("script, style"):
+            text = text.replace(element.text(deep=True), "", 1)
     return _SPACE.sub("", text)
 
 

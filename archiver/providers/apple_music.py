@@ -1,6 +1,6 @@
 """Apple Music: albums, songs, playlists and music videos. No section in reference/providers.md, and
-Apple documents no oEmbed endpoint; later capture reads the public iTunes lookup API and the item page
-(`lookup_base`, `page_base`).
+Apple documents no oEmbed endpoint; capture reads the public iTunes lookup API (`lookup_base`; see the
+capture section at the end). `page_base` is declared for the item pages but not read.
 
 Detection: players `embed.music.apple.com/CC/(album|playlist|song|music-video)/[SLUG/]ID` (a song of an
 album as `album/SLUG/ID?i=SONG`), and the same items on `music.apple.com`, `geo.music.apple.com` and the
@@ -18,8 +18,22 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import ClassVar
 
-from archiver.providers.base import PostUrl
+from archiver.providers.av_capture import (
+    artwork,
+    finish,
+    iso_utc,
+    itunes_lookup,
+    lookup_results,
+    markup_fields,
+    no_url,
+    same_id,
+    storefront,
+    with_outcome,
+)
+from archiver.providers.base import CaptureContext, PostUrl
+from archiver.providers.ladder import RungResult, text_field, url_field
 from archiver.providers.players import PLAYER_TAGS, PlayerProvider, UrlParts, on_host, split_url
+from archiver.records import Capture, EmbedRef, Field, MediaRef, Outcome
 
 KINDS = frozenset({"album", "playlist", "song", "music-video"})
 _COUNTRY = re.compile(r"[a-z]{2}", re.IGNORECASE)
@@ -99,3 +113,84 @@ class AppleMusic(PlayerProvider):
         query = f"?i={int(song)}" if kind == "album" and song.isdigit() and len(song) <= 20 else ""
         path = "/".join(p for p in (country, kind, slug, item) if p)
         return PostUrl(self.name, item, f"https://music.apple.com/{path}{query}")
+
+    # ---- capture ------------------------------------------------------------------------------------
+    # Apple's Search API allows about 20 requests a minute for a client; Apple Music and Apple Podcasts
+    # share the lookup host, so each takes half.
+    default_rate = "10/m"
+
+    def capture(self, ref: EmbedRef, ctx: CaptureContext) -> Capture:
+        """Markup, then the iTunes lookup API: title, artist, release date, artwork (`capture_music`)."""
+        return capture_music(self, ref, ctx)
+
+
+# ---- capture ------------------------------------------------------------------------------------------
+# Apple has no oEmbed and providers.md no Apple section; the public source is the iTunes lookup API
+# (`av_capture.itunes_lookup`), asked in the storefront of the embed's URL (`/de/album/...`: country=de),
+# since items are listed per country. Albums are `wrapperType: "collection"` results (collectionId,
+# collectionName), songs and music videos `wrapperType: "track"` (trackId, trackName, kind "song" or
+# "music-video"); both carry artistName, artistViewUrl, releaseDate (ISO 8601 UTC) and artworkUrl100.
+# An album embed that plays one song (`?i=SONG`) is checked as the album, which is what its id names.
+# Playlists (`pl.` ids) are not in the lookup API: there is no public source to check them, so their
+# capture is ambiguous and asks nothing. A lookup that does not list the item is ambiguous, never gone:
+# resultCount 0 also means "not sold in this country".
+
+
+def capture_music(provider: AppleMusic, ref: EmbedRef, ctx: CaptureContext) -> Capture:
+    post = provider.parse_url(ref.url or "")
+    if post is None:
+        return no_url(provider, ref, "an Apple Music item")
+    fields = markup_fields(ref)
+    media: list[MediaRef] = []
+    if post.post_id.startswith("pl."):
+        return Capture(
+            provider.name,
+            ref.post_id,
+            ref.url,
+            Outcome.AMBIGUOUS,
+            "Apple Music playlists are not in the iTunes lookup API: no public source to check",
+            fields=fields,
+        )
+    country = storefront(post.url)
+    base = ctx.url("lookup_base", provider.endpoints["lookup_base"])
+    rung = itunes_lookup(ctx, base, {"id": post.post_id, "country": country})
+    if rung.data is not None:
+        rung = _read_lookup(post, country, rung, rung.data, fields, media)
+    return finish(provider, ref, fields, media, [rung])
+
+
+def _read_lookup(
+    post: PostUrl,
+    country: str,
+    rung: RungResult,
+    data: Mapping[str, object],
+    fields: dict[str, Field],
+    media: list[MediaRef],
+) -> RungResult:
+    items = lookup_results(data)
+    item = next(
+        (i for i in items if same_id(i, "trackId", post.post_id) or same_id(i, "collectionId", post.post_id)),
+        None,
+    )
+    if item is None:
+        listed = "does not list it" if not items else "lists other items, not this one"
+        return with_outcome(
+            rung,
+            Outcome.AMBIGUOUS,
+            f"iTunes lookup: the {country.upper()} storefront {listed} (removed, or not sold there: Apple"
+            " does not say which)",
+        )
+    is_track = item.get("wrapperType") == "track" and same_id(item, "trackId", post.post_id)
+    title = text_field(item, "trackName") if is_track else text_field(item, "collectionName")
+    for name, value in (
+        ("title", title),
+        ("author_name", text_field(item, "artistName")),
+        ("author_url", url_field(item, "artistViewUrl")),
+        ("published", iso_utc(item.get("releaseDate"))),
+    ):
+        if value:
+            fields[name] = Field(value, "lookup")
+    image = artwork(item)
+    if image:
+        media.append(MediaRef("thumbnail", image, "lookup"))
+    return rung

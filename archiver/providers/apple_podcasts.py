@@ -1,6 +1,6 @@
 """Apple Podcasts: episodes and shows. No section in reference/providers.md, and Apple documents no oEmbed
-endpoint; later capture reads the public iTunes lookup API and the episode page (`lookup_base`,
-`page_base`).
+endpoint; capture reads the public iTunes lookup API (`lookup_base`; see the capture section at the
+end). `page_base` is declared for the episode pages but not read.
 
 Detection: players `embed.podcasts.apple.com/CC/podcast/SLUG/idSHOW?i=EPISODE`, and the same on
 `podcasts.apple.com` and the old `itunes.apple.com/CC/podcast/SLUG/idSHOW`, in every generic form. The id
@@ -17,8 +17,23 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import ClassVar
 
-from archiver.providers.base import PostUrl
+from archiver.providers.av_capture import (
+    artwork,
+    caption_fields,
+    finish,
+    iso_utc,
+    itunes_lookup,
+    lookup_results,
+    markup_fields,
+    no_url,
+    same_id,
+    storefront,
+    with_outcome,
+)
+from archiver.providers.base import CaptureContext, PostUrl
+from archiver.providers.ladder import RungResult, text_field, url_field
 from archiver.providers.players import PLAYER_TAGS, PlayerProvider, UrlParts, on_host, split_url
+from archiver.records import Capture, EmbedRef, Field, MediaRef, Outcome
 
 _COUNTRY = re.compile(r"[a-z]{2}", re.IGNORECASE)
 _SHOW = re.compile(r"id([0-9]{1,20})")
@@ -90,3 +105,101 @@ class ApplePodcasts(PlayerProvider):
             episode = str(int(episode))
             return PostUrl(self.name, episode, f"https://podcasts.apple.com/{path}?i={episode}")
         return PostUrl(self.name, show_id, f"https://podcasts.apple.com/{path}")
+
+    # ---- capture ------------------------------------------------------------------------------------
+    # Apple's Search API allows about 20 requests a minute for a client; Apple Music and Apple Podcasts
+    # share the lookup host, so each takes half.
+    default_rate = "10/m"
+
+    def capture(self, ref: EmbedRef, ctx: CaptureContext) -> Capture:
+        """Markup, then the iTunes lookup API: the show, or the episode among the show's latest
+        (`capture_podcast`)."""
+        return capture_podcast(self, ref, ctx)
+
+
+# ---- capture ------------------------------------------------------------------------------------------
+# The iTunes lookup API (`av_capture.itunes_lookup`), in the storefront of the embed's URL. A show is
+# `lookup?id=SHOW`: a `wrapperType: "track"`, `kind: "podcast"` result (collectionId, collectionName,
+# artistName, artistViewUrl, artworkUrl600). An episode cannot be looked up by its own id; it is found in
+# `lookup?id=SHOW&entity=podcastEpisode&limit=200`, the show followed by its latest episodes
+# (`wrapperType: "podcastEpisode"`: trackId, trackName, description, releaseDate in ISO 8601 UTC,
+# artworkUrl600). An episode older than the latest 200, or one the storefront does not list, is
+# ambiguous: the lookup cannot tell it from a removed one. Nothing here is ever gone.
+EPISODES = 200
+_SHOW_IN_URL = re.compile(r"/id([0-9]{1,20})(?:[?#]|$)")
+
+
+def capture_podcast(provider: ApplePodcasts, ref: EmbedRef, ctx: CaptureContext) -> Capture:
+    post = provider.parse_url(ref.url or "")
+    if post is None:
+        return no_url(provider, ref, "an Apple Podcasts show or episode")
+    fields = markup_fields(ref)
+    media: list[MediaRef] = []
+    show = _SHOW_IN_URL.search(post.url)
+    if show is None:
+        return no_url(provider, ref, "an Apple Podcasts show or episode")
+    show_id = str(int(show.group(1)))
+    episode = post.post_id if "?i=" in post.url else None
+    country = storefront(post.url)
+    query = {"id": show_id, "country": country}
+    if episode is not None:
+        query.update(entity="podcastEpisode", limit=str(EPISODES))
+    rung = itunes_lookup(ctx, ctx.url("lookup_base", provider.endpoints["lookup_base"]), query)
+    if rung.data is not None:
+        rung = _read_lookup(show_id, episode, country, rung, rung.data, fields, media)
+    return finish(provider, ref, fields, media, [rung])
+
+
+def _read_lookup(
+    show_id: str,
+    episode_id: str | None,
+    country: str,
+    rung: RungResult,
+    data: Mapping[str, object],
+    fields: dict[str, Field],
+    media: list[MediaRef],
+) -> RungResult:
+    items = lookup_results(data)
+    show = next((i for i in items if not _is_episode(i) and same_id(i, "collectionId", show_id)), None)
+    if show is None:
+        listed = "does not list the show" if not items else "lists other items, not the show"
+        return with_outcome(
+            rung,
+            Outcome.AMBIGUOUS,
+            f"iTunes lookup: the {country.upper()} storefront {listed} (removed, or not offered there:"
+            " Apple does not say which)",
+        )
+    episode = None
+    if episode_id is not None:
+        episode = next((i for i in items if _is_episode(i) and same_id(i, "trackId", episode_id)), None)
+        if episode is None:
+            return with_outcome(
+                rung,
+                Outcome.AMBIGUOUS,
+                f"iTunes lookup: the show is listed but the episode is not among its latest {EPISODES}"
+                " (older, or removed: the lookup cannot tell)",
+            )
+    author_name = text_field(show, "artistName")
+    author_url = url_field(show, "artistViewUrl")
+    if author_name:
+        fields["author_name"] = Field(author_name, "lookup")
+    if author_url:
+        fields["author_url"] = Field(author_url, "lookup")
+    item = episode if episode is not None else show
+    title = text_field(item, "trackName") if episode is not None else text_field(show, "collectionName")
+    if title:
+        fields["title"] = Field(title, "lookup")
+    if episode is not None:
+        description = text_field(episode, "description") or text_field(episode, "shortDescription")
+        caption_fields(description, "lookup", fields)
+        published = iso_utc(episode.get("releaseDate"))
+        if published:
+            fields["published"] = Field(published, "lookup")
+    image = artwork(item) or artwork(show)
+    if image:
+        media.append(MediaRef("thumbnail", image, "lookup"))
+    return rung
+
+
+def _is_episode(item: Mapping[str, object]) -> bool:
+    return item.get("wrapperType") == "podcastEpisode"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 
 from selectolax.lexbor import LexborNode
@@ -121,11 +121,17 @@ def dash_near(text: str, at: int) -> bool:
     return any(form in window for form in DASH_FORMS)
 
 
-def handle_after_dash(text: str, handle: re.Pattern[str], skip: Callable[[int], bool] | None = None) -> bool:
+def handle_after_dash(
+    text: str,
+    handle: re.Pattern[str],
+    skip: Callable[[int], bool] | None = None,
+    offsets: Iterable[int] | None = None,
+) -> bool:
     """Whether `text` has a handle in parentheses of the given shape (`handle` matches from its "(@") with
-    an attribution dash shortly before it, at a place `skip` does not reject."""
-    for match in _HANDLE_OPEN.finditer(text):
-        at = match.start()
+    an attribution dash shortly before it, at a place `skip` does not reject. `offsets` are where "(@" is
+    written, when the caller has found them already."""
+    found = (match.start() for match in _HANDLE_OPEN.finditer(text)) if offsets is None else offsets
+    for at in found:
         if handle.match(text, at) and dash_near(text, at) and (skip is None or not skip(at)):
             return True
     return False

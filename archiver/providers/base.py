@@ -29,9 +29,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
-from typing import TYPE_CHECKING, ClassVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -67,6 +66,9 @@ class CaptureContext:
     rate: tuple[int, float] | None
     max_json_bytes: int
     max_page_bytes: int
+    # The responses behind the post's latest snapshot, by (redacted) URL: a recapture revalidates them
+    # (If-None-Match / If-Modified-Since) and a 304 replays the stored body.
+    previous: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def url(self, key: str, default: str) -> str:
         return self.settings.url(key, default)
@@ -131,6 +133,23 @@ class Page:
 
     text: str
     tree: LexborHTMLParser
+    # Where the scanner found each provider's host names written in URLs, by provider name (one pass for
+    # all providers); None when the caller has not looked (`places_of` then asks the provider).
+    places: Mapping[str, Sequence[tuple[str, int]]] | None = None
+    # Elements the scanner fetched already, by tag name, in document order (None: the tree is asked).
+    fetched: Mapping[str, Sequence[LexborNode]] | None = None
+
+    def places_of(self, provider: Provider) -> Sequence[tuple[str, int]]:
+        """Where `provider`'s host names are written in URLs of the page (`Provider.places` when the
+        scanner did not say)."""
+        if self.places is None:
+            return provider.places(self.text)
+        return self.places.get(provider.name, ())
+
+    def elements(self, tag: str) -> Sequence[LexborNode]:
+        """Every element named `tag`, in document order."""
+        fetched = self.fetched.get(tag) if self.fetched is not None else None
+        return self.tree.tags(tag) if fetched is None else fetched
 
 
 # A URL as it appears in text or JSON: optional scheme, "//", host. Used to cut URLs out of script data.
@@ -159,9 +178,20 @@ def has_class(node: LexborNode, token: str) -> bool:
     return classes is not None and token in classes.split()
 
 
-@lru_cache(maxsize=64)
-def _literal(text: str) -> re.Pattern[str]:
-    return re.compile(re.escape(text))
+def marker_offsets(text: str, markers: Iterable[str]) -> list[int]:
+    """Every offset where one of `markers` is written, in order. Each is found by its last character,
+    which str.find looks for with memchr: fast when it is rare in HTML, as the "@" of "(@" is."""
+    offsets: list[int] = []
+    for marker in markers:
+        if not marker:
+            continue
+        last, back = marker[-1], len(marker) - 1
+        at = text.find(last, back)
+        while at != -1:
+            if text.startswith(marker, at - back):
+                offsets.append(at - back)
+            at = text.find(last, at + 1)
+    return sorted(set(offsets))
 
 
 def host_places(text: str, names: Iterable[str]) -> list[tuple[str, int]]:
@@ -174,6 +204,16 @@ def host_places(text: str, names: Iterable[str]) -> list[tuple[str, int]]:
             at = text.find(name, at + len(name))
     places.sort()
     return [(name, at) for at, name in places]
+
+
+def url_from(text: str, begin: int, limit: int) -> str:
+    """The URL written from `begin` (its host name, just after "//"), looked at up to `limit`, with
+    "https://" put in front; JSON-escaped slashes are read as slashes."""
+    tail = text[begin:limit]
+    if "\\" in tail:
+        tail = tail.replace("\\/", "/").replace("\\u002F", "/")
+    match = _URL_TAIL.match(tail)
+    return "https://" + (match.group(0) if match else "")
 
 
 class Provider:
@@ -191,11 +231,21 @@ class Provider:
     # URLs that must route to this provider (tested), and ones that must not.
     examples: ClassVar[tuple[str, ...]] = ()
     not_examples: ClassVar[tuple[str, ...]] = ()
+    # Known-good post URLs that a check run climbs first: when they fail, verdicts for the provider
+    # pause (a provider-wide failure is not every post dying). Overridable in settings.
+    canaries: ClassVar[tuple[str, ...]] = ()
 
     # ---- detection -------------------------------------------------------------------------------
     # Text (exact case) of the provider's own markup that can stand without a post URL in the page,
-    # e.g. a tag or class name.
+    # e.g. a tag or class name. The scanner reads the elements of `element_tags` on every page it parses;
+    # markers make it parse a page that writes no post URL at all, and offer generic forms (iframes,
+    # Gutenberg blocks) to the provider. It looks for them only when that matters.
     markers: ClassVar[tuple[str, ...]] = ()
+    # Text (exact case) without which `detect` finds nothing on a page that writes no post URL or
+    # residue line of ours (a rendered widget holding only a tweet id: "data-tweet-id"). The scanner runs
+    # `detect` on pages that write one of our post URLs or residue lines, and on pages that write one of
+    # these (looked for only then; long, distinctive text is found fastest).
+    detect_markers: ClassVar[tuple[str, ...]] = ()
     # A string every host name and marker contains ("instagr"), so that the prefilter reads a page
     # once: every search of a whole page costs about a twentieth of its parse (and lower-casing a page
     # as much as parsing it). Empty: each host and marker is searched for on its own.
@@ -241,18 +291,18 @@ class Provider:
             at = text.find(self.stem, at + len(self.stem))
         return found
 
-    def residue_phrases_near_markers(self, text: str, skip: Callable[[int], bool] | None = None) -> list[str]:
+    def residue_phrases_near_markers(
+        self, text: str, skip: Callable[[int], bool] | None = None, offsets: Sequence[int] | None = None
+    ) -> list[str]:
         """The residue phrases written within `RESIDUE_WINDOW` chars before a residue marker ("(@"),
-        ignoring markers at positions `skip` rejects."""
+        ignoring markers at positions `skip` rejects. `offsets` are where the markers are written, when
+        the caller has found them already (the scanner finds them once for all providers)."""
         found: set[str] = set()
-        for marker in self.residue_markers:
-            # sre finds a short literal faster than str.find, which cannot skip ahead on two chars.
-            for match in _literal(marker).finditer(text):
-                at = match.start()
-                window = text[max(0, at - RESIDUE_WINDOW) : at]
-                phrases = [phrase for phrase in self.residue_phrases if phrase in window]
-                if phrases and (skip is None or not skip(at)):
-                    found.update(phrases)
+        for at in marker_offsets(text, self.residue_markers) if offsets is None else offsets:
+            window = text[max(0, at - RESIDUE_WINDOW) : at]
+            phrases = [phrase for phrase in self.residue_phrases if phrase in window]
+            if phrases and (skip is None or not skip(at)):
+                found.update(phrases)
         return [phrase for phrase in self.residue_phrases if phrase in found]
 
     def read_element(self, node: LexborNode) -> Sighting | None:
@@ -279,9 +329,8 @@ class Provider:
             begin -= 1
         if not _SCHEME_BEFORE.search(text, max(0, begin - 9), begin):
             return None
-        tail = text[begin : at + len(host) + 400].replace("\\/", "/").replace("\\u002F", "/")
-        match = _URL_TAIL.match(tail)
-        return self.parse_url("https://" + match.group(0)) if match else None
+        return self.parse_url(url_from(text, begin, at + len(host) + 400))
+
 
     # ---- capture --------------------------------------------------------------------------------
     def capture(self, ref: EmbedRef, ctx: CaptureContext) -> Capture:

@@ -14,16 +14,29 @@ Id: "ACTOR/RKEY", the actor being the DID or the handle as the markup writes it 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
-from typing import ClassVar
-from urllib.parse import unquote
+from typing import Any, ClassVar
+from urllib.parse import unquote, urlencode
 
-from selectolax.lexbor import LexborNode
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from archiver.providers.attribution import DASHES, block_lines, handle_after_dash, iso_date
-from archiver.providers.base import NO_FIELDS, MarkupFields, PostUrl, Provider, Sighting, has_class, squeeze
-from archiver.records import MarkupKind
+from archiver.providers.base import (
+    NO_FIELDS,
+    CaptureContext,
+    MarkupFields,
+    PostUrl,
+    Provider,
+    Sighting,
+    has_class,
+    squeeze,
+)
+from archiver.providers.capture_kit import assemble, markup_fields, reclassified
+from archiver.providers.ladder import RungResult, request_oembed, text_field, url_field
+from archiver.providers.public_api import error_object, fill, iso_utc, items, obj, one_line, put, request_json
+from archiver.records import Capture, EmbedRef, Field, MarkupKind, MediaRef, Outcome
+from archiver.sanitize import clean_html, plain_text
 
 CANONICAL_BASE = "https://bsky.app"
 COLLECTION = "app.bsky.feed.post"
@@ -60,7 +73,7 @@ class Bluesky(Provider):
     endpoints: ClassVar[Mapping[str, str]] = MappingProxyType(
         {
             "oembed_endpoint": "https://embed.bsky.app/oembed",
-            # The public AppView (app.bsky.feed.getPostThread, app.bsky.actor.getProfile), read later.
+            # The public AppView: app.bsky.feed.getPosts and com.atproto.identity.resolveHandle (capture).
             "appview_base": "https://public.api.bsky.app",
         }
     )
@@ -152,9 +165,12 @@ class Bluesky(Provider):
         )
 
     # ---- residue -----------------------------------------------------------------------------------
-    def residue_phrases_near_markers(self, text: str, skip: Callable[[int], bool] | None = None) -> list[str]:
+    def residue_phrases_near_markers(
+        self, text: str, skip: Callable[[int], bool] | None = None, offsets: Sequence[int] | None = None
+    ) -> list[str]:
         # The dash is looked for in the source in all its spellings; the tree reads it decoded.
-        return list(self.residue_phrases) if handle_after_dash(text, _HANDLE_IN_SOURCE, skip) else []
+        found = handle_after_dash(text, _HANDLE_IN_SOURCE, skip, offsets)
+        return list(self.residue_phrases) if found else []
 
     def read_residue(self, text: str) -> MarkupFields | None:
         """'— Name (@handle.domain)' at the end of `text`, maybe followed by the date. A handle without a
@@ -172,7 +188,202 @@ class Bluesky(Provider):
             published=published,
         )
 
+    # ---- capture ----------------------------------------------------------------------------------
+    # Ladder: the article's markup (rung 1), oEmbed (2: author, and text and day from the blockquote in
+    # its html), the public AppView (3: the post record through app.bsky.feed.getPosts, after
+    # com.atproto.identity.resolveHandle when the id holds a handle: text, exact time, author, images).
+
+    def capture(self, ref: EmbedRef, ctx: CaptureContext) -> Capture:
+        post = self.parse_url(ref.url or "")
+        if post is None:
+            return Capture(
+                self.name, ref.post_id, ref.url, Outcome.AMBIGUOUS, "not a Bluesky post URL: nothing to ask"
+            )
+        actor, _, rkey = post.post_id.partition("/")
+        fields = markup_fields(ref)
+        media: list[MediaRef] = []
+        oembed = self._oembed_rung(post, ctx, fields)
+        before, appview = self._appview_rung(actor, rkey, ctx, fields, media)
+        return assemble(self.name, post.post_id, post.url, [oembed, appview], fields, media, before)
+
+    def _oembed_rung(self, post: PostUrl, ctx: CaptureContext, fields: dict[str, Field]) -> RungResult:
+        endpoint = ctx.url("oembed_endpoint", self.endpoints["oembed_endpoint"])
+        result = _embedr_outcome(request_oembed(ctx, endpoint, post.url))
+        if result.data is None:
+            return result
+        quote = next(
+            (q for q in LexborHTMLParser(str(result.data.get("html", ""))).css("blockquote") if _is_embed(q)),
+            None,
+        )
+        if quote is None:
+            return reclassified(
+                result, Outcome.AMBIGUOUS, "oEmbed: 200 but its html holds no post blockquote"
+            )
+        name, handle = _author(text_field(result.data, "author_name"))
+        said = self._blockquote_fields(quote)
+        put(fields, "author_name", name or said.author_name, "oembed")
+        put(fields, "handle", handle or said.handle, "oembed")
+        put(fields, "author_url", url_field(result.data, "author_url"), "oembed")
+        put(fields, "published", said.published, "oembed")
+        paragraph = quote.css_first("p")
+        if paragraph is not None:
+            for link in paragraph.css("a"):
+                if link.text(strip=True) == _LINK_PLACEHOLDER:
+                    link.decompose()
+            fragment = paragraph.inner_html or ""
+            if plain_text(fragment):
+                put(fields, "text", plain_text(fragment), "oembed")
+                put(fields, "text_html", clean_html(fragment), "oembed")
+        return result
+
+    def _appview_rung(
+        self, actor: str, rkey: str, ctx: CaptureContext, fields: dict[str, Field], media: list[MediaRef]
+    ) -> tuple[tuple[RungResult, ...], RungResult]:
+        """The resolveHandle answer that led to the post (when there was one), and the post's answer."""
+        base = ctx.url("appview_base", self.endpoints["appview_base"])
+        before: tuple[RungResult, ...] = ()
+        did = actor
+        if not actor.startswith("did:"):
+            query = urlencode({"handle": actor})
+            url = f"{base}/xrpc/com.atproto.identity.resolveHandle?{query}"
+            resolved, data = request_json(ctx, url, "resolve_handle", "AppView resolveHandle")
+            resolved = _xrpc_outcome(resolved, "AppView resolveHandle")
+            if data is None:
+                return before, resolved
+            found = data.get("did")
+            if not (isinstance(found, str) and _DID_ONLY.fullmatch(found)):
+                return before, reclassified(
+                    resolved, Outcome.AMBIGUOUS, "AppView resolveHandle: 200 but the JSON names no DID"
+                )
+            did, before = found, (resolved,)
+        uri = f"at://{did}/{COLLECTION}/{rkey}"
+        url = f"{base}/xrpc/app.bsky.feed.getPosts?{urlencode({'uris': uri})}"
+        result, data = request_json(ctx, url, "appview", "AppView getPosts")
+        result = _xrpc_outcome(result, "AppView getPosts")
+        if data is None:
+            return before, result
+        if not isinstance(data.get("posts"), list):
+            return before, reclassified(
+                result, Outcome.AMBIGUOUS, "AppView getPosts: 200 but the JSON has no posts"
+            )
+        posts = items(data, "posts")
+        if not posts:
+            return before, reclassified(
+                result, Outcome.GONE, "AppView getPosts: post not found (no post for its AT-URI)"
+            )
+        view = posts[0]
+        record, author = obj(view, "record"), obj(view, "author")
+        uri_seen = view.get("uri")
+        if not (isinstance(uri_seen, str) and uri_seen.endswith(f"/{COLLECTION}/{rkey}")):
+            return before, reclassified(
+                result, Outcome.AMBIGUOUS, "AppView getPosts: 200 but for another post"
+            )
+        if not (isinstance(record.get("text"), str) and isinstance(author.get("handle"), str)):
+            return before, reclassified(
+                result, Outcome.AMBIGUOUS, "AppView getPosts: 200 but the post has no record text or author"
+            )
+        _appview_fields(view, record, author, fields, media)
+        return before, result
+
 
 def _date(text: str) -> str | None:
     text = text.strip()
     return iso_date(text) if text else None
+
+
+# ---- capture: oEmbed author, embedr and XRPC errors, the AppView post view ------------------------------
+
+
+def _is_embed(node: LexborNode) -> bool:
+    return has_class(node, "bluesky-embed") or "data-bluesky-uri" in node.attrs
+
+
+_DID_ONLY = re.compile(_DID)
+_HANDLE_ONLY = re.compile(_HANDLE)
+# oEmbed author_name: "Display Name (@handle)".
+_AUTHOR = re.compile(rf"(?P<name>.*?)\s*\(@(?P<handle>{_HANDLE})\)\s*")
+
+
+def _author(value: str | None) -> tuple[str | None, str | None]:
+    """Display name and handle of an oEmbed `author_name` ("Display Name (@handle)")."""
+    if not value:
+        return None, None
+    match = _AUTHOR.fullmatch(value)
+    if match is None:
+        return one_line(value), None
+    return one_line(match.group("name")) or None, match.group("handle").lower()
+
+
+def _embedr_outcome(result: RungResult) -> RungResult:
+    """embed.bsky.app answers errors as plain text (reference/providers.md section 7): 404 "post not
+    found" (gone), 403 "post is not publicly accessible" (ambiguous), 400 for a URL it cannot read, 501
+    for what it does not implement (not a post, not JSON): never a server fault, so ambiguous."""
+    if result.outcome is Outcome.OK or result.status is None or result.status < 400:
+        return result
+    said = one_line(result.body, 120)
+    outcome = Outcome.AMBIGUOUS if result.status == 501 else result.outcome
+    if not said and outcome is result.outcome:
+        return result
+    return reclassified(result, outcome, f"{result.reason}: {said}" if said else result.reason)
+
+
+def _xrpc_outcome(result: RungResult, what: str) -> RungResult:
+    """Refine an XRPC error answer (`{"error": NAME, "message": ...}`, the atproto HTTP API): a post that
+    is not found is gone, a rate limit transient; a handle that no longer resolves (renamed or deleted
+    account), a block or anything else stays what its status says (a 400 is ambiguous)."""
+    if result.outcome is Outcome.OK or result.status is None or not 400 <= result.status < 500:
+        return result
+    body = error_object(result.body)
+    name, message = one_line(body.get("error", ""), 60), one_line(body.get("message", ""))
+    if not (name or message):
+        return result
+    said = f"{what}: {name or 'error'}" + (f": {message}" if message else "")
+    if name == "NotFound" or message.lower().startswith("post not found"):
+        return reclassified(result, Outcome.GONE, said)
+    if name == "RateLimitExceeded":
+        return reclassified(result, Outcome.TRANSIENT, said)
+    return reclassified(result, result.outcome, said)
+
+
+def _appview_fields(
+    view: Mapping[str, Any],
+    record: Mapping[str, Any],
+    author: Mapping[str, Any],
+    fields: dict[str, Field],
+    media: list[MediaRef],
+) -> None:
+    """Fields and media of an app.bsky.feed.defs#postView (record app.bsky.feed.post)."""
+    put(fields, "author_name", text_field(author, "displayName"), "appview")
+    handle = author["handle"].strip().lower()
+    if _HANDLE_ONLY.fullmatch(handle):
+        put(fields, "handle", handle, "appview")
+        put(fields, "author_url", f"{CANONICAL_BASE}/profile/{handle}", "appview")
+    put(fields, "published", iso_utc(record.get("createdAt")), "appview")
+    fill(fields, "text", text_field(record, "text"), "appview")
+    known = {m.url for m in media}
+    for kind, url in _embed_media(obj(view, "embed")):
+        if url not in known:
+            known.add(url)
+            media.append(MediaRef(kind, url, "appview"))
+
+
+def _embed_media(embed: Mapping[str, Any], depth: int = 0) -> list[tuple[str, str]]:
+    """The media of an embed view (app.bsky.embed.images / video / external / recordWithMedia #view)."""
+    kind = str(embed.get("$type", ""))
+    found: list[tuple[str, str]] = []
+    if kind.startswith("app.bsky.embed.images"):
+        for image in items(embed, "images"):
+            url = url_field(image, "fullsize") or url_field(image, "thumb")
+            if url:
+                found.append(("image", url))
+    elif kind.startswith("app.bsky.embed.video"):
+        url = url_field(embed, "thumbnail")
+        if url:
+            found.append(("thumbnail", url))
+    elif kind.startswith("app.bsky.embed.external"):
+        url = url_field(obj(embed, "external"), "thumb")
+        if url:
+            found.append(("thumbnail", url))
+    elif kind.startswith("app.bsky.embed.recordWithMedia") and depth == 0:
+        found.extend(_embed_media(obj(embed, "media"), depth + 1))
+    return found

@@ -16,7 +16,10 @@ Ids: the number (or `pfbid...`) that names the post, photo or video: `/posts/ID`
 URL: the post URL as the markup writes it, normalised like the corpus labels (https, lower-case host,
 query reduced to `fbid`, `story_fbid`, `id` and `v`); plugin iframes give their decoded `href`.
 
-Capture is not implemented yet (Graph `oembed_post` / `oembed_video`, tokenless 1,000 calls per hour).
+Capture ladder: the article's markup, then Graph `oembed_post` (posts, photos) or `oembed_video` (videos,
+reels), tokenless (1,000 calls per hour) or with a token. Since 2025-11 Meta answers with `html` only: the
+post's text, author and date are read out of the fallback blockquote in that html with the same reader
+as the article's markup ("Posted by NAME on DATE"). Graph error answers are read by `meta.graph_outcome`.
 """
 
 from __future__ import annotations
@@ -26,11 +29,12 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import ClassVar
 
-from selectolax.lexbor import LexborNode
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from archiver.providers.attribution import iso_date
 from archiver.providers.base import (
     NO_FIELDS,
+    CaptureContext,
     MarkupFields,
     Page,
     PostUrl,
@@ -40,8 +44,11 @@ from archiver.providers.base import (
     node_text,
     squeeze,
 )
+from archiver.providers.ladder import RungResult, combine, oembed_fields, request_oembed, text_field
+from archiver.providers.meta import graph_outcome
 from archiver.providers.urlparts import UrlParts, as_written, split_url
-from archiver.records import MarkupKind
+from archiver.records import Capture, EmbedRef, Field, MarkupKind, MediaRef, Outcome
+from archiver.sanitize import clean_html, plain_text
 
 # Query parameters that name the content (kept in URLs, like the corpus labels keep them).
 CONTENT_PARAMS = ("fbid", "story_fbid", "id", "v")
@@ -263,6 +270,77 @@ class Facebook(Provider):
         caption = "\n\n".join(text for text in paragraphs if text) or None
         return MarkupFields(author_name=author, author_url=author_url, published=published, caption=caption)
 
+    # ---- capture: markup (rung 1), Graph oembed_post or oembed_video (2), read out of its html ----
+    def capture(self, ref: EmbedRef, ctx: CaptureContext) -> Capture:
+        post = self.parse_url(ref.url or "")
+        if post is None:
+            return Capture(self.name, ref.post_id, ref.url, Outcome.AMBIGUOUS, "not a Facebook post URL")
+        fields: dict[str, Field] = {k: Field(v, "markup") for k, v in ref.markup_fields().items()}
+        media: list[MediaRef] = []
+        rung = self._oembed_rung(post, ctx, fields, media)
+        overall = combine([rung])
+        return Capture(
+            provider=self.name,
+            post_id=post.post_id,
+            url=post.url,
+            outcome=overall.outcome,
+            reason=overall.reason,
+            http_status=overall.status,
+            fields=fields,
+            media=tuple(media),
+            responses=(rung.response,),
+            retry_after=overall.retry_after,
+            deferred=overall.deferred,
+        )
+
+    def _oembed_rung(
+        self, post: PostUrl, ctx: CaptureContext, fields: dict[str, Field], media: list[MediaRef]
+    ) -> RungResult:
+        key = "oembed_video_endpoint" if is_video_url(post.url) else "oembed_endpoint"
+        params = {"omitscript": "true"}
+        token = ctx.token()
+        if token:
+            params["access_token"] = token
+        result = graph_outcome(request_oembed(ctx, ctx.url(key, self.endpoints[key]), post.url, params))
+        if result.data is None:
+            return result
+        shown = self.read_oembed_html(result.data.get("html"))
+        if shown is None:
+            return RungResult(
+                Outcome.AMBIGUOUS,
+                "oEmbed: 200 but its html shows no Facebook post",
+                result.status,
+                result.response,
+                body=result.body,
+            )
+        # Before 2025-11 Graph also sent author_name, author_url (sometimes relative) and thumbnails.
+        oembed_fields(result.data, fields, media)
+        relative = text_field(result.data, "author_url") or ""
+        if "author_url" not in fields and re.fullmatch(r"/(?!/)[\w./-]{0,200}", relative):
+            fields["author_url"] = Field(CANONICAL_BASE + relative, "oembed")  # "/groups/NAME/" (2020)
+        # The post as the html shows it now wins over the legacy fields (a group photo's author_name
+        # was the group; the blockquote names who posted it).
+        fields.update({name: Field(value, "oembed") for name, value in shown.items()})
+        return result
+
+    def read_oembed_html(self, html: object) -> dict[str, str] | None:
+        """Fields of the post an oEmbed `html` shows (author_name, author_url, published, text,
+        text_html, title); None when the html shows no Facebook post at all (neither the SDK
+        placeholder, nor its fallback blockquote, nor a post plugin iframe)."""
+        if not isinstance(html, str):
+            return None
+        tree = LexborHTMLParser(html)
+        placeholders = [node for node in tree.css(".fb-post, .fb-video") if _placeholder(node)]
+        blockquote = None
+        for node in tree.css("blockquote"):
+            if has_class(node, "fb-xfbml-parse-ignore"):
+                blockquote = node
+                break
+        if blockquote is None:
+            iframes = [self.parse_url(node.attrs.get("src") or "") for node in tree.css("iframe")]
+            return {} if placeholders or any(iframes) else None
+        return _post_fields(self._blockquote_fields(blockquote), blockquote)
+
 
 def _placeholder(node: LexborNode | None) -> bool:
     """Whether `node` is an SDK placeholder (`div.fb-post`, `div.fb-video`)."""
@@ -321,3 +399,48 @@ def _graph_to_www(parts: UrlParts) -> UrlParts:
     cites its post) read as the facebook.com page URL it mirrors."""
     path = re.sub(r"^/v\d+\.\d+(?=/)", "", parts.path)
     return UrlParts("www.facebook.com", path, parts.query)
+
+
+# ---- capture -------------------------------------------------------------------------------------------
+CANONICAL_BASE = "https://www.facebook.com"
+
+
+def is_video_url(url: str) -> bool:
+    """Whether a post URL names a video (asked of `oembed_video`) rather than a post or photo."""
+    parts = split_url(url)
+    if parts is None:
+        return False
+    segments = parts.segments()
+    if segments[:1] in (["video.php"], ["watch"], ["reel"], ["reels"]):
+        return True
+    return len(segments) >= 3 and segments[1] == "videos"
+
+
+def _post_fields(found: MarkupFields, blockquote: LexborNode) -> dict[str, str]:
+    """The snapshot fields of a fallback blockquote: what the markup reader found ("Posted by NAME on
+    DATE"), its paragraphs as plain text and sanitised HTML, and a video's title (the link it opens with)."""
+    fields = {
+        "author_name": found.author_name,
+        "author_url": found.author_url,
+        "published": found.published,
+    }
+    paragraphs = [p for p in blockquote.css("p") if not _posted_by_in(p)]
+    html = "".join(p.html or "" for p in paragraphs)
+    if plain_text(html):
+        fields["text"] = plain_text(html)
+        fields["text_html"] = clean_html(html)
+    first = blockquote.child
+    while first is not None and first.is_text_node and not first.text(deep=False).strip():
+        first = first.next
+    if first is not None and first.tag == "a":
+        fields["title"] = squeeze(plain_text(first.inner_html or ""))[:1_000] or None
+    return {name: value for name, value in fields.items() if value}
+
+
+def _posted_by_in(paragraph: LexborNode) -> bool:
+    """Whether a paragraph is the "Posted by NAME on DATE" line rather than post text."""
+    for link in paragraph.css("a"):
+        before = link.prev
+        if before is not None and before.is_text_node and _POSTED_BY.search(before.text(deep=False)):
+            return True
+    return False

@@ -14,8 +14,13 @@ in particular. `parse_url` therefore routes no URL at all (it would claim every 
 
 Id: the normalised URL itself, which is also the URL: scheme https, host lower-cased, default port,
 fragment and tracking parameters (`utm_*`, `fbclid`, `gclid`, `mc_cid`, `mc_eid`) dropped, an empty path
-written "/". Capture (oEmbed discovery from the page's `<link rel="alternate"
-type="application/json+oembed">`) comes later.
+written "/".
+
+Capture is oEmbed discovery (spec section 4): the post's own page is fetched (`max_page_bytes`, HTML),
+its `<link rel="alternate" type="application/json+oembed" href>` (or the equivalent `Link:` response
+header) names the oEmbed URL, and that URL is asked through the same client (the SSRF guard vets it; a
+scheme other than http(s) is refused). The page is only the way there: whether the post is alive is what
+the oEmbed answer says. A page with no discovery link is ambiguous; a page that is 404/410 is gone.
 """
 
 from __future__ import annotations
@@ -24,13 +29,23 @@ import json
 import re
 from collections.abc import Iterable
 from functools import cached_property
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
-from selectolax.lexbor import LexborNode
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from archiver.providers.base import Page, PostUrl, Provider, Sighting, has_class, node_text
+from archiver.http import FetchResult
+from archiver.providers.base import CaptureContext, Page, PostUrl, Provider, Sighting, has_class, node_text
+from archiver.providers.capture_kit import assemble, markup_fields
+from archiver.providers.ladder import (
+    RungResult,
+    failed_rung,
+    fetch,
+    oembed_fields,
+    parse_oembed_body,
+    raw_response,
+)
 from archiver.providers.urlparts import MAX_URL
-from archiver.records import MarkupKind
+from archiver.records import Capture, EmbedRef, MarkupKind, MediaRef, Outcome
 
 TRACKING_PARAMS = frozenset({"fbclid", "gclid", "mc_cid", "mc_eid"})
 _HTTP_URL = re.compile(r"https?://[^\s\"'<>]+", re.IGNORECASE)
@@ -53,6 +68,7 @@ class Generic(Provider):
     )
 
     markers = ("wp:embed", "wp:core-embed", "wp-block-embed", "<oembed", "<o-embed", "data-oembed-url")
+    detect_markers = ("data-oembed-url",)  # `detect` reads CKEditor previews
     stem = "embed"
     element_tags = ("figure", "oembed", "o-embed")
 
@@ -124,6 +140,29 @@ class Generic(Provider):
         """Whether a Gutenberg provider slug ("twitter", "apple-music") names a registered provider."""
         return any(slug and slug.replace("-", "_") in self._other_names for slug in slugs)
 
+    # ---- capture: the post's page names its oEmbed URL (discovery), then that oEmbed ---------------
+    def capture(self, ref: EmbedRef, ctx: CaptureContext) -> Capture:
+        fields = markup_fields(ref)
+        media: list[MediaRef] = []
+        url = ref.url or ""
+        if urlsplit(url).scheme.lower() not in ("http", "https"):
+            return Capture(self.name, ref.post_id, ref.url, Outcome.AMBIGUOUS, "no http(s) URL to ask about")
+        fetched = fetch(ctx, url, "page", max_bytes=ctx.max_page_bytes, accept="text/html")
+        response = raw_response("page", fetched, ctx.clock.now().isoformat())
+        failed = failed_rung(ctx, fetched, response, "page")
+        if failed is not None:
+            return assemble(self.name, ref.post_id, ref.url, [failed], fields, media)
+        href, problem = discovery_link(fetched)
+        if href is None:
+            page = RungResult(Outcome.AMBIGUOUS, f"page: 200 but {problem}", fetched.status, response)
+            return assemble(self.name, ref.post_id, ref.url, [page], fields, media)
+        named = f"page: names its oEmbed URL on {urlsplit(href).hostname}"
+        page = RungResult(Outcome.OK, named, fetched.status, response)
+        oembed = _discovered_oembed(ctx, href)
+        if oembed.data is not None:
+            oembed_fields(oembed.data, fields, media)
+        return assemble(self.name, ref.post_id, ref.url, [oembed], fields, media, before=(page,))
+
 
 def normalise(url: str) -> str | None:
     """The URL as the generic provider keys it: https, lower-case host, no default port, no fragment,
@@ -179,3 +218,69 @@ def _before(node: LexborNode) -> LexborNode | None:
     while previous is not None and previous.is_text_node and not previous.text(deep=False).strip():
         previous = previous.prev
     return previous
+
+
+# ---- capture -------------------------------------------------------------------------------------------
+# The discovery types of a JSON oEmbed (text/json+oembed is an old spelling some sites still write).
+JSON_OEMBED_TYPES = frozenset({"application/json+oembed", "text/json+oembed"})
+XML_OEMBED_TYPES = frozenset({"text/xml+oembed", "application/xml+oembed"})
+# One `Link:` header value: `<URL>; rel="alternate"; type="application/json+oembed", <URL2>; ...`
+_LINK_VALUE = re.compile(r"<(?P<url>[^>]*)>(?P<params>[^<]*)")
+_LINK_PARAM = re.compile(r';\s*(?P<name>[A-Za-z-]+)\s*=\s*(?:"(?P<quoted>[^"]*)"|(?P<bare>[^;,\s]*))')
+
+
+def discovery_link(page: FetchResult) -> tuple[str | None, str]:
+    """The absolute http(s) URL of the page's JSON oEmbed (from its `Link:` header, else from a
+    `<link rel="alternate">` in the page), or None and what is missing."""
+    found = [(url, kind) for url, kind in _header_links(page.headers.get("link", ""))]
+    if not found and page.body:
+        found = _html_links(page.text())
+    json_links = [url for url, kind in found if kind in JSON_OEMBED_TYPES]
+    if not json_links:
+        if any(kind in XML_OEMBED_TYPES for _, kind in found):
+            return None, "it offers only an XML oEmbed discovery link (JSON is not offered)"
+        return None, "no oEmbed discovery link"
+    href = urljoin(page.url, json_links[0].strip())
+    parts = urlsplit(href)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None, f"its oEmbed discovery link is not an http(s) URL ({href[:80]!r})"
+    return href, ""
+
+
+def _header_links(value: str) -> list[tuple[str, str]]:
+    """(URL, type) of each `rel=alternate` link of a `Link:` header."""
+    links: list[tuple[str, str]] = []
+    for match in _LINK_VALUE.finditer(value[: MAX_URL * 4]):
+        params = {
+            m.group("name").lower(): (m.group("quoted") if m.group("quoted") is not None else m.group("bare"))
+            for m in _LINK_PARAM.finditer(match.group("params"))
+        }
+        if "alternate" in (params.get("rel") or "").lower().split():
+            links.append((match.group("url"), (params.get("type") or "").strip().lower()))
+    return links
+
+
+def _html_links(html: str) -> list[tuple[str, str]]:
+    """(href, type) of each `<link rel="alternate" href>` of a page, in order."""
+    links: list[tuple[str, str]] = []
+    for node in LexborHTMLParser(html).css("link[href]"):
+        rel = (node.attrs.get("rel") or "").lower().split()
+        href = node.attrs.get("href") or ""
+        if "alternate" in rel and href.strip():
+            links.append((href, (node.attrs.get("type") or "").strip().lower()))
+    return links
+
+
+def _discovered_oembed(ctx: CaptureContext, href: str) -> RungResult:
+    """GET the oEmbed URL a page named (it already carries `url=` and `format=`) and classify it."""
+    result = fetch(ctx, href, "oembed", max_bytes=ctx.max_json_bytes, accept="application/json")
+    response = raw_response("oembed", result, ctx.clock.now().isoformat())
+    failed = failed_rung(ctx, result, response, "oEmbed")
+    if failed is not None:
+        return failed
+    data, problem = parse_oembed_body(result.body)
+    if data is None:
+        return RungResult(
+            Outcome.AMBIGUOUS, f"oEmbed: 200 but {problem}", result.status, response, body=response.body
+        )
+    return RungResult(Outcome.OK, "oEmbed answered", result.status, response, data=data)

@@ -11,7 +11,9 @@ to name a GIF), and the widget and API hosts.
 
 Id: the GIF id (the last dash-separated part of a slugged URL). URL: `https://giphy.com/gifs/ID`.
 
-Capture is not implemented yet (`giphy.com/services/oembed`, no token).
+Capture ladder: the article's markup, then `giphy.com/services/oembed` (no token). Its answer is a
+`photo`: the title, the uploader (name, channel URL, handle) and `url`, the GIF itself, kept as image
+media. A photo answer without that URL is not what Giphy sends: ambiguous.
 """
 
 from __future__ import annotations
@@ -21,8 +23,11 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import ClassVar
 
-from archiver.providers.base import PostUrl, Provider
+from archiver.providers.base import CaptureContext, PostUrl, Provider
+from archiver.providers.capture_kit import assemble, handle_from, markup_fields, reclassified
+from archiver.providers.ladder import oembed_fields, request_oembed, url_field
 from archiver.providers.urlparts import split_url
+from archiver.records import Capture, EmbedRef, Field, MediaRef, Outcome
 
 CANONICAL_BASE = "https://giphy.com"
 PAGE_HOSTS = frozenset({"giphy.com", "www.giphy.com"})
@@ -110,3 +115,22 @@ class Giphy(Provider):
         if not _ID.fullmatch(gif_id):
             return None
         return PostUrl(self.name, gif_id, f"{CANONICAL_BASE}/gifs/{gif_id}")
+
+    # ---- capture: markup (rung 1), oEmbed (2); the GIF by the pipeline ------------------------------
+    def capture(self, ref: EmbedRef, ctx: CaptureContext) -> Capture:
+        post = self.parse_url(ref.url or "")
+        if post is None:
+            return Capture(self.name, ref.post_id, ref.url, Outcome.AMBIGUOUS, "not a Giphy GIF URL")
+        fields = markup_fields(ref)
+        media: list[MediaRef] = []
+        endpoint = ctx.url("oembed_endpoint", self.endpoints["oembed_endpoint"])
+        rung = request_oembed(ctx, endpoint, post.url)
+        data = rung.data
+        if data is not None and data.get("type") == "photo" and url_field(data, "url") is None:
+            rung = reclassified(rung, Outcome.AMBIGUOUS, "oEmbed: 200 but the photo answer has no GIF url")
+        elif data is not None:
+            oembed_fields(data, fields, media)  # a photo's `url` (the GIF) becomes image media
+            handle = handle_from(url_field(data, "author_url"), PAGE_HOSTS.__contains__)
+            if handle:
+                fields["handle"] = Field(handle, "oembed")
+        return assemble(self.name, post.post_id, post.url, [rung], fields, media)

@@ -12,7 +12,9 @@ and topic pages, the site's own pages (upload, signin, ...).
 Id: the image id, `a/ID` for an album, `gallery/ID` for a gallery post (the prefix is kept: the same
 characters name different things). URL: `https://imgur.com/` + the id.
 
-Capture is not implemented yet (`api.imgur.com/oembed`, no token).
+Capture ladder: the article's markup, then `api.imgur.com/oembed` (no token). Its answer carries no
+author and no thumbnail: the title is the text of the link in its `html` blockquote, and for a single
+image the picture itself is `i.imgur.com/ID.jpg` (`image_base`), kept as image media.
 """
 
 from __future__ import annotations
@@ -20,13 +22,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from selectolax.lexbor import LexborNode
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from archiver.providers.base import PostUrl, Provider, Sighting, has_class
+from archiver.providers.base import CaptureContext, PostUrl, Provider, Sighting, has_class, squeeze
+from archiver.providers.capture_kit import assemble, markup_fields, reclassified
+from archiver.providers.ladder import RungResult, oembed_fields, request_oembed
 from archiver.providers.urlparts import split_url
-from archiver.records import MarkupKind
+from archiver.records import Capture, EmbedRef, Field, MarkupKind, MediaRef, Outcome
+from archiver.sanitize import plain_text
 
 CANONICAL_BASE = "https://imgur.com"
 PAGE_HOSTS = frozenset({"imgur.com", "www.imgur.com", "m.imgur.com"})
@@ -49,7 +54,7 @@ class Imgur(Provider):
     title = "Imgur"
     hosts = frozenset({"imgur.com"})
     endpoints: ClassVar[Mapping[str, str]] = MappingProxyType(
-        {"oembed_endpoint": "https://api.imgur.com/oembed"}
+        {"oembed_endpoint": "https://api.imgur.com/oembed", "image_base": "https://i.imgur.com"}
     )
     recognises = (
         "image, album and gallery post URLs on imgur.com (imgur.com/ID, /a/ID, /gallery/ID,"
@@ -118,3 +123,52 @@ class Imgur(Provider):
                 if post is not None:
                     break
         return Sighting(self.name, post, MarkupKind.BLOCKQUOTE, node) if post is not None else None
+
+    # ---- capture: markup (rung 1), oEmbed (2); the image file by the pipeline ----------------------
+    def capture(self, ref: EmbedRef, ctx: CaptureContext) -> Capture:
+        post = self.parse_url(ref.url or "")
+        if post is None:
+            return Capture(self.name, ref.post_id, ref.url, Outcome.AMBIGUOUS, "not an Imgur post URL")
+        fields = markup_fields(ref)
+        media: list[MediaRef] = []
+        endpoint = ctx.url("oembed_endpoint", self.endpoints["oembed_endpoint"])
+        rung = request_oembed(ctx, endpoint, post.url)
+        if rung.data is not None:
+            rung = self._read_oembed(rung, rung.data, ctx, fields, media)
+        return assemble(self.name, post.post_id, post.url, [rung], fields, media)
+
+    def _read_oembed(
+        self,
+        rung: RungResult,
+        data: Mapping[str, Any],
+        ctx: CaptureContext,
+        fields: dict[str, Field],
+        media: list[MediaRef],
+    ) -> RungResult:
+        shown = self.read_oembed_html(data.get("html"))
+        if shown is None:
+            return reclassified(rung, Outcome.AMBIGUOUS, "oEmbed: 200 but its html shows no Imgur post")
+        oembed_fields(data, fields, media)
+        shown_id, title = shown
+        if title:
+            fields["title"] = Field(title, "oembed")
+        if "/" not in shown_id:  # a single image; albums and gallery posts have no one file
+            base = ctx.url("image_base", self.endpoints["image_base"])
+            media.append(MediaRef("image", f"{base}/{shown_id}.jpg", "oembed"))
+        return rung
+
+    def read_oembed_html(self, html: object) -> tuple[str, str | None] | None:
+        """The id (`ID`, `a/ID`, `gallery/ID`) and title the oEmbed `html` blockquote shows; None when
+        it shows no Imgur post."""
+        if not isinstance(html, str):
+            return None
+        for node in LexborHTMLParser(html).css("blockquote"):
+            sighting = self.read_element(node)
+            if sighting is None or sighting.post is None:
+                continue
+            link = node.css_first("a[href]")
+            title = squeeze(plain_text(link.inner_html or ""))[:1_000] if link is not None else ""
+            if not title or title.startswith(("http://", "https://", "View post on")):
+                return sighting.post.post_id, None
+            return sighting.post.post_id, title
+        return None

@@ -11,7 +11,6 @@ embed page (caption, handle, image). The pipeline then stores the media.
 from __future__ import annotations
 
 import datetime
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from archiver.providers.ladder import (
     raw_response,
     request_oembed,
 )
+from archiver.providers.meta import graph_outcome
 from archiver.records import Capture, EmbedRef, Field, MarkupKind, MediaRef, Outcome
 from archiver.sanitize import clean_html, plain_text
 
@@ -432,9 +432,6 @@ class EmbedPage:
 
 
 _PLAIN_HANDLE = re.compile(r"^[A-Za-z0-9._]{1,30}$")
-# Graph error codes meaning "slow down" (rate limits), and "your credentials are refused".
-_GRAPH_THROTTLE = frozenset({4, 17, 32, 613})
-_GRAPH_AUTH = frozenset({102, 190, 10, 200})
 
 
 def parse_embed_page(html: str) -> EmbedPage | None:
@@ -455,26 +452,3 @@ def parse_embed_page(html: str) -> EmbedPage | None:
     image = image_node.attributes.get("src") if image_node is not None else None
     image_url = image if image and urlsplit(image).scheme in ("http", "https") else None
     return EmbedPage(handle if _PLAIN_HANDLE.match(handle) else None, caption_html, image_url)
-
-
-def graph_outcome(result: RungResult) -> RungResult:
-    """Refine a Graph API error answer (400 with an `error` object) into what it means for the post."""
-    if result.status != 400 or result.outcome is Outcome.OK:
-        return result
-    try:
-        error = json.loads(result.body).get("error", {})
-    except (ValueError, AttributeError):
-        error = {}
-    if not isinstance(error, dict):
-        error = {}
-    code = error.get("code")
-    message = str(error.get("message", ""))[:200]
-    if code in _GRAPH_THROTTLE or error.get("is_transient") is True:
-        outcome, reason = Outcome.TRANSIENT, f"oEmbed: Graph rate limit (#{code}) {message}"
-    elif code in _GRAPH_AUTH or "access token" in message.lower():
-        outcome, reason = Outcome.PROVIDER_DOWN, f"oEmbed: Graph refused our credentials (#{code}) {message}"
-    elif error:
-        outcome, reason = Outcome.GONE, f"oEmbed: Graph cannot embed the post (#{code}) {message}"
-    else:
-        return result
-    return RungResult(outcome, reason.strip(), result.status, result.response, body=result.body)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -40,12 +41,62 @@ class RungResult:
 def fetch(
     ctx: CaptureContext, url: str, rung: str, *, max_bytes: int, accept: str | None = None
 ) -> FetchResult:
-    """One GET through the shared client, counted against this provider's budget for the host."""
-    return ctx.http.get(url, max_bytes=max_bytes, accept=accept, budget_key=ctx.budget_key(url))
+    """One GET through the shared client, counted against this provider's budget for the host.
+
+    On a recapture the request carries the validators of the stored response for the same URL; a 304
+    (alive and unchanged) is answered with the stored body, marked `x-archiver-revalidated`, so every
+    rung reads it as it read the original and the snapshot's content hash stays the same.
+    """
+    previous = _revalidatable(ctx.previous.get(redact_url(url)))
+    headers = {}
+    if previous is not None:
+        prior = previous.get("headers") or {}
+        if prior.get("etag"):
+            headers["If-None-Match"] = str(prior["etag"])
+        if prior.get("last-modified"):
+            headers["If-Modified-Since"] = str(prior["last-modified"])
+    result = ctx.http.get(
+        url, max_bytes=max_bytes, accept=accept, budget_key=ctx.budget_key(url), headers=headers
+    )
+    if previous is None or result.status != 304 or result.error is not None:
+        return result
+    replayed = {str(k): str(v) for k, v in (previous.get("headers") or {}).items()}
+    replayed.update({k: v for k, v in result.headers.items() if k in ("etag", "last-modified", "date")})
+    replayed["x-archiver-revalidated"] = "304 Not Modified"
+    # The stored body is decoded text: it is replayed as UTF-8, whatever charset it first came in.
+    media_type = str(previous.get("content_type") or "application/octet-stream")
+    replayed["content-type"] = f"{media_type}; charset=utf-8"
+    return FetchResult(
+        result.url,
+        200,
+        MappingProxyType(replayed),
+        str(previous.get("body") or "").encode("utf-8"),
+        result.elapsed,
+    )
+
+
+def _revalidatable(previous: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """A stored response that can stand in for a 304: a complete 200 body with a validator."""
+    if previous is None or previous.get("status") != 200 or previous.get("error"):
+        return None
+    prior = previous.get("headers") or {}
+    body = str(previous.get("body") or "")
+    if not (prior.get("etag") or prior.get("last-modified")) or len(body) >= MAX_STORED_BODY:
+        return None  # a body cut at the storage cap cannot be replayed faithfully
+    return previous
 
 
 # Headers kept with a raw response: enough to replay it as a WARC record and to revalidate it.
-KEPT_HEADERS = ("content-type", "etag", "last-modified", "date", "cache-control", "expires", "retry-after")
+KEPT_HEADERS = (
+    "content-type",
+    "etag",
+    "last-modified",
+    "date",
+    "cache-control",
+    "expires",
+    "retry-after",
+    "x-archiver-revalidated",
+)
 
 
 def raw_response(rung: str, result: FetchResult, fetched_at: str | None = None) -> RawResponse:

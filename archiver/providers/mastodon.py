@@ -21,14 +21,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
-from typing import ClassVar
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborNode
 
 from archiver.providers.attribution import block_lines
-from archiver.providers.base import MarkupFields, PostUrl, Provider, Sighting, has_class
-from archiver.records import MarkupKind
+from archiver.providers.base import CaptureContext, MarkupFields, PostUrl, Provider, Sighting, has_class
+from archiver.providers.capture_kit import assemble, markup_fields, reclassified
+from archiver.providers.ladder import RungResult, request_oembed, text_field, url_field
+from archiver.providers.public_api import error_object, fill, iso_utc, items, obj, one_line, put, request_json
+from archiver.records import Capture, EmbedRef, Field, MarkupKind, MediaRef, Outcome
+from archiver.sanitize import clean_html, plain_text
 
 # Instances whose URLs are claimed without embed markup (bare URL lines, blocks, placeholders). All of them
 # contain the stem, so the prefilter reads a page once.
@@ -127,3 +133,140 @@ class Mastodon(Provider):
         found = next(filter(None, (_POST_BY.fullmatch(line) for line in block_lines(node))), None)
         fields = MarkupFields(handle=found.group("handle")) if found else MarkupFields()
         return Sighting(self.name, post, MarkupKind.BLOCKQUOTE, node, fields)
+
+    # ---- capture ----------------------------------------------------------------------------------
+    # Ladder: the article's markup (rung 1; a 4.3+ blockquote only names the account), the instance's
+    # public statuses API (`/api/v1/statuses/ID`: text, time, author, media), then the instance's oEmbed
+    # (`/api/oembed`: author). Every request goes to the post's own instance (the origin of its URL),
+    # vetted by the SSRF guard like any other and counted against a budget per instance.
+
+    def capture(self, ref: EmbedRef, ctx: CaptureContext) -> Capture:
+        status = instance_status(ref)
+        if status is None:
+            return Capture(
+                self.name,
+                ref.post_id,
+                ref.url,
+                Outcome.AMBIGUOUS,
+                "not a Mastodon status URL: nothing to ask",
+            )
+        fields = markup_fields(ref)
+        media: list[MediaRef] = []
+        rungs = [self._status_rung(status, ctx, fields, media), self._oembed_rung(status, ctx, fields)]
+        return assemble(self.name, ref.post_id, status.url, rungs, fields, media)
+
+    def _status_rung(
+        self, status: InstanceStatus, ctx: CaptureContext, fields: dict[str, Field], media: list[MediaRef]
+    ) -> RungResult:
+        url = f"{status.origin}/api/v1/statuses/{status.status_id}"
+        result, data = request_json(ctx, url, "status_api", "statuses API")
+        result = _mastodon_error(result)
+        if data is None:
+            return result
+        shown = obj(data, "reblog") or data  # a boost shows the boosted status
+        account = obj(shown, "account")
+        if str(data.get("id", "")) != status.status_id:
+            other = "statuses API: 200 but for another status"
+            return reclassified(result, Outcome.AMBIGUOUS, other)
+        if not (isinstance(shown.get("content"), str) and account and isinstance(account.get("acct"), str)):
+            missing = "statuses API: 200 but the JSON has no content or account"
+            return reclassified(result, Outcome.AMBIGUOUS, missing)
+        _status_fields(shown, account, status.host, fields, media)
+        return result
+
+    def _oembed_rung(
+        self, status: InstanceStatus, ctx: CaptureContext, fields: dict[str, Field]
+    ) -> RungResult:
+        result = _mastodon_error(request_oembed(ctx, f"{status.origin}/api/oembed", status.url))
+        if result.data is not None:
+            fill(fields, "author_name", text_field(result.data, "author_name"), "oembed")
+            fill(fields, "author_url", url_field(result.data, "author_url"), "oembed")
+        return result
+
+
+# ---- capture: the instance, the status JSON, Mastodon's error bodies ----------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceStatus:
+    """One status on its instance: where to ask (`origin`), the instance's host name, the status id."""
+
+    origin: str
+    host: str
+    status_id: str
+    url: str
+
+
+def instance_status(ref: EmbedRef) -> InstanceStatus | None:
+    """The instance and status of an embed: the origin of its URL (`https://HOST`), when the URL is a
+    status URL and agrees with the id ("HOST/ID") the scan gave it."""
+    url = ref.url or ""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("http", "https") or not host or "@" in parts.netloc:
+        return None
+    found = _STATUS_PATH.match(parts.path)
+    if found is None or _TAIL.fullmatch(parts.path[found.end() :]) is None:
+        return None
+    status_id = found.group("id")
+    if ref.post_id is not None and ref.post_id != f"{host}/{status_id}":
+        return None
+    return InstanceStatus(f"{parts.scheme}://{parts.netloc}", host, status_id, url)
+
+
+def _mastodon_error(result: RungResult) -> RungResult:
+    """Mastodon's error bodies (`{"error": "Record not found"}`, "This API requires an authenticated
+    user") keep the outcome of their status (404 gone, 401/403 ambiguous, 429 transient): the words are
+    added to the reason."""
+    if result.outcome is Outcome.OK or result.status is None or result.status < 400:
+        return result
+    said = one_line(error_object(result.body).get("error", ""))
+    return reclassified(result, result.outcome, f"{result.reason}: {said}") if said else result
+
+
+def _status_fields(
+    status: Mapping[str, Any],
+    account: Mapping[str, Any],
+    host: str,
+    fields: dict[str, Field],
+    media: list[MediaRef],
+) -> None:
+    """Fields and media of a Mastodon Status entity (docs.joinmastodon.org/entities/Status)."""
+    content = status["content"]
+    if plain_text(content):
+        put(fields, "text", plain_text(content), "status_api")
+        put(fields, "text_html", clean_html(content), "status_api")
+    put(fields, "published", iso_utc(status.get("created_at")), "status_api")
+    put(
+        fields,
+        "author_name",
+        text_field(account, "display_name") or text_field(account, "username"),
+        "status_api",
+    )
+    author_url = url_field(account, "url")
+    put(fields, "author_url", author_url, "status_api")
+    acct = account["acct"].strip().lstrip("@")
+    domain = (urlsplit(author_url).hostname or host) if author_url else host
+    handle = acct if "@" in acct else f"{acct}@{domain}"
+    if _HANDLE_FULL.fullmatch(handle):
+        put(fields, "handle", handle, "status_api")
+    known = {m.url for m in media}
+    for attachment in items(status, "media_attachments"):
+        kind = attachment.get("type")
+        found = []
+        if kind == "image":
+            found.append(("image", url_field(attachment, "url")))
+        elif kind in ("video", "gifv"):
+            found += [
+                ("video", url_field(attachment, "url")),
+                ("thumbnail", url_field(attachment, "preview_url")),
+            ]
+        else:  # audio, unknown: the preview image when there is one
+            found.append(("thumbnail", url_field(attachment, "preview_url")))
+        for media_kind, url in found:
+            if url and url not in known:
+                known.add(url)
+                media.append(MediaRef(media_kind, url, "status_api"))
+
+
+_HANDLE_FULL = re.compile(r"[A-Za-z0-9_]{1,30}@[A-Za-z0-9.-]{1,253}")

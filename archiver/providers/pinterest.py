@@ -11,7 +11,8 @@ Not embeds: `data-pin-do` share buttons (`buttonPin`, `buttonBookmark`, `buttonF
 
 Id: the numeric pin id (`/pin/ID/`, `/pin/slug--ID/`). URL: `https://www.pinterest.com/pin/ID/`.
 
-Capture is not implemented yet (`www.pinterest.com/oembed.json`, no token).
+Capture ladder: the article's markup, then `www.pinterest.com/oembed.json` (no token): the pin's title,
+its pinner (name, profile URL, handle) and its thumbnail image.
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ from typing import ClassVar
 
 from selectolax.lexbor import LexborNode
 
-from archiver.providers.base import Page, PostUrl, Provider, Sighting
+from archiver.providers.base import CaptureContext, Page, PostUrl, Provider, Sighting
+from archiver.providers.capture_kit import assemble, handle_from, markup_fields
+from archiver.providers.ladder import oembed_fields, request_oembed, url_field
 from archiver.providers.urlparts import split_url
-from archiver.records import MarkupKind
+from archiver.records import Capture, EmbedRef, Field, MarkupKind, MediaRef, Outcome
 
 CANONICAL_BASE = "https://www.pinterest.com"
 # Country domains Pinterest serves pins on (besides xx.pinterest.com subdomains).
@@ -124,6 +127,22 @@ class Pinterest(Provider):
             post = self.parse_url(link.attrs.get("href") or "")
             if post is not None:
                 yield Sighting(self.name, post, MarkupKind.DIV, link)
+
+    # ---- capture: markup (rung 1), oEmbed (2); the thumbnail by the pipeline -------------------------
+    def capture(self, ref: EmbedRef, ctx: CaptureContext) -> Capture:
+        post = self.parse_url(ref.url or "")
+        if post is None:
+            return Capture(self.name, ref.post_id, ref.url, Outcome.AMBIGUOUS, "not a Pinterest pin URL")
+        fields = markup_fields(ref)
+        media: list[MediaRef] = []
+        endpoint = ctx.url("oembed_endpoint", self.endpoints["oembed_endpoint"])
+        rung = request_oembed(ctx, endpoint, post.url)
+        if rung.data is not None:
+            oembed_fields(rung.data, fields, media)
+            handle = handle_from(url_field(rung.data, "author_url"), _pin_host)
+            if handle:
+                fields["handle"] = Field(handle, "oembed")
+        return assemble(self.name, post.post_id, post.url, [rung], fields, media)
 
 
 def _pin_host(host: str) -> bool:

@@ -327,7 +327,7 @@ class PlayerProvider(Provider):
     # ---- page forms ----------------------------------------------------------------------------------
     def detect(self, page: Page) -> Iterable[Sighting]:
         text = page.text
-        places = self.places(text)
+        places = page.places_of(self)
         attributes: dict[tuple[str, str], set[str]] = {}
         calls: list[_ScriptCall] = []
         for name, at in places:

@@ -15,21 +15,44 @@ it shows). URL: `https://www.reddit.com/r/SUB/comments/ID/SLUG/` (`/user/NAME/` 
 SLUG when the markup gives none, the comment id after it for a comment); `https://www.reddit.com/comments/ID/`
 when only the id is known.
 
-Capture is not implemented yet (`www.reddit.com/oembed`, no token; later the public `.json` of the post).
+Capture: the article's markup, `www.reddit.com/oembed` (no token), then the public `.json` of the post
+(or of the comment an embed shows); see the capture section at the end.
 """
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from selectolax.lexbor import LexborNode
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from archiver.providers.base import MarkupFields, PostUrl, Provider, Sighting, has_class, node_text
+from archiver.providers.base import (
+    CaptureContext,
+    MarkupFields,
+    PostUrl,
+    Provider,
+    Sighting,
+    has_class,
+    node_text,
+)
+from archiver.providers.capture_kit import assemble, markup_fields, reclassified
+from archiver.providers.ladder import RungResult, oembed_fields, request_oembed, text_field, url_field
+from archiver.providers.public_api import (
+    epoch_utc,
+    error_object,
+    fill,
+    items,
+    obj,
+    one_line,
+    put,
+    request_json,
+)
 from archiver.providers.urlparts import split_url
-from archiver.records import MarkupKind
+from archiver.records import Capture, EmbedRef, Field, MarkupKind, MediaRef, Outcome
+from archiver.sanitize import clean_html, plain_text
 
 CANONICAL_BASE = "https://www.reddit.com"
 # reddit.com subdomains that serve posts (not the media hosts: i.redd.it, v.redd.it, preview.redd.it).
@@ -146,6 +169,82 @@ class Reddit(Provider):
             fields = MarkupFields(published=created[:40]).or_else(fields)
         return Sighting(self.name, post, MarkupKind.BLOCKQUOTE, node, fields)
 
+    # ---- capture ----------------------------------------------------------------------------------
+    # Ladder: the article's markup (rung 1: title, user, date), oEmbed (2: title and user), the public
+    # `.json` of the post (3: Reddit's listing pair [post, comments]: title, text, user, time, preview
+    # image; for a comment embed the comment's text, user and time). A post or comment deleted or removed
+    # is gone; Reddit's blocks (403, 429, an HTML page) are never a verdict on the post.
+
+    def capture(self, ref: EmbedRef, ctx: CaptureContext) -> Capture:
+        post = self.parse_url(ref.url or "")
+        if post is None:
+            return Capture(
+                self.name, ref.post_id, ref.url, Outcome.AMBIGUOUS, "not a Reddit post URL: nothing to ask"
+            )
+        fields = markup_fields(ref)
+        media: list[MediaRef] = []
+        post_id, _, comment_id = post.post_id.partition("/")
+        rungs = [
+            self._oembed_rung(post, ctx, fields, media),
+            self._json_rung(post_id, comment_id or None, ctx, fields, media),
+        ]
+        return assemble(self.name, post.post_id, post.url, rungs, fields, media)
+
+    def _oembed_rung(
+        self, post: PostUrl, ctx: CaptureContext, fields: dict[str, Field], media: list[MediaRef]
+    ) -> RungResult:
+        endpoint = ctx.url("oembed_endpoint", self.endpoints["oembed_endpoint"])
+        result = _reddit_error(request_oembed(ctx, endpoint, post.url), "oEmbed")
+        if result.data is None:
+            return result
+        quotes = LexborHTMLParser(str(result.data.get("html", ""))).css("blockquote")
+        if not any(self.read_element(quote) is not None for quote in quotes):
+            return reclassified(result, Outcome.AMBIGUOUS, "oEmbed: 200 but its html holds no Reddit embed")
+        oembed_fields(result.data, fields, media)  # title, author_name (the user name)
+        user = text_field(result.data, "author_name")
+        if user and _NAME.fullmatch(user) and user != DELETED:
+            put(fields, "handle", user, "oembed")
+            fill(fields, "author_url", f"{CANONICAL_BASE}/user/{user}/", "oembed")
+        return result
+
+    def _json_rung(
+        self,
+        post_id: str,
+        comment_id: str | None,
+        ctx: CaptureContext,
+        fields: dict[str, Field],
+        media: list[MediaRef],
+    ) -> RungResult:
+        base = ctx.url("json_base", self.endpoints["json_base"])
+        path = f"comments/{post_id}/_/{comment_id}" if comment_id else f"comments/{post_id}"
+        result, data = request_json(ctx, f"{base}/{path}/.json", "json", ".json", expect=list)
+        result = _reddit_error(result, ".json")
+        if data is None:
+            return result
+        listed = _thing(data, 0, "t3", post_id)
+        if listed is None:
+            return reclassified(
+                result, Outcome.AMBIGUOUS, ".json: 200 but the listing does not hold the post"
+            )
+        put(fields, "title", _clean(listed.get("title")), "json")
+        shown = listed
+        if comment_id:
+            comment = _thing(data, 1, "t1", comment_id)
+            if comment is None:
+                return reclassified(
+                    result, Outcome.AMBIGUOUS, ".json: 200 but the listing does not hold the comment"
+                )
+            shown = comment
+        removed = _removal(shown, "body" if comment_id else "selftext")
+        if removed:
+            return reclassified(
+                result, Outcome.GONE, f".json: the {'comment' if comment_id else 'post'} {removed}"
+            )
+        _thing_fields(shown, "body" if comment_id else "selftext", fields)
+        if not comment_id:
+            _post_media(listed, media)
+        return result
+
 
 def _reddit_host(host: str, domain: str) -> bool:
     if host == domain:
@@ -161,3 +260,92 @@ def _user_link(href: str) -> str | None:
     if len(segments) == 2 and segments[0] in ("user", "u") and _NAME.fullmatch(segments[1]):
         return segments[1]
     return None
+
+
+# ---- capture: Reddit's listing JSON and error bodies ----------------------------------------------------
+
+DELETED = "[deleted]"
+REMOVED_TEXTS = frozenset({"[removed]", "[deleted]"})
+
+
+def _thing(listings: list[Any], index: int, kind: str, thing_id: str) -> Mapping[str, Any] | None:
+    """The data of the `kind` thing with id `thing_id` among the children of listing `index` of the pair
+    Reddit answers for a post (`[post listing, comment listing]`)."""
+    if len(listings) <= index:
+        return None
+    for child in items(obj(listings[index], "data"), "children"):
+        data = obj(child, "data")
+        if child.get("kind") == kind and data.get("id") == thing_id:
+            return data
+    return None
+
+
+def _removal(thing: Mapping[str, Any], text_key: str) -> str | None:
+    """How a post or comment was taken down, or None when it is still shown: `removed_by_category`
+    (moderator, deleted, author, reddit, copyright_takedown...), or the "[deleted]" author with the
+    "[removed]"/"[deleted]" text Reddit leaves in its place."""
+    category = thing.get("removed_by_category")
+    if isinstance(category, str) and category.strip():
+        return f"was removed ({one_line(category, 40)})"
+    if thing.get("author") == DELETED and str(thing.get(text_key, "")).strip() in REMOVED_TEXTS:
+        return f"was deleted (author {DELETED}, text {str(thing.get(text_key)).strip()})"
+    return None
+
+
+def _thing_fields(thing: Mapping[str, Any], text_key: str, fields: dict[str, Field]) -> None:
+    """Text, user and time of a post (t3) or comment (t1)."""
+    author = thing.get("author")
+    if isinstance(author, str) and _NAME.fullmatch(author) and author != DELETED:
+        put(fields, "author_name", author, "json")
+        put(fields, "handle", author, "json")
+        put(fields, "author_url", f"{CANONICAL_BASE}/user/{author}/", "json")
+    put(fields, "published", epoch_utc(thing.get("created_utc")), "json")
+    rendered = thing.get(f"{text_key}_html")
+    if isinstance(rendered, str) and rendered.strip():
+        fragment = html.unescape(rendered)  # Reddit sends its rendered HTML entity-escaped
+        if plain_text(fragment):
+            put(fields, "text", plain_text(fragment), "json")
+            put(fields, "text_html", clean_html(fragment), "json")
+            return
+    put(fields, "text", text_field(thing, text_key), "json")
+
+
+def _post_media(post: Mapping[str, Any], media: list[MediaRef]) -> None:
+    """The post's preview image (the source size) and its thumbnail ("self", "default", "nsfw" are not
+    URLs and are dropped)."""
+    found: list[MediaRef] = []
+    for image in items(obj(post, "preview"), "images")[:1]:
+        source = obj(image, "source")
+        url = _clean_url(source.get("url"))
+        if url:
+            found.append(MediaRef("image", url, "json"))
+    thumbnail = _clean_url(post.get("thumbnail"))
+    if thumbnail:
+        found.append(MediaRef("thumbnail", thumbnail, "json"))
+    known = {m.url for m in media}
+    for ref in found:
+        if ref.url not in known:
+            known.add(ref.url)
+            media.append(ref)
+
+
+def _clean(value: object) -> str | None:
+    """A plain text field of Reddit's JSON (entity-escaped by Reddit: "&amp;"), unescaped and clipped."""
+    return text_field({"v": html.unescape(value)}, "v") if isinstance(value, str) else None
+
+
+def _clean_url(value: object) -> str | None:
+    """An http(s) URL of Reddit's JSON, its "&amp;" unescaped."""
+    return url_field({"v": html.unescape(value)}, "v") if isinstance(value, str) else None
+
+
+def _reddit_error(result: RungResult, what: str) -> RungResult:
+    """Reddit's error bodies (`{"reason": "private", "message": "Forbidden", "error": 403}`, `{"reason":
+    "banned"}` with 404) keep the outcome of their status; their words are added to the reason."""
+    if result.outcome is Outcome.OK or result.status is None or result.status < 400:
+        return result
+    body = error_object(result.body)
+    said = " ".join(
+        one_line(body[key], 60) for key in ("reason", "message") if isinstance(body.get(key), str)
+    )
+    return reclassified(result, result.outcome, f"{result.reason}: {said}") if said else result

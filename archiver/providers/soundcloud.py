@@ -22,8 +22,19 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import ClassVar
 
-from archiver.providers.base import PostUrl
+from archiver.providers.av_capture import (
+    caption_fields,
+    finish,
+    handle_in,
+    markup_fields,
+    no_url,
+    oembed_rung,
+    with_outcome,
+)
+from archiver.providers.base import CaptureContext, PostUrl
+from archiver.providers.ladder import RungResult, text_field, url_field
 from archiver.providers.players import PLAYER_TAGS, PlayerProvider, UrlParts, split_url
+from archiver.records import Capture, EmbedRef, Field, MediaRef, Outcome
 
 API = "https://api.soundcloud.com/{}/{}"
 PAGE = "https://soundcloud.com/{}"
@@ -144,3 +155,65 @@ class SoundCloud(PlayerProvider):
         post_id = "/".join(path).lower()
         url = PAGE.format(post_id + (f"/{secret}" if secret else ""))
         return PostUrl(self.name, post_id, url), False
+
+    # ---- capture ------------------------------------------------------------------------------------
+    def capture(self, ref: EmbedRef, ctx: CaptureContext) -> Capture:
+        """Markup, then oEmbed: title, artist, description, artwork (`capture_soundcloud`)."""
+        return capture_soundcloud(self, ref, ctx)
+
+
+# ---- capture ------------------------------------------------------------------------------------------
+# oEmbed (reference/providers.md section 12), tokenless; `format=json` is required (without it SoundCloud
+# answers XML). The URL asked about is the canonical one: a page `soundcloud.com/USER/SLUG` (no trailing
+# slash: with one SoundCloud answers 404, soundcloud/api#46), or for widget embeds the API resource
+# `api.soundcloud.com/tracks/NUM` (`/playlists/NUM`), which the endpoint accepts although the oembed.com
+# registry lists only soundcloud.com schemes ("any SoundCloud URL", developers.soundcloud.com/docs/oembed;
+# itteco/iframely#218 and mpratt/Embera#94 rely on it).
+# Fields: title is "TITLE by ARTIST" (the " by ARTIST" SoundCloud appends is cut), author_name and
+# author_url (the artist's page: its path is the handle), description (plain text or HTML; empty in
+# 2021), thumbnail_url: the artwork, or SoundCloud's generic `fb_placeholder.png`, which is no media of
+# the track and is left out.
+# Errors: none recorded (providers.md says "unverified"): 404/410 gone as the oEmbed spec says, 401/403
+# ambiguous (private), anything but oEmbed JSON ambiguous.
+_PLACEHOLDER = "/images/fb_placeholder.png"
+
+
+def capture_soundcloud(provider: SoundCloud, ref: EmbedRef, ctx: CaptureContext) -> Capture:
+    """Rung 1 the article's markup, rung 2 oEmbed for the canonical URL."""
+    post = provider.parse_url(ref.url or "")
+    if post is None:
+        return no_url(provider, ref, "a SoundCloud track or set")
+    fields = markup_fields(ref)
+    media: list[MediaRef] = []
+    rung = oembed_rung(provider, ctx, post.url)
+    if rung.data is not None:
+        rung = _read_oembed(rung, rung.data, fields, media)
+    return finish(provider, ref, fields, media, [rung])
+
+
+def _read_oembed(
+    rung: RungResult, data: Mapping[str, object], fields: dict[str, Field], media: list[MediaRef]
+) -> RungResult:
+    title = text_field(data, "title")
+    author_name = text_field(data, "author_name")
+    if not (title or author_name):
+        return with_outcome(
+            rung, Outcome.AMBIGUOUS, "oEmbed: 200 but neither title nor artist (SoundCloud always sends both)"
+        )
+    if title and author_name and title.endswith(f" by {author_name}") and len(title) > len(author_name) + 4:
+        title = title[: -len(f" by {author_name}")].strip()
+    if title:
+        fields["title"] = Field(title, "oembed")
+    if author_name:
+        fields["author_name"] = Field(author_name, "oembed")
+    author_url = url_field(data, "author_url")
+    if author_url:
+        fields["author_url"] = Field(author_url, "oembed")
+    handle = handle_in(author_url, "soundcloud.com")
+    if handle:
+        fields["handle"] = Field(handle, "oembed")
+    caption_fields(text_field(data, "description"), "oembed", fields)
+    thumbnail = url_field(data, "thumbnail_url")
+    if thumbnail and not thumbnail.split("?")[0].endswith(_PLACEHOLDER):
+        media.append(MediaRef("thumbnail", thumbnail, "oembed"))
+    return rung

@@ -15,10 +15,22 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import ClassVar
 
-from selectolax.lexbor import LexborNode
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from archiver.providers.base import MarkupFields, PostUrl, Provider, Sighting, has_class, node_text
-from archiver.records import MarkupKind
+from archiver.providers.base import (
+    CaptureContext,
+    MarkupFields,
+    PostUrl,
+    Provider,
+    Sighting,
+    has_class,
+    node_text,
+)
+from archiver.providers.capture_kit import assemble, markup_fields, reclassified
+from archiver.providers.ladder import RungResult, oembed_fields, request_oembed
+from archiver.providers.meta import graph_outcome
+from archiver.providers.public_api import put
+from archiver.records import Capture, EmbedRef, Field, MarkupKind, MediaRef, Outcome
 
 CANONICAL_BASE = "https://www.threads.com"
 BLOCKQUOTE_CLASSES = ("text-post-media", "text-post-embed")
@@ -93,6 +105,44 @@ class Threads(Provider):
         if post is None:
             return None
         return Sighting(self.name, post, MarkupKind.BLOCKQUOTE, node, _fields(node, post))
+
+    # ---- capture ----------------------------------------------------------------------------------
+    # Ladder: the article's markup (rung 1: the handle), then Graph oEmbed (2), tokenless since 2026-06
+    # (1,000 calls an hour) or with a token from `access_token_env`. It sends only html (the handle in its
+    # permalink); Graph error answers are read as for Instagram (archiver.providers.meta). No public
+    # source gives the text (reference/providers.md section 6).
+
+    def capture(self, ref: EmbedRef, ctx: CaptureContext) -> Capture:
+        post = self.parse_url(ref.url or "")
+        if post is None:
+            return Capture(
+                self.name, ref.post_id, ref.url, Outcome.AMBIGUOUS, "not a Threads post URL: nothing to ask"
+            )
+        fields = markup_fields(ref)
+        media: list[MediaRef] = []
+        rung = self._oembed_rung(post, ctx, fields, media)
+        return assemble(self.name, post.post_id, post.url, [rung], fields, media)
+
+    def _oembed_rung(
+        self, post: PostUrl, ctx: CaptureContext, fields: dict[str, Field], media: list[MediaRef]
+    ) -> RungResult:
+        endpoint = ctx.url("oembed_endpoint", self.endpoints["oembed_endpoint"])
+        token = ctx.token()
+        result = graph_outcome(
+            request_oembed(ctx, endpoint, post.url, {"access_token": token} if token else {})
+        )
+        if result.data is None:
+            return result
+        for quote in LexborHTMLParser(str(result.data.get("html", ""))).css("blockquote"):
+            shown = self.read_element(quote)
+            if shown is None or shown.post is None:
+                continue
+            if shown.post.post_id != post.post_id:
+                return reclassified(result, Outcome.AMBIGUOUS, "oEmbed: 200 but its html shows another post")
+            put(fields, "handle", shown.fields.handle, "oembed")
+            break
+        oembed_fields(result.data, fields, media)  # author and thumbnail, should Meta send them again
+        return result
 
 
 def _fields(node: LexborNode, post: PostUrl) -> MarkupFields:

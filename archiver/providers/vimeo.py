@@ -16,8 +16,20 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import ClassVar
 
-from archiver.providers.base import PostUrl
+from archiver.providers.av_capture import (
+    caption_fields,
+    finish,
+    handle_in,
+    iso_utc,
+    markup_fields,
+    no_url,
+    oembed_rung,
+    with_outcome,
+)
+from archiver.providers.base import CaptureContext, PostUrl
+from archiver.providers.ladder import RungResult, oembed_fields, text_field, url_field
 from archiver.providers.players import PLAYER_TAGS, PlayerProvider, UrlParts, on_host, split_url
+from archiver.records import Capture, EmbedRef, Field, MediaRef, Outcome
 
 CANONICAL = "https://vimeo.com/{}"
 _ID = re.compile(r"[0-9]{1,12}")
@@ -115,3 +127,58 @@ class Vimeo(PlayerProvider):
                 return None
             return self._post(video, unlisted), False
         return None
+
+    # ---- capture ------------------------------------------------------------------------------------
+    def capture(self, ref: EmbedRef, ctx: CaptureContext) -> Capture:
+        """Markup, then oEmbed: title, author, description, upload date, thumbnail (`capture_vimeo`)."""
+        return capture_vimeo(self, ref, ctx)
+
+
+# ---- capture ------------------------------------------------------------------------------------------
+# oEmbed (reference/providers.md section 10), tokenless. Public videos (2021) carry title, author_name and
+# author_url, description, upload_date ("2017-09-25 10:36:56", no zone: kept as the day), thumbnail_url.
+# The same video answered in 2024 with only html, video_id and `uri` (with its unlisted hash): an answer
+# without metadata is still a live video (its player html), not an error. Errors: 404 = deleted, or a
+# private-link video asked without its hash (gone: the embed without the hash does not play either,
+# vimeo/player.js#396); 403 = private (ambiguous); a 200 with `"domain_status_code": 403` = embedding
+# allowed on some domains only (ambiguous: the article's domain may be one of them; vimeo/player.js#270).
+
+
+def capture_vimeo(provider: Vimeo, ref: EmbedRef, ctx: CaptureContext) -> Capture:
+    """Rung 1 the article's markup, rung 2 oEmbed (with the unlisted hash when the embed had one)."""
+    post = provider.parse_url(ref.url or "")
+    if post is None:
+        return no_url(provider, ref, "a Vimeo video")
+    fields = markup_fields(ref)
+    media: list[MediaRef] = []
+    rung = oembed_rung(provider, ctx, post.url)
+    if rung.data is not None:
+        rung = _read_oembed(rung, rung.data, fields, media)
+    return finish(provider, ref, fields, media, [rung])
+
+
+def _read_oembed(
+    rung: RungResult, data: Mapping[str, object], fields: dict[str, Field], media: list[MediaRef]
+) -> RungResult:
+    if str(data.get("domain_status_code", "")).strip() == "403":
+        return with_outcome(
+            rung,
+            Outcome.AMBIGUOUS,
+            "oEmbed: Vimeo says embedding is allowed on some domains only (domain_status_code 403)",
+        )
+    oembed_fields(data, fields, media)
+    caption_fields(text_field(data, "description"), "oembed", fields)
+    published = iso_utc(data.get("upload_date"))
+    if published:
+        fields["published"] = Field(published, "oembed")
+    handle = handle_in(url_field(data, "author_url"), "vimeo.com")
+    if handle:
+        fields["handle"] = Field(handle, "oembed")
+    if not (text_field(data, "title") or text_field(data, "author_name")):
+        return with_outcome(
+            rung,
+            Outcome.OK,
+            "oEmbed answered without title, author or thumbnail (Vimeo's reduced answer, seen for unlisted"
+            " videos)",
+        )
+    return rung

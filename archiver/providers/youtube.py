@@ -22,10 +22,20 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import ClassVar
+from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborNode
 
-from archiver.providers.base import Page, PostUrl, Sighting
+from archiver.providers.av_capture import (
+    finish,
+    handle_in,
+    markup_fields,
+    no_url,
+    oembed_rung,
+    with_outcome,
+)
+from archiver.providers.base import CaptureContext, Page, PostUrl, Sighting
+from archiver.providers.ladder import RungResult, oembed_fields, text_field, url_field
 from archiver.providers.players import (
     PLAYER_TAGS,
     PlayerProvider,
@@ -35,7 +45,7 @@ from archiver.providers.players import (
     split_url,
     start_tag_before,
 )
-from archiver.records import MarkupKind
+from archiver.records import Capture, EmbedRef, Field, MarkupKind, MediaRef, Outcome
 
 CANONICAL = "https://www.youtube.com/watch?v={}"
 _ID = re.compile(r"[A-Za-z0-9_-]{10}[AEIMQUYcgkosw048]")
@@ -121,6 +131,7 @@ class YouTube(PlayerProvider):
     # Lazy loaders carry no URL, only "youtube" in a class or an attribute name (data-youtube-id,
     # youtube-player, amp-youtube, lite-youtube): `lazy_sightings` looks where the stem is written.
     markers = ("youtube",)
+    detect_markers = markers  # lazy loaders (`lazy_sightings`) name YouTube in a class or attribute
     stem = "youtu"
     amp_elements: ClassVar[Mapping[str, tuple[str, ...]]] = MappingProxyType(
         {"amp-youtube": ("data-videoid",), "lite-youtube": ("videoid", "data-videoid")}
@@ -174,10 +185,13 @@ class YouTube(PlayerProvider):
     def lazy_sightings(self, page: Page, places: Sequence[tuple[str, int]]) -> Iterator[Sighting]:
         """Lazy loaders, looked up only where the source shows them: an element whose class or a
         `data-youtube*` attribute name says "youtube" (read by `_lazy_id`), and Lyte when a youtu.be
-        link is in a tag."""
+        link is in a tag. Where a URL's host name is written (`places`) is no class or attribute name."""
         text = page.text
+        in_urls = {at for _, at in places}
         selectors: set[str] = set()
         for at in self.stem_hits(text):
+            if at in in_urls:
+                continue
             tag_start = start_tag_before(text, at)
             place = attribute_at(text, tag_start, at) if tag_start is not None else None
             if place is None or place[0] in NOT_LOADERS:
@@ -251,6 +265,11 @@ class YouTube(PlayerProvider):
             return None
         return found if _is_loader(node, found) or _is_loader(parent, found) else None
 
+    # ---- capture ------------------------------------------------------------------------------------
+    def capture(self, ref: EmbedRef, ctx: CaptureContext) -> Capture:
+        """Markup, then oEmbed: title, channel, thumbnail (see `capture_youtube`)."""
+        return capture_youtube(self, ref, ctx)
+
 
 def _is_loader(node: LexborNode, found: str) -> bool:
     """Whether the element's class or data attributes make it a YouTube loader of video `found`: a word
@@ -273,7 +292,7 @@ def _linked(node: LexborNode, inside: LexborNode) -> bool:
     """Whether a link lies between `node` and its ancestor `inside`."""
     parent = node.parent
     for _ in range(16):
-        if parent is None or parent == inside:
+        if parent is None or parent.mem_id == inside.mem_id:
             return False
         if parent.tag == "a":
             return True
@@ -286,3 +305,59 @@ def _attribute_id(value: str | None) -> str | None:
     if not value or len(value) > 64:
         return None
     return video_id(value.strip().lstrip("#"))
+
+
+# ---- capture ------------------------------------------------------------------------------------------
+# oEmbed (reference/providers.md section 4) is YouTube's only tokenless source: the Data API, the one place
+# with descriptions and upload times, needs an API key. oEmbed gives the title, the channel's name and URL
+# (`/user/NAME`, at times relative, in 2021; `https://www.youtube.com/@handle` since) and the thumbnail.
+# Its errors are plain-text bodies, not JSON: 401 "Unauthorized" = embedding disabled by the owner and
+# 403 "Forbidden" = private (ambiguous: the video exists), 404 = deleted or never existed (gone), 400 =
+# malformed (ambiguous). In 2020 a private video answered HTTP 200 with the body "Forbidden": a 200 that is
+# not oEmbed JSON is ambiguous, never ok.
+SITE = "https://www.youtube.com/"
+_STATUS_MEANING = {401: "embedding disabled by the owner?", 403: "a private video?"}
+_PLAIN_ERRORS = frozenset({"unauthorized", "forbidden", "not found", "bad request"})
+_RELATIVE_PATH = re.compile(r"/(?!/)[\w@.%/-]{1,200}")
+
+
+def capture_youtube(provider: YouTube, ref: EmbedRef, ctx: CaptureContext) -> Capture:
+    """Rung 1 the article's markup, rung 2 oEmbed; nothing else is public without a key."""
+    post = provider.parse_url(ref.url or "")
+    if post is None:
+        return no_url(provider, ref, "a YouTube video")
+    fields = markup_fields(ref)
+    media: list[MediaRef] = []
+    rung = oembed_rung(provider, ctx, post.url)
+    if rung.data is not None:
+        rung = _read_oembed(rung, rung.data, fields, media)
+    elif rung.status in _STATUS_MEANING:
+        meaning = _STATUS_MEANING[rung.status or 0]
+        rung = with_outcome(rung, rung.outcome, f"oEmbed: YouTube answered {rung.status} ({meaning})")
+    elif rung.status == 200 and rung.body.strip().lower() in _PLAIN_ERRORS:
+        rung = with_outcome(
+            rung,
+            Outcome.AMBIGUOUS,
+            f"oEmbed: 200 with the plain-text body {rung.body.strip()[:20]!r} instead of JSON"
+            " (how YouTube answered for private videos in 2020)",
+        )
+    return finish(provider, ref, fields, media, [rung])
+
+
+def _read_oembed(
+    rung: RungResult, data: Mapping[str, object], fields: dict[str, Field], media: list[MediaRef]
+) -> RungResult:
+    if not (text_field(data, "title") or text_field(data, "author_name")):
+        return with_outcome(
+            rung, Outcome.AMBIGUOUS, "oEmbed: 200 but neither title nor channel (YouTube always sends both)"
+        )
+    oembed_fields(data, fields, media)
+    author_url = url_field(data, "author_url")
+    relative = text_field(data, "author_url")
+    if author_url is None and relative and _RELATIVE_PATH.fullmatch(relative):
+        author_url = urljoin(SITE, relative)  # "/user/NAME" (2021)
+        fields["author_url"] = Field(author_url, "oembed")
+    handle = handle_in(author_url, "youtube.com", "@")
+    if handle:
+        fields["handle"] = Field(handle, "oembed")
+    return rung

@@ -80,8 +80,9 @@ def decode_html(data: bytes, fallback: str = "cp1252") -> tuple[str, str]:
     return data.decode("latin-1"), "latin-1"
 
 
-def read_article(file: ArticleFile, source: str, settings: ScanSettings) -> Article:
-    """Read one HTML file into an `Article`, or raise `ArticleError` with one readable line."""
+def read_article(file: ArticleFile, source: str, settings: ScanSettings, *, digest: bool = True) -> Article:
+    """Read one HTML file into an `Article`, or raise `ArticleError` with one readable line. Without
+    `digest` (a dry run stores nothing, so no change is told), `Article.sha256` is left empty."""
     try:
         size = file.path.stat().st_size
         if size > settings.max_article_bytes:
@@ -102,7 +103,7 @@ def read_article(file: ArticleFile, source: str, settings: ScanSettings) -> Arti
         data=data,
         text=text,
         encoding=encoding,
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=hashlib.sha256(data).hexdigest() if digest else "",
     )
 
 

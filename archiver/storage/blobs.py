@@ -17,8 +17,10 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
 # Prefix of in-flight files; a garbage collector may delete old ones (they are never final names).
 TEMP_PREFIX = ".tmp-"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# Where a blob or an in-flight file may be, relative to the store's root (or prefix).
+_STORED_KEY = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{2}/(?:[0-9a-f]{64}|" + re.escape(TEMP_PREFIX) + r"[\w.-]+)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +43,16 @@ class StoredBlob:
     sha256: str
     size: int
     path: str
+
+
+@dataclass(frozen=True, slots=True)
+class BlobEntry:
+    """One thing in the store, as the garbage collector sees it: a blob (`sha256`) or a leftover
+    in-flight file (`sha256` None), its key relative to the store, and when it was last written."""
+
+    key: str
+    sha256: str | None
+    modified: datetime
 
 
 class BlobStore(Protocol):
@@ -56,6 +70,15 @@ class BlobStore(Protocol):
 
     def path_for(self, sha256: str) -> str:
         """Where the blob with this hash is (or would be) kept."""
+        ...
+
+    def entries(self) -> Iterator[BlobEntry]:
+        """Every blob and leftover in-flight file in the store (for the garbage collector)."""
+        ...
+
+    def delete(self, key: str, written_before: datetime) -> bool:
+        """Delete the entry `key` unless it was written at or after `written_before` (a capture stored
+        it again meanwhile); whether it was deleted. An entry already gone is not an error."""
         ...
 
 
@@ -94,6 +117,7 @@ class LocalBlobStore:
         with suppress(OSError):
             # Same name means same content; a size mismatch can only be damage, which a rewrite repairs.
             if path.stat().st_size == len(data):
+                os.utime(path)  # stored again now: the garbage collector's grace starts over
                 return stored
         try:
             created = self._make_folders(path.parent)
@@ -103,6 +127,39 @@ class LocalBlobStore:
         except OSError as exc:
             raise StorageError(f"cannot store media file in {self.root}: {exc.strerror or exc}") from exc
         return stored
+
+    def entries(self) -> Iterator[BlobEntry]:
+        if not self.root.is_dir():
+            return
+        for first in sorted(self.root.iterdir()):
+            if not first.is_dir() or len(first.name) != 2:
+                continue
+            for second in sorted(first.iterdir()):
+                if not second.is_dir():
+                    continue
+                for path in sorted(second.iterdir()):
+                    key = f"{first.name}/{second.name}/{path.name}"
+                    if not _STORED_KEY.match(key):
+                        continue
+                    try:
+                        modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+                    except OSError:
+                        continue  # deleted meanwhile
+                    yield BlobEntry(key, None if path.name.startswith(TEMP_PREFIX) else path.name, modified)
+
+    def delete(self, key: str, written_before: datetime) -> bool:
+        if not _STORED_KEY.match(key):
+            raise ValueError(f"not a key of the media store: {key[:120]!r}")
+        path = self.root / key
+        try:
+            if datetime.fromtimestamp(path.stat().st_mtime, UTC) >= written_before:
+                return False
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise StorageError(f"cannot delete media file {path}: {exc.strerror or exc}") from exc
+        return True
 
     def _path(self, sha256: str) -> Path:
         check_sha256(sha256)
@@ -233,6 +290,35 @@ class S3BlobStore:
         except self._errors as exc:
             raise StorageError(f"cannot store media file in {self._where}: {_one_line(exc)}") from exc
         return stored
+
+    def entries(self) -> Iterator[BlobEntry]:
+        try:
+            pages = self._client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=self.prefix
+            )
+            for page in pages:
+                for item in page.get("Contents", []):
+                    key = str(item["Key"])[len(self.prefix) :]
+                    if _STORED_KEY.match(key):
+                        name = key.rsplit("/", 1)[1]
+                        sha256 = None if name.startswith(TEMP_PREFIX) else name
+                        yield BlobEntry(key, sha256, item["LastModified"].astimezone(UTC))
+        except self._errors as exc:
+            raise StorageError(f"cannot list media files in {self._where}: {_one_line(exc)}") from exc
+
+    def delete(self, key: str, written_before: datetime) -> bool:
+        if not _STORED_KEY.match(key):
+            raise ValueError(f"not a key of the media store: {key[:120]!r}")
+        try:
+            head = self._client.head_object(Bucket=self.bucket, Key=self.prefix + key)
+            if head["LastModified"].astimezone(UTC) >= written_before:
+                return False
+            self._client.delete_object(Bucket=self.bucket, Key=self.prefix + key)
+        except self._errors as exc:
+            if self._code(exc) in _S3_MISSING:
+                return False
+            raise StorageError(f"cannot delete media file {self._where}{key}: {_one_line(exc)}") from exc
+        return True
 
     def _key(self, sha256: str) -> str:
         check_sha256(sha256)

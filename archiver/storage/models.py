@@ -8,8 +8,13 @@ dead embed is an occurrence without an embed. A `Snapshot` is an immutable versi
 `Check` rows log every capture and check attempt. Media files live in the blob store, keyed by sha256;
 `Media` records what is stored, `SnapshotMedia` what a snapshot showed (stored or not).
 
+`StateChange`, `ProviderHealth` and `Alert` carry the verdicts: every change of an embed's state, the
+providers whose verdicts are paused, and what operators were told.
 `RateWindow` and `HostBackoff` hold the HTTP manners every process shares: request budgets per host
-and the backoffs hosts asked for.
+and the backoffs hosts asked for. `Embed.lease_owner`/`lease_until` and `JobRun` let several daemons
+share the due work (`archiver.scheduler`).
+`Rewrite` is the rewrite journal: the exact original bytes of every embed unit replaced by a card, so
+that every rewrite can be undone byte for byte (`archiver.pipeline.rewrite`).
 
 The schema is built by the Alembic migrations only; the drift test keeps these classes and the
 migrations equal. Every timestamp is a timezone-aware UTC `datetime` (`UTCDateTime`).
@@ -28,6 +33,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -145,6 +151,13 @@ class Embed(Base):
     capture_attempts: Mapped[int] = mapped_column(default=0, server_default=sql_text("0"))
     last_outcome: Mapped[str | None] = mapped_column(String(16))
     last_reason: Mapped[str | None] = mapped_column(Text)
+    # Liveness: when the next check is due (the due queue), the last `ok`, the last change of state.
+    next_check_at: Mapped[datetime | None] = mapped_column(index=True)
+    last_ok_at: Mapped[datetime | None]
+    state_changed_at: Mapped[datetime | None]
+    # Lease: which daemon holds this embed for a capture or check, and until when (expired = free).
+    lease_owner: Mapped[str | None] = mapped_column(String(200), index=True)
+    lease_until: Mapped[datetime | None]
 
     occurrences: Mapped[list[Occurrence]] = relationship(back_populates="embed", passive_deletes=True)
     snapshots: Mapped[list[Snapshot]] = relationship(
@@ -158,6 +171,12 @@ class Embed(Base):
         cascade="all, delete-orphan",
         passive_deletes=True,
         order_by="Check.checked_at",
+    )
+    state_changes: Mapped[list[StateChange]] = relationship(
+        back_populates="embed",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="StateChange.changed_at",
     )
 
 
@@ -266,8 +285,52 @@ class Check(Base):
     http_status: Mapped[int | None]
     reason: Mapped[str] = mapped_column(Text)
     latency_ms: Mapped[int | None]
+    # False when the outcome must not count towards a verdict (the provider looked unhealthy).
+    counted: Mapped[bool] = mapped_column(default=True, server_default=sql_text("true"))
 
     embed: Mapped[Embed] = relationship(back_populates="checks")
+
+
+class StateChange(Base):
+    """Every change of an embed's liveness state, with when and why."""
+
+    __tablename__ = "state_changes"
+    __table_args__ = (Index(None, "embed_id", "changed_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    embed_id: Mapped[int] = mapped_column(ForeignKey("embeds.id", ondelete="CASCADE"))
+    changed_at: Mapped[datetime]
+    from_state: Mapped[str] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+
+    embed: Mapped[Embed] = relationship(back_populates="state_changes")
+
+
+class ProviderHealth(Base):
+    """Whether verdicts for a provider are paused (canaries failing, credentials refused) and why."""
+
+    __tablename__ = "provider_health"
+
+    provider: Mapped[str] = mapped_column(String(32), primary_key=True)
+    paused: Mapped[bool] = mapped_column(default=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+    since: Mapped[datetime | None]
+    probed_at: Mapped[datetime | None]
+
+
+class Alert(Base):
+    """Something an operator must hear about once (a provider paused), and when it was resolved."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index(None, "provider", "raised_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(Text)
+    raised_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
 
 
 class RateWindow(Base):
@@ -293,3 +356,65 @@ class HostBackoff(Base):
     until: Mapped[datetime]
     reason: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime]
+
+
+class JobRun(Base):
+    """When each daemon job last started, over every daemon sharing the database (a restart runs the jobs
+    it missed), and which daemon holds a job that only one daemon at a time may run (scan, gc)."""
+
+    __tablename__ = "job_runs"
+
+    job: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_run_at: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None]
+
+
+class Rewrite(Base):
+    """One embed unit of one article replaced (or to be replaced) by a fallback card: the journal.
+
+        planned ──approve──► approved ──► applying ──► applied ──► restoring ──► restored
+           └──────────┴──────────────────► refused (with the reason; the article is flagged)
+
+    `span_start`/`span_end` are the unit's byte span in the article as it was before the rewrite
+    (`article_sha256_before`); `original_bytes` are exactly those bytes. `card_start` is where the card
+    is in the article's bytes as the archiver last wrote them. `applying` and `restoring` are committed
+    before the article is written, so a crash in between is settled by comparing the article's sha256
+    with the before and after hashes (`rewrite.recover`).
+    """
+
+    __tablename__ = "rewrites"
+    __table_args__ = (Index(None, "article_id", "state"), Index(None, "state", "created_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    # The journal outlives the embed row: restoring needs only the bytes.
+    embed_id: Mapped[int | None] = mapped_column(ForeignKey("embeds.id", ondelete="SET NULL"), index=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    post_id: Mapped[str] = mapped_column(String(255))
+    # The source's mode when it was planned: monitor, approve or apply.
+    mode: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    # Why it was refused, or what an editor or the archiver noted.
+    reason: Mapped[str | None] = mapped_column(Text)
+    # block or inline (the card variant), and the snapshot version the card shows.
+    variant: Mapped[str | None] = mapped_column(String(8))
+    snapshot_version: Mapped[int | None]
+    span_start: Mapped[int] = mapped_column(BigInteger)
+    span_end: Mapped[int] = mapped_column(BigInteger)
+    original_bytes: Mapped[bytes] = mapped_column(LargeBinary)
+    replacement_bytes: Mapped[bytes | None] = mapped_column(LargeBinary)
+    card_start: Mapped[int | None] = mapped_column(BigInteger)
+    article_sha256_before: Mapped[str] = mapped_column(String(64))
+    article_sha256_after: Mapped[str | None] = mapped_column(String(64))
+    restore_sha256_before: Mapped[str | None] = mapped_column(String(64))
+    restore_sha256_after: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    approved_at: Mapped[datetime | None]
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+    applied_at: Mapped[datetime | None]
+    restored_at: Mapped[datetime | None]
+    restored_by: Mapped[str | None] = mapped_column(String(200))
+
+    article: Mapped[Article] = relationship()
+    embed: Mapped[Embed | None] = relationship()

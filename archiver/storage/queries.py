@@ -14,25 +14,30 @@ import hashlib
 import json
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import CursorResult, Table, distinct, func, or_, select, tuple_
+from sqlalchemy import CursorResult, Table, and_, delete, distinct, func, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from archiver import records
 from archiver.storage.models import (
+    Alert,
     Article,
     Base,
     Check,
     Embed,
+    JobRun,
     Media,
     Occurrence,
+    ProviderHealth,
+    Rewrite,
     Snapshot,
     SnapshotMedia,
     Source,
+    StateChange,
 )
 
 # The snapshot columns a capture's fields fill, by field name. Other field names are not stored
@@ -194,6 +199,18 @@ def embeds_due_for_capture(
     return list(session.scalars(stmt))
 
 
+def embeds_for_refresh(session: Session, limit: int, providers: Collection[str] | None = None) -> list[Embed]:
+    """Embeds that have a snapshot, the longest since their last capture first (for a recapture)."""
+    has_snapshot = select(Snapshot.id).where(Snapshot.embed_id == Embed.id).exists()
+    stmt = select(Embed).where(has_snapshot)
+    if providers is not None:
+        stmt = stmt.where(Embed.provider.in_(list(providers)))
+    stmt = stmt.order_by(Embed.last_captured_at.is_(None).desc(), Embed.last_captured_at, Embed.id).limit(
+        limit
+    )
+    return list(session.scalars(stmt))
+
+
 def markup_fields_for(session: Session, embed: Embed) -> dict[str, str]:
     """What the articles' markup says about the post, merged: per field, the first non-empty value
     in occurrence order (oldest article first, then position in the article)."""
@@ -309,19 +326,20 @@ def record_capture(
     now: datetime,
     latency_ms: int | None,
     retry_at: datetime | None,
+    kind: str = "capture",
 ) -> Snapshot | None:
-    """Record one capture attempt; return the new snapshot version, or None.
+    """Record one capture or check attempt; return the new snapshot version, or None.
 
-    Always: a `Check` row, the embed's last outcome and reason, one more attempt. When the capture is
-    OK and gave content, the embed is live and captured now, and a new snapshot version is written
+    Always: a `Check` row of `kind`, the embed's last outcome and reason, one more attempt. When the
+    capture is OK and gave content, the embed is captured now, and a new snapshot version is written
     only if the content hash differs from the latest version's. Otherwise the next attempt is at
-    `retry_at` (the caller's schedule); the state is left alone.
+    `retry_at` (the caller's schedule). The state is the verdicts' business (`set_state`).
     """
     session.add(
         Check(
             embed=embed,
             checked_at=now,
-            kind="capture",
+            kind=kind,
             outcome=capture.outcome.value,
             http_status=capture.http_status,
             reason=capture.reason,
@@ -339,7 +357,6 @@ def record_capture(
         session.flush()
         return None
 
-    embed.state = "live"
     embed.last_captured_at = now
     embed.next_capture_at = None
     digest = content_sha256(values, media)
@@ -666,3 +683,527 @@ def snapshots_for_export(
                 break
             yield batch
             after = (batch[-1].embed_id, batch[-1].version)
+
+
+# --- liveness: the check queue, verdicts, provider health -----------------------------------------
+
+
+def embeds_due_for_check(
+    session: Session, now: datetime, limit: int, providers: Collection[str] | None = None
+) -> list[Embed]:
+    """Embeds whose next check is due, the most overdue first."""
+    stmt = select(Embed).where(Embed.next_check_at.is_not(None), Embed.next_check_at <= now)
+    if providers is not None:
+        stmt = stmt.where(Embed.provider.in_(list(providers)))
+    return list(session.scalars(stmt.order_by(Embed.next_check_at, Embed.id).limit(limit)))
+
+
+def counted_outcomes_since_ok(session: Session, embed: Embed) -> list[tuple[datetime, str]]:
+    """(time, outcome) of the embed's counted checks after its last ok, oldest first."""
+    stmt = select(Check.checked_at, Check.outcome).where(Check.embed_id == embed.id, Check.counted)
+    if embed.last_ok_at is not None:
+        stmt = stmt.where(Check.checked_at > embed.last_ok_at)
+    return [(at, outcome) for at, outcome in session.execute(stmt.order_by(Check.checked_at, Check.id))]
+
+
+def last_counted_ok(session: Session, embed: Embed) -> datetime | None:
+    """When the embed's latest counted ok check was."""
+    return session.scalar(
+        select(func.max(Check.checked_at)).where(
+            Check.embed_id == embed.id, Check.counted, Check.outcome == records.Outcome.OK.value
+        )
+    )
+
+
+def transient_streak(session: Session, embed: Embed, limit: int = 10) -> int:
+    """How many of the embed's latest checks in a row were transient (or our credentials refused)."""
+    outcomes = session.scalars(
+        select(Check.outcome)
+        .where(Check.embed_id == embed.id)
+        .order_by(Check.checked_at.desc(), Check.id.desc())
+        .limit(limit)
+    )
+    streak = 0
+    for outcome in outcomes:
+        if outcome not in (records.Outcome.TRANSIENT.value, records.Outcome.PROVIDER_DOWN.value):
+            break
+        streak += 1
+    return streak
+
+
+def set_state(session: Session, embed: Embed, state: str, now: datetime, reason: str) -> StateChange | None:
+    """Move the embed to `state`, logging the change with its time and reason; None if unchanged."""
+    if embed.state == state:
+        return None
+    change = StateChange(embed=embed, changed_at=now, from_state=embed.state, to_state=state, reason=reason)
+    session.add(change)
+    embed.state = state
+    embed.state_changed_at = now
+    session.flush()
+    return change
+
+
+def uncount_checks(session: Session, provider: str, since: datetime) -> list[int]:
+    """Stop checks of `provider` made since `since` from counting; returns the embeds they concern."""
+    embed_ids = select(Embed.id).where(Embed.provider == provider)
+    affected = list(
+        session.scalars(
+            select(Check.embed_id).where(Check.embed_id.in_(embed_ids), Check.checked_at >= since).distinct()
+        )
+    )
+    session.execute(
+        update(Check)
+        .where(Check.embed_id.in_(embed_ids), Check.checked_at >= since)
+        .values(counted=False)
+        .execution_options(synchronize_session=False)
+    )
+    return affected
+
+
+def latest_check_outcomes(session: Session, provider: str, since: datetime) -> dict[str, int]:
+    """For the embeds of `provider` checked since `since`: how many have each outcome as their latest
+    counted check of that window."""
+    latest = (
+        select(Check.embed_id, func.max(Check.checked_at).label("at"))
+        .join(Embed, Embed.id == Check.embed_id)
+        .where(Embed.provider == provider, Check.kind == "check", Check.counted, Check.checked_at >= since)
+        .group_by(Check.embed_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Check.outcome, func.count(distinct(Check.embed_id)))
+        .join(latest, (Check.embed_id == latest.c.embed_id) & (Check.checked_at == latest.c.at))
+        .where(Check.counted, Check.kind == "check")
+        .group_by(Check.outcome)
+    )
+    return {outcome: int(n) for outcome, n in rows}
+
+
+def provider_health(session: Session, provider: str) -> ProviderHealth | None:
+    return session.get(ProviderHealth, provider)
+
+
+def paused_providers(session: Session) -> list[ProviderHealth]:
+    return list(
+        session.scalars(select(ProviderHealth).where(ProviderHealth.paused).order_by(ProviderHealth.provider))
+    )
+
+
+def pause_provider(session: Session, provider: str, reason: str, now: datetime) -> Alert | None:
+    """Pause verdicts for `provider`; the alert raised, or None when it was paused already."""
+    health = session.get(ProviderHealth, provider, with_for_update=True)
+    if health is None:
+        health = ProviderHealth(provider=provider, paused=False)
+        session.add(health)
+    health.probed_at = now
+    if health.paused:
+        return None
+    health.paused, health.reason, health.since = True, reason, now
+    alert = Alert(provider=provider, kind="provider_paused", message=reason, raised_at=now)
+    session.add(alert)
+    session.flush()
+    return alert
+
+
+def resume_provider(session: Session, provider: str, now: datetime) -> bool:
+    """Resume verdicts for `provider` and resolve its open alerts; False when it was not paused."""
+    health = session.get(ProviderHealth, provider, with_for_update=True)
+    if health is None:
+        session.add(ProviderHealth(provider=provider, paused=False, probed_at=now))
+        session.flush()
+        return False
+    health.probed_at = now
+    if not health.paused:
+        return False
+    health.paused, health.reason, health.since = False, None, None
+    session.execute(
+        update(Alert)
+        .where(Alert.provider == provider, Alert.resolved_at.is_(None))
+        .values(resolved_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+    return True
+
+
+def alerts(session: Session, open_only: bool = False) -> list[Alert]:
+    stmt = select(Alert).order_by(Alert.raised_at, Alert.id)
+    if open_only:
+        stmt = stmt.where(Alert.resolved_at.is_(None))
+    return list(session.scalars(stmt))
+
+
+# --- leases: due work shared by several daemons ---------------------------------------------------
+#
+# A daemon claims a batch of due embeds by writing its name and an expiry into them, processes them, and
+# releases them. A lease that expires (its daemon died) makes the embed claimable again. On PostgreSQL the
+# claiming UPDATE selects its rows with FOR UPDATE SKIP LOCKED, so daemons never wait on each other's
+# batches; SQLite runs the same UPDATE (its writers take turns), without the locking clause.
+
+
+def lease_is_free(now: datetime) -> Any:
+    """Embeds no daemon holds at `now`: never leased, released, or whose lease expired."""
+    return or_(Embed.lease_until.is_(None), Embed.lease_until <= now)
+
+
+def claim_due_captures(
+    session: Session,
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    providers: Collection[str] | None = None,
+) -> list[Embed]:
+    """Lease to `owner` up to `limit` embeds due for their first capture (as `embeds_due_for_capture`,
+    the longest-known first) that no one holds; returns them in that order."""
+    has_snapshot = select(Snapshot.id).where(Snapshot.embed_id == Embed.id).exists()
+    due = select(Embed.id).where(
+        ~has_snapshot,
+        or_(Embed.next_capture_at.is_(None), Embed.next_capture_at <= now),
+        lease_is_free(now),
+    )
+    if providers is not None:
+        due = due.where(Embed.provider.in_(list(providers)))
+    claimed = _claim(session, due.order_by(Embed.first_seen_at, Embed.id), owner, now, lease, limit)
+    return sorted(claimed, key=lambda e: (e.first_seen_at, e.id))
+
+
+def claim_due_checks(
+    session: Session,
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    providers: Collection[str] | None = None,
+) -> list[Embed]:
+    """Lease to `owner` up to `limit` embeds whose check is due (the most overdue first) that no one holds.
+
+    Also due: a captured embed with no next check at all, which only a run that died between recording a
+    capture and deciding its verdict leaves behind (`checked_since_due` says so; the verdict is all it
+    needs)."""
+    due = select(Embed.id).where(
+        or_(
+            Embed.next_check_at <= now,
+            and_(Embed.next_check_at.is_(None), Embed.last_captured_at.is_not(None)),
+        ),
+        lease_is_free(now),
+    )
+    if providers is not None:
+        due = due.where(Embed.provider.in_(list(providers)))
+    due = due.order_by(Embed.next_check_at.asc().nulls_first(), Embed.id)
+    claimed = _claim(session, due, owner, now, lease, limit)
+    return sorted(claimed, key=lambda e: (e.next_check_at is not None, e.next_check_at or now, e.id))
+
+
+def _claim(
+    session: Session, due: Any, owner: str, now: datetime, lease: timedelta, limit: int
+) -> list[Embed]:
+    if limit <= 0:
+        return []
+    due = due.limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        # Rows another daemon is claiming right now are skipped, not waited for; rows it claimed and
+        # committed are re-read by the lock and fail `lease_is_free`.
+        due = due.with_for_update(skip_locked=True, of=Embed)
+    stmt = (
+        update(Embed)
+        .where(Embed.id.in_(due.scalar_subquery()), lease_is_free(now))
+        .values(lease_owner=owner, lease_until=now + lease)
+        .returning(Embed.id)
+        .execution_options(synchronize_session=False)
+    )
+    ids = list(session.scalars(stmt))
+    embeds: list[Embed] = []
+    for start in range(0, len(ids), _CHUNK):
+        embeds.extend(session.scalars(select(Embed).where(Embed.id.in_(ids[start : start + _CHUNK]))))
+    return embeds
+
+
+def hold_lease(session: Session, embed_id: int, owner: str) -> bool:
+    """Whether `owner` still holds the embed, locking its row for the rest of the transaction.
+
+    It is a (no-op) write, so on SQLite too it takes the write lock first: nobody can claim the embed
+    between this answer and the caller's commit. A daemon whose lease was taken over records nothing."""
+    result = session.execute(
+        update(Embed)
+        .where(Embed.id == embed_id, Embed.lease_owner == owner)
+        .values(lease_owner=Embed.lease_owner)
+        .execution_options(synchronize_session=False, preserve_rowcount=True)
+    )
+    return cast(CursorResult[Any], result).rowcount == 1
+
+
+def renew_leases(session: Session, owner: str, embed_ids: Collection[int], until: datetime) -> int:
+    """Extend the leases `owner` still holds on these embeds to `until`; how many it still held."""
+    return _update_leases(session, owner, embed_ids, {"lease_until": until})
+
+
+def release(session: Session, owner: str, embed_ids: Collection[int]) -> int:
+    """Give back `owner`'s leases on these embeds (others' leases are left alone); how many it held."""
+    return _update_leases(session, owner, embed_ids, {"lease_owner": None, "lease_until": None})
+
+
+def release_all(session: Session, owner: str) -> int:
+    """Give back every lease `owner` holds (a daemon that stops)."""
+    result = session.execute(
+        update(Embed)
+        .where(Embed.lease_owner == owner)
+        .values(lease_owner=None, lease_until=None)
+        .execution_options(synchronize_session=False, preserve_rowcount=True)
+    )
+    return max(cast(CursorResult[Any], result).rowcount, 0)
+
+
+def _update_leases(session: Session, owner: str, embed_ids: Collection[int], values: dict[str, Any]) -> int:
+    wanted = sorted(set(embed_ids))
+    changed = 0
+    for start in range(0, len(wanted), _CHUNK):
+        result = session.execute(
+            update(Embed)
+            .where(Embed.id.in_(wanted[start : start + _CHUNK]), Embed.lease_owner == owner)
+            .values(**values)
+            .execution_options(synchronize_session=False, preserve_rowcount=True)
+        )
+        changed += max(cast(CursorResult[Any], result).rowcount, 0)
+    return changed
+
+
+def checked_since_due(session: Session, embed_ids: Collection[int]) -> set[int]:
+    """The embeds among these whose check was already recorded in their current cycle (a check after
+    their next check became due), or that are captured and wait only for their verdict: a run died
+    before deciding it. Deciding the verdict is all they need; asking the provider again would count
+    the same cycle twice."""
+    checked = (
+        select(Check.id)
+        .where(Check.embed_id == Embed.id, Check.kind == "check", Check.checked_at >= Embed.next_check_at)
+        .exists()
+    )
+    wanted = sorted(set(embed_ids))
+    found: set[int] = set()
+    for start in range(0, len(wanted), _CHUNK):
+        found.update(
+            session.scalars(
+                select(Embed.id).where(
+                    Embed.id.in_(wanted[start : start + _CHUNK]),
+                    or_(and_(Embed.next_check_at.is_(None), Embed.last_captured_at.is_not(None)), checked),
+                )
+            )
+        )
+    return found
+
+
+def leases_held(session: Session, now: datetime, owner: str | None = None) -> int:
+    """Embeds under an unexpired lease (of `owner`, or of anyone)."""
+    stmt = select(func.count(Embed.id)).where(Embed.lease_until > now)
+    if owner is not None:
+        stmt = stmt.where(Embed.lease_owner == owner)
+    return int(session.scalar(stmt) or 0)
+
+
+# --- the daemon's jobs ----------------------------------------------------------------------------
+
+
+def job_runs(session: Session) -> dict[str, datetime | None]:
+    """When each daemon job last started (over all daemons)."""
+    return {row.job: row.last_run_at for row in session.scalars(select(JobRun))}
+
+
+def mark_job_run(session: Session, job: str, at: datetime) -> None:
+    """Note that `job` started at `at` (a later start already noted wins)."""
+    _insert_ignoring_conflicts(session, JobRun, [{"job": job}], ["job"])
+    session.execute(
+        update(JobRun)
+        .where(JobRun.job == job, or_(JobRun.last_run_at.is_(None), JobRun.last_run_at < at))
+        .values(last_run_at=at)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def claim_job(session: Session, job: str, owner: str, now: datetime, lease: timedelta) -> bool:
+    """Hold `job` for `owner` until `now + lease` unless another daemon holds it; whether it is held."""
+    _insert_ignoring_conflicts(session, JobRun, [{"job": job}], ["job"])
+    result = session.execute(
+        update(JobRun)
+        .where(
+            JobRun.job == job,
+            or_(JobRun.lease_until.is_(None), JobRun.lease_until <= now, JobRun.lease_owner == owner),
+        )
+        .values(lease_owner=owner, lease_until=now + lease)
+        .execution_options(synchronize_session=False, preserve_rowcount=True)
+    )
+    return cast(CursorResult[Any], result).rowcount == 1
+
+
+def release_job(session: Session, job: str, owner: str) -> None:
+    session.execute(
+        update(JobRun)
+        .where(JobRun.job == job, JobRun.lease_owner == owner)
+        .values(lease_owner=None, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+# --- media garbage collection ---------------------------------------------------------------------
+
+
+def unreferenced_media(session: Session, created_before: datetime, limit: int) -> list[Media]:
+    """Media records no snapshot shows any more, created before `created_before`."""
+    used = select(SnapshotMedia.id).where(SnapshotMedia.media_id == Media.id).exists()
+    return list(
+        session.scalars(
+            select(Media).where(~used, Media.created_at < created_before).order_by(Media.id).limit(limit)
+        )
+    )
+
+
+def delete_unreferenced_media(session: Session, media_ids: Collection[int]) -> int:
+    """Delete these media records if still no snapshot shows them; how many were deleted."""
+    used = select(SnapshotMedia.id).where(SnapshotMedia.media_id == Media.id).exists()
+    wanted = sorted(set(media_ids))
+    deleted = 0
+    for start in range(0, len(wanted), _CHUNK):
+        result = session.execute(
+            delete(Media)
+            .where(Media.id.in_(wanted[start : start + _CHUNK]), ~used)
+            .execution_options(synchronize_session=False, preserve_rowcount=True)
+        )
+        deleted += max(cast(CursorResult[Any], result).rowcount, 0)
+    return deleted
+
+
+def known_media(session: Session, sha256s: Collection[str]) -> set[str]:
+    """The hashes among `sha256s` that have a media record."""
+    wanted = sorted(set(sha256s))
+    found: set[str] = set()
+    for start in range(0, len(wanted), _CHUNK):
+        found.update(
+            session.scalars(select(Media.sha256).where(Media.sha256.in_(wanted[start : start + _CHUNK])))
+        )
+    return found
+
+
+# --- daemon metrics -------------------------------------------------------------------------------
+
+
+def embed_state_counts(session: Session) -> dict[str, int]:
+    rows = session.execute(select(Embed.state, func.count(Embed.id)).group_by(Embed.state))
+    return {state: int(n) for state, n in rows}
+
+
+def due_counts(session: Session, now: datetime) -> dict[str, int]:
+    """How many embeds are due now, leased or not: for a first capture, and for a check."""
+    has_snapshot = select(Snapshot.id).where(Snapshot.embed_id == Embed.id).exists()
+    capture = session.scalar(
+        select(func.count(Embed.id)).where(
+            ~has_snapshot, or_(Embed.next_capture_at.is_(None), Embed.next_capture_at <= now)
+        )
+    )
+    check = session.scalar(select(func.count(Embed.id)).where(Embed.next_check_at <= now))
+    return {"capture": int(capture or 0), "check": int(check or 0)}
+
+
+# --- rewrites: the journal (archiver.pipeline.rewrite) ---------------------------------------------
+
+
+def articles_to_rewrite(session: Session, sources: Sequence[str] | None = None) -> list[int]:
+    """Ids of the articles holding a broken embed at a known span, or an approved rewrite (of the
+    sources named in `sources`, when given), in id order."""
+    broken = (
+        select(Occurrence.article_id)
+        .join(Embed, Embed.id == Occurrence.embed_id)
+        .where(Embed.state == "broken", Occurrence.span_start.is_not(None))
+    )
+    approved = select(Rewrite.article_id).where(Rewrite.state == "approved")
+    stmt = select(Article.id).where(or_(Article.id.in_(broken), Article.id.in_(approved)))
+    if sources is not None:
+        stmt = stmt.join(Source, Source.id == Article.source_id).where(Source.name.in_(list(sources)))
+    return list(session.scalars(stmt.order_by(Article.id)))
+
+
+def add_rewrite(session: Session, **values: Any) -> Rewrite:
+    """A new journal row (flushed, so it has its id)."""
+    row = Rewrite(**values)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def article_rewrites(
+    session: Session, article_id: int, states: Collection[str] | None = None
+) -> list[Rewrite]:
+    """The journal rows of one article (in `states`, when given), oldest first."""
+    stmt = select(Rewrite).where(Rewrite.article_id == article_id)
+    if states is not None:
+        stmt = stmt.where(Rewrite.state.in_(list(states)))
+    return list(session.scalars(stmt.order_by(Rewrite.id)))
+
+
+def rewrites_by_id(session: Session, ids: Collection[int]) -> list[Rewrite]:
+    wanted = sorted(set(ids))
+    rows: list[Rewrite] = []
+    for start in range(0, len(wanted), _CHUNK):
+        rows += session.scalars(select(Rewrite).where(Rewrite.id.in_(wanted[start : start + _CHUNK])))
+    return sorted(rows, key=lambda row: row.id)
+
+
+def rewrites_with_articles(session: Session, states: Collection[str]) -> list[tuple[Rewrite, Article, str]]:
+    """Journal rows in `states` with their article and source name, oldest first. A `refused` row is
+    given only when it is the latest row of its unit (a later attempt supersedes it)."""
+    rows = session.execute(
+        select(Rewrite, Article, Source.name)
+        .join(Article, Article.id == Rewrite.article_id)
+        .join(Source, Source.id == Article.source_id)
+        .where(Rewrite.state.in_(list(states)))
+        .order_by(Rewrite.id)
+    ).all()
+    latest: dict[tuple[int, int | None, bytes], int] = {}
+    if any(row.state == "refused" for row, _, _ in rows):
+        refused_articles = sorted({row.article_id for row, _, _ in rows if row.state == "refused"})
+        for start in range(0, len(refused_articles), _CHUNK):
+            chunk = refused_articles[start : start + _CHUNK]
+            for rewrite_id, article_id, embed_id, original in session.execute(
+                select(Rewrite.id, Rewrite.article_id, Rewrite.embed_id, Rewrite.original_bytes).where(
+                    Rewrite.article_id.in_(chunk)
+                )
+            ):
+                key = (article_id, embed_id, original)
+                latest[key] = max(latest.get(key, 0), rewrite_id)
+    return [
+        (row, article, str(source))
+        for row, article, source in rows
+        if row.state != "refused" or latest.get((row.article_id, row.embed_id, row.original_bytes)) == row.id
+    ]
+
+
+def returned_rewrites(session: Session, alive: str) -> list[tuple[int, int, str]]:
+    """(article id, embed id, source name) of applied rewrites whose embed is in state `alive` again."""
+    rows = session.execute(
+        select(Rewrite.article_id, Rewrite.embed_id, Source.name)
+        .join(Embed, Embed.id == Rewrite.embed_id)
+        .join(Article, Article.id == Rewrite.article_id)
+        .join(Source, Source.id == Article.source_id)
+        .where(Rewrite.state == "applied", Embed.state == alive)
+        .distinct()
+    )
+    return [(int(article_id), int(embed_id or 0), str(source)) for article_id, embed_id, source in rows]
+
+
+def unsettled_rewrites(session: Session, states: Collection[str]) -> dict[int, list[int]]:
+    """Rewrite ids in `states` (a write was under way), by article id."""
+    groups: dict[int, list[int]] = {}
+    for rewrite_id, article_id in session.execute(
+        select(Rewrite.id, Rewrite.article_id).where(Rewrite.state.in_(list(states))).order_by(Rewrite.id)
+    ):
+        groups.setdefault(int(article_id), []).append(int(rewrite_id))
+    return groups
+
+
+def rewrite_counts(session: Session) -> dict[str, int]:
+    """Journal rows by state (for `archive status`)."""
+    rows = session.execute(select(Rewrite.state, func.count(Rewrite.id)).group_by(Rewrite.state))
+    return {state: int(n) for state, n in rows}
+
+
+def all_provider_health(session: Session) -> list[ProviderHealth]:
+    """Every provider whose health was ever recorded, paused or not."""
+    return list(session.scalars(select(ProviderHealth).order_by(ProviderHealth.provider)))

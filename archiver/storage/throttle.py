@@ -78,6 +78,24 @@ class DbRateBudgets:
             )
         return max(count - (used or 0), 0)
 
+    def usage(self) -> dict[str, tuple[int, int]]:
+        """(requests counted, limit) in the current window of every budget this process has met, by
+        every process together (for metrics)."""
+        with self._lock:
+            limits = dict(self._limits)
+        found: dict[str, tuple[int, int]] = {}
+        if not limits:
+            return found
+        with self._sessions() as session:
+            for key, (count, window) in sorted(limits.items()):
+                used = session.scalar(
+                    select(RateWindow.used).where(
+                        RateWindow.key == key, RateWindow.window_start == self._window_start(window)
+                    )
+                )
+                found[key] = (int(used or 0), count)
+        return found
+
     def retry_after(self, key: str) -> float | None:
         """Seconds until a request may be made: 0.0 now, else until the next window opens."""
         limit = self._limits.get(key)

@@ -1,0 +1,111 @@
+"""Verdicts: what an embed's checks say about it, and when to look again (DESIGN.md section 6).
+
+Pure functions over outcomes; the check stage feeds them and stores what they decide.
+
+    new ──ok──► live ──gone──► suspect ──gone x N over >= span, no ok between──► broken
+                 ▲   ◄──ok────────┘  ◄──────────────────ok─────────────────────────┘
+                 └──ok── needs_review ◄──ambiguous (login walls, soft 404s, 401/403)
+
+Transient outcomes (timeouts, 5xx, 429, our own budgets) and checks made while a provider looked
+unhealthy never count. Ambiguous outcomes lead to needs_review, never to broken. Any ok resets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from archiver.config import CheckSettings, VerdictSettings, parse_duration
+from archiver.records import Outcome
+
+
+class State(StrEnum):
+    NEW = "new"
+    LIVE = "live"
+    SUSPECT = "suspect"
+    BROKEN = "broken"
+    NEEDS_REVIEW = "needs_review"
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    at: datetime
+    outcome: Outcome
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    state: State
+    reason: str
+
+
+def decide(since_last_ok: Sequence[Observation], ever_ok: bool, rules: VerdictSettings) -> Verdict:
+    """The state the counted outcomes after the last ok (oldest first) justify."""
+    gone = [o.at for o in since_last_ok if o.outcome is Outcome.GONE]
+    telling = [o for o in since_last_ok if o.outcome in (Outcome.GONE, Outcome.AMBIGUOUS)]
+    span = parse_duration(rules.gone_span)
+    if len(gone) >= rules.gone_checks and gone[-1] - gone[0] >= span:
+        hours = (gone[-1] - gone[0]).total_seconds() / 3600
+        return Verdict(State.BROKEN, f"{len(gone)} gone outcomes over {hours:.0f}h with no ok between")
+    if telling and telling[-1].outcome is Outcome.AMBIGUOUS:
+        return Verdict(
+            State.NEEDS_REVIEW, "the provider's answer is ambiguous (login wall, 401/403, soft 404)"
+        )
+    if gone:
+        return Verdict(
+            State.SUSPECT, f"{len(gone)} of {rules.gone_checks} gone outcomes needed to call it broken"
+        )
+    if ever_ok:
+        return Verdict(State.LIVE, "the last telling outcome was ok")
+    return Verdict(State.NEW, "no telling outcome yet")
+
+
+def next_check(
+    embed_id: int,
+    state: State,
+    first_seen: datetime,
+    now: datetime,
+    last_outcome: Outcome,
+    transient_streak: int,
+    checks: CheckSettings,
+    rules: VerdictSettings,
+) -> datetime:
+    """When to check again: often while a post is young, rarely once settled, on the confirmation
+    schedule while suspect; jittered so checks of many embeds spread out."""
+    if last_outcome in (Outcome.TRANSIENT, Outcome.PROVIDER_DOWN):
+        retry = parse_duration(checks.retry) * (2 ** min(transient_streak, 5))
+        return now + _jittered(min(retry, timedelta(days=1)), embed_id, now, checks.jitter)
+    if state is State.SUSPECT:
+        # Never earlier than the rule allows: jitter only delays a confirmation.
+        step = parse_duration(rules.gone_span) / (rules.gone_checks - 1)
+        return now + step + _jitter_share(embed_id, now) * checks.jitter * step
+    if state is State.BROKEN:
+        return now + _jittered(parse_duration(checks.broken), embed_id, now, checks.jitter)
+    if state is State.NEEDS_REVIEW:
+        return now + _jittered(parse_duration(checks.review), embed_id, now, checks.jitter)
+    age = now - first_seen
+    if age < timedelta(days=1):
+        interval = parse_duration(checks.young)
+    elif age < timedelta(days=7):
+        interval = parse_duration(checks.recent)
+    elif age < timedelta(days=30):
+        interval = parse_duration(checks.month)
+    elif age < timedelta(days=90):
+        interval = parse_duration(checks.settled)
+    else:
+        interval = parse_duration(checks.old)
+    return now + _jittered(interval, embed_id, now, checks.jitter)
+
+
+def _jitter_share(embed_id: int, now: datetime) -> float:
+    """A number in [0, 1) that looks random but is the same for the same embed and instant (so that
+    simulations replay exactly)."""
+    digest = hashlib.sha256(f"{embed_id}:{now.isoformat()}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") / 2**32
+
+
+def _jittered(interval: timedelta, embed_id: int, now: datetime, jitter: float) -> timedelta:
+    return interval * (1 + jitter * (2 * _jitter_share(embed_id, now) - 1))

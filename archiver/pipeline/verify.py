@@ -1,0 +1,401 @@
+"""Verification of a splice: the HTML5 parser (lexbor) and a tokenizer (stdlib html.parser) must agree.
+
+Two steps, both over the whole page with lexbor, and over each unit and card with the tokenizer:
+
+`survey(data, codec, spans)`, before rendering anything. The page is parsed once as it is (element
+counts) and once with a probe element (`<archiver-probe>`) at the start and at the end of every span.
+For each span it tells where the HTML parser puts the unit, or why the span cannot be rewritten:
+
+- both probes must come out as elements: a probe that vanishes sat inside a comment, a script, a
+  <textarea>, an attribute value, or anywhere else the parser reads as text, not markup;
+- the elements between the two probes (lexbor) must be those the tokenizer finds in the span's bytes
+  read alone, and the tokenizer must end the span outside any tag, comment or script: otherwise the
+  two disagree about where the unit starts or ends (e.g. `<textarea><iframe>`, which the tokenizer
+  sees as a tag and browsers as text), and the span is refused;
+- the unit's parent is the parent of its first element (or of the start probe when it starts with
+  text); the end probe must have the same parent (the span is one piece of the tree);
+- the card variant follows from that parent: `inline` when it only allows phrasing content (a <p>,
+  a heading, a <span>...), `block` otherwise. Deciding from lexbor's tree rather than from the bytes
+  before the span means the parser's own rules (implied end tags, a <div> closing a <p>) decide.
+
+`verify(survey, new, codec, edits)`, after splicing. The new page is parsed and:
+
+- every card is found by its marker, exactly one per edit, in order among the cards the page had;
+- each card is a child of the same parent (same path of tags from the root) as its unit was, and its
+  subtree holds exactly the elements the tokenizer finds in the card's markup (it parsed whole: a
+  block card inside a <p> would be split, a <span> in a <table> foster-parented);
+- every element count of the page equals the old count, minus the units' elements, plus the cards':
+  nothing outside the units changed.
+
+Anything else fails closed: the caller refuses the edit and flags the article for an editor.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from archiver.pipeline.fallback import MARKER_ATTRIBUTE, VERSION_ATTRIBUTE, Variant
+from archiver.pipeline.splice import Edit
+from archiver.records import Span
+
+PROBE_TAG = "archiver-probe"
+_PROBE_ATTRIBUTE = "data-p"
+# Elements whose content model is phrasing content only: a card inside them must be phrasing too.
+PHRASING_ONLY = frozenset(
+    {
+        "p", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "span", "a", "em", "strong", "small", "s", "cite",
+        "q", "dfn", "abbr", "ruby", "rt", "rp", "data", "time", "code", "var", "samp", "kbd", "sub", "sup",
+        "i", "b", "u", "mark", "bdi", "bdo", "label", "legend", "summary", "button", "output", "font",
+        "big", "tt", "strike", "nobr", "center", "address",
+    }
+)  # fmt: skip
+_VOID = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+)
+# The HTML standard's raw text and escapable raw text elements: their content is text, never tags
+# (CPython's tokenizer itself knows only script and style).
+_RAW_TEXT = frozenset({"script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes"})
+_MAX_REASON = 200
+_INSIDE_TEXT = "inside a comment, a script, an attribute or a text-only element such as <textarea>"
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Where the HTML parser puts one unit."""
+
+    parent_path: tuple[str, ...]
+    # The unit's parent allows phrasing content only (the card must be the inline variant).
+    phrasing: bool
+    # The unit's elements by tag (lexbor and the tokenizer agree on them).
+    unit_counts: Counter[str]
+
+    @property
+    def variant(self) -> Variant:
+        return "inline" if self.phrasing else "block"
+
+    @property
+    def parent(self) -> str:
+        return self.parent_path[-1] if self.parent_path else "(document)"
+
+
+@dataclass(slots=True)
+class Survey:
+    """What lexbor and the tokenizer say about the page before it is changed (see the module doc)."""
+
+    spans: tuple[Span, ...]
+    counts: Counter[str]
+    # Per span (same order): its Context, or the one-line reason it cannot be rewritten.
+    contexts: list[Context | str]
+    # The page's existing cards and the start probes, in document order: ("card", marker, version)
+    # or ("span", index, "").
+    order: list[tuple[str, str | int, str]] = field(default_factory=list)
+
+    def context(self, span: Span) -> Context | str:
+        return self.contexts[self.spans.index(span)]
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """The verdict on a spliced page: per edit (by index) the failures, and a failure of the page as a
+    whole that no single edit could be blamed for."""
+
+    failures: dict[int, str]
+    overall: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and self.overall is None
+
+
+def parse(data: bytes, codec: str) -> LexborHTMLParser:
+    """lexbor's tree of the page: UTF-8 bytes as they are, other encodings decoded first."""
+    if codec in ("utf-8", "utf_8"):
+        return LexborHTMLParser(data)
+    return LexborHTMLParser(data.decode(codec, "replace").replace("\x00", "\ufffd"))
+
+
+def survey(data: bytes, codec: str, spans: Sequence[Span]) -> Survey:
+    """Where the HTML parser puts each span's unit, and which variant of card fits there."""
+    spans = tuple(spans)
+    counts = _counts(parse(data, codec).css("*"))
+    result = _survey(data, codec, spans, counts)
+    if result is not None:
+        return result
+    # The probes moved something (a probe in a <table>, a <select> or the <head> does): survey each
+    # span alone, so only the spans whose probes disturb the page are refused.
+    good = [i for i, span in enumerate(spans) if _survey(data, codec, (span,), counts) is not None]
+    combined = _survey(data, codec, tuple(spans[i] for i in good), counts)
+    reason = "the HTML parser moves elements around this span (in a table, a select or the head)"
+    contexts: list[Context | str] = [reason] * len(spans)
+    order: list[tuple[str, str | int, str]] = []
+    if combined is not None:
+        for j, i in enumerate(good):
+            contexts[i] = combined.contexts[j]
+        order = [(kind, good[int(what)] if kind == "span" else what, v) for kind, what, v in combined.order]
+    return Survey(spans, counts, contexts, order)
+
+
+def _survey(data: bytes, codec: str, spans: tuple[Span, ...], counts: Counter[str]) -> Survey | None:
+    probed = _with_probes(data, codec, spans)
+    tree = parse(probed, codec)
+    elements = tree.css("*")
+    probes: dict[str, list[int]] = {}
+    index_of: dict[int, int] = {}
+    order: list[tuple[str, str | int, str]] = []
+    for index, node in enumerate(elements):
+        index_of[node.mem_id] = index
+        if node.tag == PROBE_TAG:
+            name = node.attributes.get(_PROBE_ATTRIBUTE) or ""
+            probes.setdefault(name, []).append(index)
+            if name.startswith("s"):
+                order.append(("span", int(name[1:]), ""))
+        elif MARKER_ATTRIBUTE in node.attributes:
+            order.append(("card", node.attributes.get(MARKER_ATTRIBUTE) or "", _version(node)))
+    probe_count = sum(len(found) for found in probes.values())
+    page_counts = _counts(elements)
+    page_counts[PROBE_TAG] -= probe_count
+    if +page_counts != +counts:
+        return None
+    contexts = [_context(i, span, data, codec, elements, probes) for i, span in enumerate(spans)]
+    return Survey(spans, counts, contexts, order)
+
+
+def _context(
+    index: int,
+    span: Span,
+    data: bytes,
+    codec: str,
+    elements: list[LexborNode],
+    probes: dict[str, list[int]],
+) -> Context | str:
+    starts, ends = probes.get(f"s{index}", []), probes.get(f"e{index}", [])
+    if len(starts) != 1:
+        return f"the span does not start where the HTML parser reads markup ({_INSIDE_TEXT})"
+    if len(ends) != 1:
+        return f"the span does not end where the HTML parser reads markup ({_INSIDE_TEXT})"
+    first, last = starts[0], ends[0]
+    if last <= first:
+        return "the HTML parser reorders the span's start and end"
+    try:
+        unit_text = data[span.start : span.end].decode(codec)
+    except UnicodeDecodeError:
+        return "the span's bytes do not decode on their own (it cuts a character)"
+    tokens = Tokens.of(unit_text)
+    if tokens.unfinished:
+        return f"the span ends inside {tokens.unfinished} for the tokenizer, not for the HTML parser"
+    between = elements[first + 1 : last]
+    start_probe, end_probe = elements[first], elements[last]
+    if tokens.first_tag is not None:
+        if not between:
+            return f"the unit starts with <{tokens.first_tag}> for the tokenizer, with text for the parser"
+        root = between[0]
+        if root.tag != tokens.first_tag:
+            return f"the unit starts with <{tokens.first_tag}> for the tokenizer, <{root.tag}> for the parser"
+        parent = root.parent
+    else:
+        parent = start_probe.parent
+    path = _path(parent)
+    if _path(end_probe.parent) != path:
+        return "the span is not one piece of the page's tree (it starts and ends under different elements)"
+    tag = path[-1] if path else ""
+    return Context(path, tag in PHRASING_ONLY, _counts(between))
+
+
+def verify(survey: Survey, new: bytes, codec: str, edits: Sequence[Edit]) -> Verification:
+    """Whether `new` (the page after `edits`, which are in byte order) verifies; see the module doc."""
+    failures: dict[int, str] = {}
+    contexts: list[Context] = []
+    card_tokens: list[Tokens] = []
+    for index, edit in enumerate(edits):
+        context = survey.context(Span(edit.start, edit.end))
+        if isinstance(context, str):
+            failures[index] = context
+            contexts.append(Context((), False, Counter()))
+        else:
+            contexts.append(context)
+        tokens = Tokens.of(edit.new.decode(codec, "replace"))
+        card_tokens.append(tokens)
+        if tokens.unfinished or tokens.first_tag is None or tokens.roots != 1:
+            failures.setdefault(index, "the card is not one whole element")
+    if failures:
+        return Verification(failures)
+    try:
+        new.decode(codec)
+    except UnicodeDecodeError:
+        return Verification({}, "the new page does not decode in the article's encoding")
+
+    tree = parse(new, codec)
+    elements = tree.css("*")
+    index_of = {node.mem_id: i for i, node in enumerate(elements)}
+    found = [node for node in elements if MARKER_ATTRIBUTE in node.attributes]
+    by_span = {Span(edit.start, edit.end): index for index, edit in enumerate(edits)}
+    expected: list[tuple[str, str, int | None]] = []
+    for kind, what, version in survey.order:
+        if kind == "card":
+            expected.append((str(what), version, None))
+        else:
+            span = survey.spans[int(what)]
+            if span in by_span:
+                edit_index = by_span[span]
+                marker, card_version = card_tokens[edit_index].marker
+                expected.append((marker, card_version, edit_index))
+    got = [(node.attributes.get(MARKER_ATTRIBUTE) or "", _version(node)) for node in found]
+    if [(marker, version) for marker, version, _ in expected] != got:
+        wanted = Counter((marker, version) for marker, version, _ in expected)
+        have = Counter(got)
+        for marker, version, blamed in expected:
+            if blamed is not None and wanted[(marker, version)] != have[(marker, version)]:
+                failures[blamed] = (
+                    f"the parser finds {have[(marker, version)]} card(s) for {marker} where "
+                    f"{wanted[(marker, version)]} belong (the card was swallowed or split)"
+                )
+        return Verification(failures, None if failures else "the cards are not where they were put")
+
+    for node, (_, _, placed) in zip(found, expected, strict=True):
+        if placed is None:
+            continue
+        edit_index = placed
+        context = contexts[edit_index]
+        path = _path(node.parent)
+        if path != context.parent_path:
+            failures[edit_index] = (
+                f"the parser puts the card under <{path[-1] if path else '(document)'}>, the unit was under "
+                f"<{context.parent}>"
+            )
+            continue
+        start = index_of[node.mem_id]
+        subtree = _counts(elements[start : start + _subtree_size(node)])
+        if +subtree != +card_tokens[edit_index].counts:
+            failures[edit_index] = "the card does not parse as one whole element: " + _difference(
+                card_tokens[edit_index].counts, subtree, "card", "parser"
+            )
+    if failures:
+        return Verification(failures)
+
+    wanted_counts = Counter(survey.counts)
+    for edit_index in range(len(edits)):
+        wanted_counts.subtract(contexts[edit_index].unit_counts)
+        wanted_counts.update(card_tokens[edit_index].counts)
+    new_counts = _counts(elements)
+    if +wanted_counts != +new_counts:
+        return Verification(
+            {},
+            "elements outside the units changed: "
+            + _difference(wanted_counts, new_counts, "expected", "found"),
+        )
+    return Verification({})
+
+
+@dataclass(slots=True)
+class Tokens:
+    """What the stdlib tokenizer sees in a fragment read alone."""
+
+    counts: Counter[str]
+    first_tag: str | None
+    # Elements at the fragment's top level (a card must be exactly one).
+    roots: int
+    # "a tag", "a comment", "a <script>"...: what the fragment ends inside of, or None.
+    unfinished: str | None
+    first_attributes: dict[str, str]
+
+    @classmethod
+    def of(cls, fragment: str) -> Tokens:
+        tokenizer = _Tokenizer()
+        tokenizer.feed(fragment)
+        unfinished = None
+        if tokenizer.cdata_elem:
+            unfinished = f"a <{tokenizer.cdata_elem}> element"
+        elif tokenizer.rawdata:
+            rest = tokenizer.rawdata.lstrip()
+            unfinished = "a comment" if rest.startswith("<!") else "a tag" if rest.startswith("<") else None
+        tokenizer.close()
+        return cls(
+            tokenizer.counts, tokenizer.first_tag, tokenizer.roots, unfinished, tokenizer.first_attributes
+        )
+
+    @property
+    def marker(self) -> tuple[str, str]:
+        return self.first_attributes.get(MARKER_ATTRIBUTE, ""), self.first_attributes.get(
+            VERSION_ATTRIBUTE, ""
+        )
+
+
+class _Tokenizer(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.counts: Counter[str] = Counter()
+        self.first_tag: str | None = None
+        self.first_attributes: dict[str, str] = {}
+        self.roots = 0
+        self._open: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.counts[tag] += 1
+        if self.first_tag is None:
+            self.first_tag = tag
+            self.first_attributes = {name: value or "" for name, value in attrs}
+        if not self._open:
+            self.roots += 1
+        if tag not in _VOID:
+            self._open.append(tag)
+        if tag in _RAW_TEXT and not self.cdata_elem:
+            self.set_cdata_mode(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        # `<div/>` is a start tag in HTML; only void elements close themselves.
+        self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._open:
+            while self._open and self._open.pop() != tag:
+                pass
+
+
+def _with_probes(data: bytes, codec: str, spans: Iterable[Span]) -> bytes:
+    marks: list[tuple[int, int, str]] = []
+    for index, span in enumerate(spans):
+        # At one offset: an end probe goes before a start probe (adjacent spans).
+        marks.append((span.start, 1, f"s{index}"))
+        marks.append((span.end, 0, f"e{index}"))
+    pieces: list[bytes] = []
+    done = 0
+    for at, _, name in sorted(marks):
+        pieces.append(data[done:at])
+        pieces.append(f'<{PROBE_TAG} {_PROBE_ATTRIBUTE}="{name}"></{PROBE_TAG}>'.encode(codec))
+        done = at
+    pieces.append(data[done:])
+    return b"".join(pieces)
+
+
+def _counts(nodes: Iterable[LexborNode]) -> Counter[str]:
+    return Counter(node.tag or "" for node in nodes)
+
+
+def _version(node: LexborNode) -> str:
+    return node.attributes.get(VERSION_ATTRIBUTE) or ""
+
+
+def _subtree_size(node: LexborNode) -> int:
+    return len(node.css("*"))
+
+
+def _path(node: LexborNode | None) -> tuple[str, ...]:
+    tags: list[str] = []
+    while node is not None and node.tag not in (None, "-undef", "#document"):
+        tags.append(node.tag or "")
+        node = node.parent
+    return tuple(reversed(tags))
+
+
+def _difference(a: Counter[str], b: Counter[str], a_name: str, b_name: str) -> str:
+    parts = []
+    for tag in sorted(set(a) | set(b)):
+        if a[tag] != b[tag]:
+            parts.append(f"<{tag}> {a_name} {a[tag]}, {b_name} {b[tag]}")
+    text = "; ".join(parts)
+    return text if len(text) <= _MAX_REASON else text[: _MAX_REASON - 1] + "…"
