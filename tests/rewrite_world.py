@@ -61,10 +61,10 @@ def corpus_pages() -> list[Path]:
     return sorted(CORPUS.glob("*.html"))
 
 
-def config_text(root: Path, mode: str) -> str:
+def config_text(root: Path, mode: str, database_url: str | None = None) -> str:
     return f"""
 [database]
-url = "sqlite:///{root / "archive.db"}"
+url = "{database_url or f"sqlite:///{root / 'archive.db'}"}"
 [media]
 dir = "{root / "media"}"
 [rewrite]
@@ -76,7 +76,13 @@ mode = "{mode}"
 """
 
 
-def make_world(root: Path, pages: list[Path], count: int | None = None, mode: str = "apply") -> World:
+def make_world(
+    root: Path,
+    pages: list[Path],
+    count: int | None = None,
+    mode: str = "apply",
+    database_url: str | None = None,
+) -> World:
     """Copy `count` pages (cycling through `pages`) into root/articles and build the world."""
     (root / "articles").mkdir(parents=True, exist_ok=True)
     total = len(pages) if count is None else count
@@ -85,7 +91,7 @@ def make_world(root: Path, pages: list[Path], count: int | None = None, mode: st
         name = page.name if count is None else f"{index:04d}-{page.name}"
         shutil.copyfile(page, root / "articles" / name)
     config = root / "archiver.toml"
-    config.write_text(config_text(root, mode), encoding="utf-8")
+    config.write_text(config_text(root, mode, database_url), encoding="utf-8")
     return open_world(root)
 
 
@@ -127,7 +133,13 @@ def break_everything(world: World, caption: str = "Caption line one\nline two") 
             )
             session.add(snapshot)
             snapshot.media.append(
-                SnapshotMedia(kind="image", original_url="https://cdn.example/x.png", rung="test", position=0, media_file=media)
+                SnapshotMedia(
+                    kind="image",
+                    original_url="https://cdn.example/x.png",
+                    rung="test",
+                    position=0,
+                    media_file=media,
+                )
             )
         return len(embeds)
 

@@ -193,6 +193,17 @@ def test_long_gaps_and_unclosed_constructs_stay_linear() -> None:
         assert scan(text).error is None
 
 
+def test_one_attribute_holding_twelve_thousand_post_urls() -> None:
+    """A placeholder attribute that lists a whole feed: every URL in it is a place of the provider, and the
+    tag around them must be read once, not once per URL (that was quadratic: 19 s for such a page)."""
+    urls = " ".join(f"{IG}/p/FEED{index:07d}/" for index in range(12_000))
+    text = f'<body><p>Before.</p><div class="social-embed" data-feed="{urls}"></div><p>After.</p></body>'
+    result = scan(text)
+    assert result.error is None
+    assert [(ref.post_id, ref.markup) for ref in result.embeds] == [("FEED0000000", MarkupKind.DIV)]
+    assert result.embeds[0].span is not None
+
+
 def test_many_embeds_and_traps() -> None:
     units = []
     for index in range(300):

@@ -32,7 +32,7 @@ written into an href or src.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from functools import cached_property
 from pathlib import Path
@@ -232,12 +232,15 @@ class CardRenderer:
             template = self.environment.get_template(TEMPLATE_NAMES[variant])
         except TemplateNotFound as exc:  # pragma: no cover - the packaged templates are always there
             raise RuntimeError(f"fallback template {exc.name} is missing") from None
-        context = asdict(card)
+        context = {name: getattr(card, name) for name in _CARD_FIELDS}
         context["marker"] = card.marker
         if card.caption_html is not None:
             # Cleaned again right here: whatever reaches a page as markup went through the allowlist.
             context["caption_html"] = Markup(clean_html(card.caption_html))
         return template.render(context).strip()
+
+
+_CARD_FIELDS = tuple(f.name for f in fields(CardData))
 
 
 def _clean(value: str | None) -> str | None:

@@ -296,6 +296,7 @@ def text_posts(
     text = source.text
     out = TextPosts()
     block_starts: set[int] = set()
+    tags = _Tags(source)
     # Places of posts not known yet whose kind (markup, script data, comment...) decides `in_scripts`.
     undecided: list[tuple[Provider, int, PostUrl, Opaque | bool | None]] = []
     for provider in providers:
@@ -304,7 +305,7 @@ def text_posts(
                 continue
             post = provider.post_url_at(text, at, host) if post_at is None else post_at(provider, host, at)
             if post is not None:
-                _look_at(source, provider, host, at, post, known, out, undecided, block_starts)
+                _look_at(source, provider, host, at, post, known, out, undecided, block_starts, tags)
     if undecided:
         _decide(source, undecided, out, scripts_contain)
     out.bare.sort(key=lambda located: located.start)
@@ -321,11 +322,11 @@ def _look_at(
     out: TextPosts,
     undecided: list[tuple[Provider, int, PostUrl, Opaque | bool | None]],
     block_starts: set[int],
+    tags: _Tags,
 ) -> None:
     text = source.text
     key = (post.provider, post.post_id)
-    tag_start = text.rfind("<", 0, at)
-    in_tag = tag_start > text.rfind(">", 0, at)
+    tag_start, in_tag = tags.around(at)
     if in_tag and text.startswith("<!--", tag_start):
         if tag_start not in block_starts:
             block_starts.add(tag_start)
@@ -337,7 +338,7 @@ def _look_at(
         return  # the attribute of an embed already read, or its copy in a script
     if in_tag:
         # A placeholder's element is looked up in the tree, where no markup of a script or comment is.
-        placeholder = _placeholder_attribute(source, tag_start, at, provider)
+        placeholder = tags.placeholder(tag_start, at, provider)
         if placeholder is not None:
             out.placeholders.append(placeholder)
         undecided.append((provider, at, post, True))
@@ -364,9 +365,9 @@ def _decide(
     in the page's markup too is not script-only."""
     text = source.text
     unsure = [at for _, at, _, region in undecided if region is True]
-    if scripts_contain is not None and all(
-        not scripts_contain(_written_url(text, at)) for at in dict.fromkeys(unsure)
-    ):
+    urls = {_written_url(text, at) for at in unsure} if len(unsure) <= _MAX_UNSURE else None
+    # (Past that many URLs one pass over the whole source is cheaper than asking the scripts for each.)
+    if scripts_contain is not None and urls is not None and not any(scripts_contain(url) for url in urls):
         if not any(isinstance(region, Opaque) and region.kind == "script" for *_, region in undecided):
             return  # no script holds any of them: nothing is script-only
     in_markup: set[tuple[str, str]] = set()
@@ -385,20 +386,64 @@ def _decide(
             del out.in_scripts[name]
 
 
+_MAX_UNSURE = 64
+
+
 def _written_url(text: str, at: int) -> str:
     """The URL written at `at` (from its host name on), as the source writes it (at most 200 chars)."""
     match = _URL_END.match(text, at, at + 200)
     return match.group(0) if match else ""
 
 
+class _Tags:
+    """The start tags that places lie in, each read once: one tag may hold thousands of post URLs (an
+    attribute listing a whole feed), and reading the tag again for each of them would be quadratic."""
+
+    def __init__(self, source: SourceText) -> None:
+        self.source = source
+        self._at = -1
+        self._around = (-1, False)
+        # tag start -> (name, end, attributes: read when first asked)
+        self._tags: dict[int, tuple[str | None, int | None]] = {}
+        self._attributes: dict[int, list[tuple[str, str]]] = {}
+        self._placeholders: dict[tuple[int, str], AttributePlaceholder | None] = {}
+
+    def around(self, at: int) -> tuple[int, bool]:
+        """The last "<" before `at`, and whether `at` is in a tag: no ">" between them."""
+        text = self.source.text
+        last = self._at
+        # Nothing changes from the place before when no "<" or ">" lies between the two.
+        if not (0 <= last <= at and text.find("<", last, at) == -1 and text.find(">", last, at) == -1):
+            tag_start = text.rfind("<", 0, at)
+            self._around = (tag_start, tag_start > text.rfind(">", 0, at))
+        self._at = at
+        return self._around
+
+    def placeholder(self, tag_start: int, at: int, provider: Provider) -> AttributePlaceholder | None:
+        """The placeholder attribute of the start tag at `tag_start` that holds one of `provider`'s
+        posts, if `at` lies inside that tag."""
+        read = self._tags.get(tag_start)
+        if read is None:
+            read = self._tags[tag_start] = (
+                self.source.start_tag_name(tag_start),
+                self.source.start_tag_end(tag_start),
+            )
+        tag, end = read
+        if tag is None or tag in NOT_PLACEHOLDERS or end is None or end <= at:
+            return None
+        key = (tag_start, provider.name)
+        if key not in self._placeholders:
+            attributes = self._attributes.get(tag_start)
+            if attributes is None:
+                attributes = self._attributes[tag_start] = self.source.attributes(tag_start)
+            self._placeholders[key] = _placeholder_attribute(tag, attributes, provider)
+        return self._placeholders[key]
+
+
 def _placeholder_attribute(
-    source: SourceText, tag_start: int, at: int, provider: Provider
+    tag: str, attributes: Sequence[tuple[str, str]], provider: Provider
 ) -> AttributePlaceholder | None:
-    tag = source.start_tag_name(tag_start)
-    end = source.start_tag_end(tag_start)
-    if tag is None or tag in NOT_PLACEHOLDERS or end is None or end <= at:
-        return None
-    for name, value in source.attributes(tag_start):
+    for name, value in attributes:
         if name in PLACEHOLDER_URL_ATTRIBUTES:
             post = provider.parse_url(value.strip())
             if post is not None:

@@ -30,6 +30,11 @@ def byte_offsets(text: str, data: bytes, encoding: str, offsets: Iterable[int]) 
         return None
     if text.isascii() and len(text) == len(data) and data.isascii():
         return {offset: offset for offset in wanted}
+    if name == "utf-8" or name == "utf-8-sig":
+        for skip in _bom_skips(text, data):
+            mapped = _utf8_by_needles(text, data, wanted, skip)
+            if mapped is not None:
+                return mapped
     for skip in _bom_skips(text, data):
         mapped = _encode_in_pieces(text, data, name, wanted, skip)
         if mapped is not None:
@@ -38,6 +43,56 @@ def byte_offsets(text: str, data: bytes, encoding: str, offsets: Iterable[int]) 
         if mapped is not None:
             return mapped
     return None
+
+
+# How much text around an offset is looked for in the bytes (see `_utf8_by_needles`).
+_NEEDLE_CONTEXT = 32
+
+
+def _utf8_by_needles(text: str, data: bytes, wanted: list[int], skip: int) -> dict[int, int] | None:
+    """UTF-8 offsets without encoding the text up to them: every char is 1 to 4 bytes (also a byte that
+    did not decode: U+FFFD or a lone surrogate), so the bytes of char offset `c` lie in a window after
+    those of the offset before; the text around `c`, encoded, is looked for in that window, and when it is
+    there exactly once, that is where `c` is. A window that holds it twice (repeated markup) is encoded
+    piece by piece instead. None when the text is not the bytes decoded after all."""
+    mapped: dict[int, int] = {}
+    done_chars, done_bytes = 0, skip
+    for offset in wanted:
+        found = _needle_in_window(text, data, offset, done_chars, done_bytes)
+        if found is None:
+            try:
+                piece = text[done_chars:offset].encode("utf-8", "surrogateescape")
+            except UnicodeError:
+                return None
+            if not data.startswith(piece, done_bytes):
+                return None
+            found = done_bytes + len(piece)
+        mapped[offset] = found
+        done_chars, done_bytes = offset, found
+    return mapped
+
+
+def _needle_in_window(text: str, data: bytes, offset: int, done_chars: int, done_bytes: int) -> int | None:
+    """Where char `offset` is in `data` (given that `done_chars` is at `done_bytes`), if the text around it
+    is written exactly once where it can be; None when that cannot be told this way."""
+    if offset == done_chars:
+        return done_bytes
+    before = max(done_chars, offset - _NEEDLE_CONTEXT)
+    context = text[before : offset + _NEEDLE_CONTEXT]
+    if "\ufffd" in context or len(context) < _NEEDLE_CONTEXT:
+        return None
+    try:
+        head = len(text[before:offset].encode("utf-8", "surrogateescape"))
+        needle = context.encode("utf-8", "surrogateescape")
+    except UnicodeError:
+        return None
+    gap = before - done_chars
+    low = done_bytes + gap  # at least a byte per char before the context, at most four
+    high = done_bytes + 4 * gap + len(needle)
+    at = data.find(needle, low, high)
+    if at == -1 or data.find(needle, at + 1, high) != -1:
+        return None
+    return at + head
 
 
 def _bom_skips(text: str, data: bytes) -> list[int]:

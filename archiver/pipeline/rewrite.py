@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from archiver.clock import Clock
 from archiver.config import Settings, SourceSettings
@@ -97,6 +97,9 @@ class RewriteDeps:
     providers: tuple[Provider, ...] = PROVIDERS
     # Stores by source name; a source without one is read and written as files (`FileStore`).
     stores: dict[str, ArticleStore] = field(default_factory=dict)
+    # More targets for an article than its broken embeds (residue matched to a snapshot), asked each
+    # time an article is planned; `run(article_ids=...)` brings articles that only have those.
+    extra_targets: Callable[[Session, Article], Sequence[Target]] | None = None
 
     @classmethod
     def from_settings(
@@ -313,14 +316,17 @@ class ArticlePlan:
     # Nothing to do: already archived, restored or rejected by an editor.
     skipped: tuple[NotPlanned, ...] = ()
     error: str | None = None
+    # Worked out from `before` and `after` when not given.
+    before_sha256: str = ""
+    after_sha256: str = ""
 
-    @property
-    def before_sha256(self) -> str:
-        return hashlib.sha256(self.before).hexdigest()
-
-    @property
-    def after_sha256(self) -> str:
-        return hashlib.sha256(self.after).hexdigest()
+    def __post_init__(self) -> None:
+        if not self.before_sha256:
+            object.__setattr__(self, "before_sha256", hashlib.sha256(self.before).hexdigest())
+        if not self.after_sha256:
+            same = self.after is self.before or self.after == self.before
+            digest = self.before_sha256 if same else hashlib.sha256(self.after).hexdigest()
+            object.__setattr__(self, "after_sha256", digest)
 
     def diff(self, context: int = 3) -> str:
         """A unified diff of the article before and after (empty when nothing changes)."""
@@ -355,40 +361,44 @@ def plan_article(
     The article is read from its source as it is now. When its bytes are not those of the last scan,
     it is scanned again first (the occurrences are updated in `session`; the caller commits), so spans
     always refer to the current bytes. `extra` adds targets found otherwise (residue matched to a
-    snapshot). Units that already hold our card are skipped. Only `session`'s rows change.
+    snapshot; `RewriteDeps.extra_targets` when not given). Units that already hold our card are
+    skipped. Only `session`'s rows change.
     """
+    return _plan(session, deps, article, extra)[0]
+
+
+def _plan(
+    session: Session, deps: RewriteDeps, article: Article, extra: Sequence[Target] = ()
+) -> tuple[ArticlePlan, list[Rewrite]]:
+    """`plan_article`, and the article's journal rows (oldest first) as they are now."""
     source = article.source.name
     mode = deps.policy(source).mode
     store = deps.store(source)
     try:
         current = store.read(article.key)
     except ArticleError as exc:
-        return ArticlePlan(article.id, article.key, source, mode, "utf-8", b"", b"", error=str(exc))
+        return ArticlePlan(article.id, article.key, source, mode, "utf-8", b"", b"", error=str(exc)), []
     if current.sha256 != article.content_sha256:
         result = scan_article(current, deps.providers)
         if result.error is not None:
-            return _plan_error(article, source, mode, current, result.error)
+            return _plan_error(article, source, mode, current, result.error), []
         queries.save_scan(session, article.source, current, result.embeds, deps.clock.now())
         session.refresh(article, ["occurrences"])
-    _settle_removed_cards(session, deps, article, current)
+    journal = queries.article_rewrites(session, article.id)
+    _settle_removed_cards(deps, [row for row in journal if row.state == APPLIED], current)
     cards = _card_spans(current)
     sticky = {
         (row.embed_id, row.original_bytes)
-        for row in queries.article_rewrites(session, article.id, (REJECTED, RESTORED))
-        if row.state == REJECTED or (row.restored_by or "") != AUTO_RESTORER
+        for row in journal
+        if row.state == REJECTED or (row.state == RESTORED and (row.restored_by or "") != AUTO_RESTORER)
     }
+    candidates = queries.broken_occurrences(session, article.id, _BROKEN)
+    snapshots = queries.latest_snapshots(session, {embed.id for _, embed in candidates})
     targets: list[Target] = []
-    versions: dict[str, int] = {}
     skipped: list[NotPlanned] = []
     refused: list[NotPlanned] = []
-    for occurrence in article.occurrences:
-        embed = occurrence.embed
-        if (
-            embed is None
-            or embed.state != _BROKEN
-            or occurrence.span_start is None
-            or occurrence.span_end is None
-        ):
+    for occurrence, embed in candidates:
+        if occurrence.span_start is None or occurrence.span_end is None:
             continue
         span = Span(occurrence.span_start, occurrence.span_end)
         original = current.data[span.start : span.end]
@@ -400,14 +410,23 @@ def plan_article(
                 _not_planned(embed, span, "restored or rejected by an editor: not rewritten again", original)
             )
             continue
-        snapshot = queries.latest_snapshot(session, embed)
+        snapshot = snapshots.get(embed.id)
         if snapshot is None:
             skipped.append(_not_planned(embed, span, "no snapshot of the post to show yet", original))
             continue
         card = CardData.from_snapshot(embed, snapshot, deps.settings.rewrite)
         targets.append(Target(span, card, embed.id))
-        versions[card.marker] = snapshot.version
-    targets += extra
+    if not extra and deps.extra_targets is not None:
+        extra = deps.extra_targets(session, article)
+    taken = [target.span for target in targets]
+    for target in extra:
+        if any(s.start < target.span.end and target.span.start < s.end for s in taken):
+            continue  # an embed's own unit wins over residue found around it
+        if any(start < target.span.end and target.span.start < end for start, end in cards):
+            continue
+        if (target.embed_id, current.data[target.span.start : target.span.end]) in sticky:
+            continue
+        targets.append(target)
     spliced = rewrite_bytes(current, targets, deps.renderer)
     changes = tuple(
         PlannedChange(
@@ -434,7 +453,7 @@ def plan_article(
                 current.data[target.span.start : target.span.end],
             )
         )
-    return ArticlePlan(
+    plan = ArticlePlan(
         article.id,
         article.key,
         source,
@@ -445,12 +464,22 @@ def plan_article(
         changes,
         tuple(refused),
         tuple(skipped),
+        before_sha256=current.sha256,
     )
+    return plan, journal
 
 
 def _plan_error(article: Article, source: str, mode: Mode, current: ArticleRecord, error: str) -> ArticlePlan:
     return ArticlePlan(
-        article.id, article.key, source, mode, current.encoding, current.data, current.data, error=error
+        article.id,
+        article.key,
+        source,
+        mode,
+        current.encoding,
+        current.data,
+        current.data,
+        error=error,
+        before_sha256=current.sha256,
     )
 
 
@@ -550,10 +579,10 @@ def _run_article(
     sessions: sessionmaker[Session], deps: RewriteDeps, article_id: int, dry_run: bool
 ) -> ArticleOutcome | None:
     with sessions() as session:
-        article = session.get(Article, article_id)
+        article = session.get(Article, article_id, options=[joinedload(Article.source)])
         if article is None:
             return None
-        plan = plan_article(session, deps, article)
+        plan, journal = _plan(session, deps, article)
         if plan.error is not None:
             session.rollback()
             return ArticleOutcome(plan, "error", error=plan.error)
@@ -561,22 +590,22 @@ def _run_article(
             session.rollback()
             return ArticleOutcome(plan, "reported")
         now = deps.clock.now()
-        refused_ids = _journal_refusals(session, article, plan, now)
-        if plan.mode == "apply" and not queries.article_rewrites(session, article_id, (APPROVED,)):
+        refused = _journal_refusals(session, article, plan, journal, now)
+        if plan.mode == "apply" and not any(row.state == APPROVED for row in journal):
             # The plan was verified against the article's bytes of this very moment: write it.
-            rows = _journal_open_rows(session, article, plan, APPLYING, now)
+            rows = _journal_open_rows(session, article, plan, journal, APPLYING, now)
             session.commit()
+            refused_ids = tuple(row.id for row in refused)
             if not rows:
-                return ArticleOutcome(plan, "refused" if plan.refused else "unchanged", tuple(refused_ids))
-            result = _write(sessions, deps, article_id, [row.id for row in rows], plan)
-            return ArticleOutcome(
-                plan, result.status, tuple(r.id for r in rows) + tuple(refused_ids), result.error
-            )
+                return ArticleOutcome(plan, "refused" if plan.refused else "unchanged", refused_ids)
+            others = [row for row in journal if row.state == APPLIED]
+            result = _write(session, deps, rows, plan, others)
+            return ArticleOutcome(plan, result.status, tuple(r.id for r in rows) + refused_ids, result.error)
         state = APPROVED if plan.mode == "apply" else PLANNED
-        planned = _journal_open_rows(session, article, plan, state, now)
+        planned = _journal_open_rows(session, article, plan, journal, state, now)
+        has_approved = any(row.state == APPROVED for row in [*journal, *planned])
         session.commit()
-        has_approved = bool(queries.article_rewrites(session, article_id, (APPROVED,)))
-    ids = tuple(row.id for row in planned) + tuple(refused_ids)
+        ids = tuple(row.id for row in [*planned, *refused])
     if has_approved:
         applied = apply_article(sessions, deps, article_id)
         return ArticleOutcome(
@@ -586,10 +615,14 @@ def _run_article(
     return ArticleOutcome(plan, status, ids)
 
 
-def _journal_refusals(session: Session, article: Article, plan: ArticlePlan, now: Any) -> list[int]:
+def _journal_refusals(
+    session: Session, article: Article, plan: ArticlePlan, journal: Sequence[Rewrite], now: Any
+) -> list[Rewrite]:
     """A `refused` row per refusal, unless the latest row of that unit says the same already."""
-    ids = []
-    latest = _latest_rows(session, article.id)
+    latest: dict[tuple[int | None, bytes], Rewrite] = {}
+    for row in journal:
+        latest[(row.embed_id, row.original_bytes)] = row  # oldest first: the last one wins
+    added = []
     for refusal in plan.refused:
         previous = latest.get((refusal.embed_id, refusal.original))
         if previous is not None and previous.state == REFUSED and previous.reason == refusal.reason:
@@ -610,12 +643,13 @@ def _journal_refusals(session: Session, article: Article, plan: ArticlePlan, now
             article_sha256_before=plan.before_sha256,
             created_at=now,
         )
-        ids.append(row.id)
-    return ids
+        added.append(row)
+    session.flush()
+    return added
 
 
 def _journal_open_rows(
-    session: Session, article: Article, plan: ArticlePlan, state: str, now: Any
+    session: Session, article: Article, plan: ArticlePlan, journal: Sequence[Rewrite], state: str, now: Any
 ) -> list[Rewrite]:
     """A row in `state` (planned, approved or applying) per change of the plan.
 
@@ -624,8 +658,9 @@ def _journal_open_rows(
     unless the plan writes at once. Planned rows the plan no longer has are superseded (refused).
     """
     open_rows: dict[tuple[int | None, bytes], list[Rewrite]] = {}
-    for row in queries.article_rewrites(session, article.id, (PLANNED, APPROVED)):
-        open_rows.setdefault((row.embed_id, row.original_bytes), []).append(row)
+    for row in journal:
+        if row.state in (PLANNED, APPROVED):
+            open_rows.setdefault((row.embed_id, row.original_bytes), []).append(row)
     rows = []
     for change in plan.changes:
         candidates = open_rows.get((change.embed_id, change.original))
@@ -676,13 +711,6 @@ def _row_values(
         "article_sha256_after": plan.after_sha256,
         "created_at": now,
     }
-
-
-def _latest_rows(session: Session, article_id: int) -> dict[tuple[int | None, bytes], Rewrite]:
-    latest: dict[tuple[int | None, bytes], Rewrite] = {}
-    for row in queries.article_rewrites(session, article_id):
-        latest[(row.embed_id, row.original_bytes)] = row  # ordered by id: the last one wins
-    return latest
 
 
 # ---------------------------------------------------------------- the editors' queue
@@ -848,7 +876,7 @@ def apply_article(sessions: sessionmaker[Session], deps: RewriteDeps, article_id
             row.span_start, row.span_end = change.edit.start, change.edit.end
             row.card_start = change.card_start
             row.article_sha256_before, row.article_sha256_after = current.sha256, after_sha
-            applying.append(row.id)
+            applying.append(row)
         session.commit()
         plan = ArticlePlan(
             article.id,
@@ -858,8 +886,10 @@ def apply_article(sessions: sessionmaker[Session], deps: RewriteDeps, article_id
             current.encoding,
             current.data,
             spliced.after,
+            before_sha256=current.sha256,
+            after_sha256=after_sha,
         )
-    result = _write(sessions, deps, article_id, applying, plan)
+        result = _write(session, deps, applying, plan)
     return replace(result, rewrite_ids=tuple(row_by_id))
 
 
@@ -873,36 +903,45 @@ def _variant(value: str | None) -> Variant:
 
 
 def _write(
-    sessions: sessionmaker[Session],
+    session: Session,
     deps: RewriteDeps,
-    article_id: int,
-    row_ids: Sequence[int],
+    rows: Sequence[Rewrite],
     plan: ArticlePlan,
+    applied: Sequence[Rewrite] | None = None,
 ) -> WriteResult:
-    """Write the new bytes of rows already committed as `applying`, then mark them applied."""
-    store = deps.store(plan.source)
+    """Write the new bytes of rows just committed as `applying` in `session`, then mark them applied
+    (`applied`: the article's rows applied before, when the caller knows them)."""
+    ids = tuple(row.id for row in rows)
     try:
-        store.write(plan.key, plan.after, plan.before_sha256)
+        deps.store(plan.source).write(plan.key, plan.after, plan.before_sha256)
     except (WriteConflict, ArchiverError, OSError) as exc:
-        with sessions() as session, session.begin():
-            for row in queries.rewrites_by_id(session, row_ids):
-                if row.state == APPLYING:
-                    row.state = APPROVED
-                    row.reason = f"not written: {exc}"
+        for row in rows:
+            if row.state == APPLYING:
+                row.state = APPROVED
+                row.reason = f"not written: {exc}"
+        session.commit()
         status = "conflict" if isinstance(exc, WriteConflict) else "error"
-        return WriteResult(article_id, status, tuple(row_ids), str(exc))
-    with sessions() as session, session.begin():
-        _finish_apply(session, deps, article_id, queries.rewrites_by_id(session, row_ids), plan.after)
-    return WriteResult(article_id, "applied", tuple(row_ids))
+        return WriteResult(plan.article_id, status, ids, str(exc))
+    _finish_apply(session, deps, plan.article_id, rows, plan.after, plan.after_sha256, applied)
+    session.commit()
+    return WriteResult(plan.article_id, "applied", ids)
 
 
 def _finish_apply(
-    session: Session, deps: RewriteDeps, article_id: int, rows: Sequence[Rewrite], after: bytes
+    session: Session,
+    deps: RewriteDeps,
+    article_id: int,
+    rows: Sequence[Rewrite],
+    after: bytes,
+    after_sha256: str | None = None,
+    applied: Sequence[Rewrite] | None = None,
 ) -> None:
     """Rows written: applied; the other applied cards and the occurrences move with the new bytes."""
     now = deps.clock.now()
     edits = _edits_of(rows)
-    moving = [row for row in queries.article_rewrites(session, article_id, (APPLIED,)) if row not in rows]
+    if applied is None:
+        applied = queries.article_rewrites(session, article_id, (APPLIED,))
+    moving = [row for row in applied if row not in rows]
     for row in moving:
         if row.card_start is not None:
             row.card_start = splice.shifted(row.card_start, edits)
@@ -913,7 +952,7 @@ def _finish_apply(
     article = session.get(Article, article_id)
     if article is not None:
         _move_occurrences(article, edits)
-        article.content_sha256 = hashlib.sha256(after).hexdigest()
+        article.content_sha256 = after_sha256 or hashlib.sha256(after).hexdigest()
         article.size_bytes = len(after)
     session.flush()
 
@@ -1085,11 +1124,9 @@ def restore_returned(
     ]
 
 
-def _settle_removed_cards(
-    session: Session, deps: RewriteDeps, article: Article, current: ArticleRecord
-) -> None:
+def _settle_removed_cards(deps: RewriteDeps, applied: Sequence[Rewrite], current: ArticleRecord) -> None:
     """Applied rows whose card is no longer in the article were undone by hand: restored, sticky."""
-    for row in queries.article_rewrites(session, article.id, (APPLIED,)):
+    for row in applied:
         card = row.replacement_bytes or b""
         if card and splice.locate(current.data, card, row.card_start or 0) is None:
             row.state = RESTORED

@@ -2,10 +2,12 @@
 
 Pure functions over bytes; nothing here parses HTML (that is `verify`) or touches storage.
 
-    plan(article, replacements)  -> Plan: edits (old and new bytes per span) and refusals
-    apply(data, plan)            -> the new bytes (bytes outside the spans copied as they are)
-    restore(data, entries)       -> the bytes with cards put back to their original units
-    shifted(position, edits)     -> where an offset of the old bytes is in the new ones
+    plan(article, replacements)    -> Plan: edits (old and new bytes per span) and refusals
+    apply(data, plan)              -> the new bytes (bytes outside the spans copied as they are)
+    restore(data, entries)         -> the bytes with cards put back to their original units
+    restore_edits(data, entries)   -> the edits `restore` makes (where each card was found)
+    locate(data, card, hint)       -> where a card is (at the journal's offset, else the nearest copy)
+    shifted(position, edits)       -> where an offset of the old bytes is in the new ones
 
 No parser re-serialises an article faithfully (reference/ecosystem.md section 4), so a rewrite never
 writes a parsed tree back: it replaces exactly the byte span of each embed unit and nothing else.

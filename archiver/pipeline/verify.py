@@ -1,30 +1,30 @@
 """Verification of a splice: the HTML5 parser (lexbor) and a tokenizer (stdlib html.parser) must agree.
 
-Two steps, both over the whole page with lexbor, and over each unit and card with the tokenizer:
-
-`survey(data, codec, spans)`, before rendering anything. The page is parsed once as it is (element
-counts) and once with a probe element (`<archiver-probe>`) at the start and at the end of every span.
-For each span it tells where the HTML parser puts the unit, or why the span cannot be rewritten:
+`survey(data, codec, spans)`, before anything is rendered. The page is parsed as it is (element
+counts), and once more with a probe (`<template data-archiver-probe>`, the one element every insertion
+mode keeps where it is written) at the start and at the end of every span. Per span it tells where the
+HTML parser puts the unit, or why the span cannot be rewritten:
 
 - both probes must come out as elements: a probe that vanishes sat inside a comment, a script, a
-  <textarea>, an attribute value, or anywhere else the parser reads as text, not markup;
-- the elements between the two probes (lexbor) must be those the tokenizer finds in the span's bytes
-  read alone, and the tokenizer must end the span outside any tag, comment or script: otherwise the
-  two disagree about where the unit starts or ends (e.g. `<textarea><iframe>`, which the tokenizer
-  sees as a tag and browsers as text), and the span is refused;
-- the unit's parent is the parent of its first element (or of the start probe when it starts with
-  text); the end probe must have the same parent (the span is one piece of the tree);
-- the card variant follows from that parent: `inline` when it only allows phrasing content (a <p>,
-  a heading, a <span>...), `block` otherwise. Deciding from lexbor's tree rather than from the bytes
-  before the span means the parser's own rules (implied end tags, a <div> closing a <p>) decide.
+  <textarea> or <title>, an attribute value, or anywhere else the parser reads text, not markup;
+- the span's bytes read alone by the tokenizer must end outside any tag, comment or raw-text element,
+  and the first element the tokenizer sees must be the first element after the start probe: otherwise
+  the two disagree about where the unit starts or ends (e.g. `<textarea><iframe>`: a tag for CPython's
+  tokenizer, text for browsers; or an iframe in a <table>, which the parser moves before the table);
+- the end probe must have the same parent as the unit's first element (the span is one piece of the
+  tree); that parent is the unit's place (the start probe's parent when the unit starts with text);
+- the card variant follows from that place: `inline` when its element allows phrasing content only
+  (a <p>, a heading, a <span>...), `block` otherwise. Deciding from lexbor's tree of the whole page,
+  rather than from a tokenizer's view of the bytes before the span, lets the parser's own rules
+  (implied end tags, a <div> that closes a <p>) decide, at the price of one more parse.
 
 `verify(survey, new, codec, edits)`, after splicing. The new page is parsed and:
 
-- every card is found by its marker, exactly one per edit, in order among the cards the page had;
-- each card is a child of the same parent (same path of tags from the root) as its unit was, and its
-  subtree holds exactly the elements the tokenizer finds in the card's markup (it parsed whole: a
-  block card inside a <p> would be split, a <span> in a <table> foster-parented);
-- every element count of the page equals the old count, minus the units' elements, plus the cards':
+- the cards are found by their marker, one per edit, in order among the cards the page had before;
+- each card's parent has the same path of tags from the root as its unit's place, and its subtree
+  holds exactly the elements the tokenizer finds in its markup (it parsed whole: a block card in a
+  <p> would be split, a <span> in a <table> foster-parented);
+- every element count of the page equals the old count minus the units' elements plus the cards':
   nothing outside the units changed.
 
 Anything else fails closed: the caller refuses the edit and flags the article for an editor.
@@ -36,6 +36,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from operator import attrgetter
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -43,8 +44,11 @@ from archiver.pipeline.fallback import MARKER_ATTRIBUTE, VERSION_ATTRIBUTE, Vari
 from archiver.pipeline.splice import Edit
 from archiver.records import Span
 
-PROBE_TAG = "archiver-probe"
-_PROBE_ATTRIBUTE = "data-p"
+# The probe is a <template>: the one element the HTML parser keeps where it is written in every
+# insertion mode (in a <table>, a <select>, the <head>), and never holds content of the page.
+PROBE_TAG = "template"
+_PROBE_ATTRIBUTE = "data-archiver-probe"
+_PROBES = f"{PROBE_TAG}[{_PROBE_ATTRIBUTE}]"
 # Elements whose content model is phrasing content only: a card inside them must be phrasing too.
 PHRASING_ONLY = frozenset(
     {
@@ -61,6 +65,8 @@ _VOID = frozenset(
 # (CPython's tokenizer itself knows only script and style).
 _RAW_TEXT = frozenset({"script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes"})
 _MAX_REASON = 200
+_MARKED = f"[{MARKER_ATTRIBUTE}]"
+_TAG = attrgetter("tag")
 _INSIDE_TEXT = "inside a comment, a script, an attribute or a text-only element such as <textarea>"
 
 
@@ -130,7 +136,10 @@ def survey(data: bytes, codec: str, spans: Sequence[Span]) -> Survey:
     # span alone, so only the spans whose probes disturb the page are refused.
     good = [i for i, span in enumerate(spans) if _survey(data, codec, (span,), counts) is not None]
     combined = _survey(data, codec, tuple(spans[i] for i in good), counts)
-    reason = "the HTML parser moves elements around this span (in a table, a select or the head)"
+    reason = (
+        "the HTML parser reads the page differently with a mark at this span: it is inside a tag or an "
+        "attribute, or in a table, a select or the head"
+    )
     contexts: list[Context | str] = [reason] * len(spans)
     order: list[tuple[str, str | int, str]] = []
     if combined is not None:
@@ -144,18 +153,19 @@ def _survey(data: bytes, codec: str, spans: tuple[Span, ...], counts: Counter[st
     probed = _with_probes(data, codec, spans)
     tree = parse(probed, codec)
     elements = tree.css("*")
+    index_of = {node.mem_id: index for index, node in enumerate(elements)}
     probes: dict[str, list[int]] = {}
-    index_of: dict[int, int] = {}
-    order: list[tuple[str, str | int, str]] = []
-    for index, node in enumerate(elements):
-        index_of[node.mem_id] = index
-        if node.tag == PROBE_TAG:
-            name = node.attributes.get(_PROBE_ATTRIBUTE) or ""
-            probes.setdefault(name, []).append(index)
-            if name.startswith("s"):
-                order.append(("span", int(name[1:]), ""))
-        elif MARKER_ATTRIBUTE in node.attributes:
-            order.append(("card", node.attributes.get(MARKER_ATTRIBUTE) or "", _version(node)))
+    placed: list[tuple[int, tuple[str, str | int, str]]] = []
+    for node in tree.css(_PROBES):
+        name = node.attributes.get(_PROBE_ATTRIBUTE) or ""
+        probes.setdefault(name, []).append(index_of[node.mem_id])
+        if name.startswith("s") and name[1:].isdigit():
+            placed.append((index_of[node.mem_id], ("span", int(name[1:]), "")))
+    for node in tree.css(_MARKED):
+        placed.append(
+            (index_of[node.mem_id], ("card", node.attributes.get(MARKER_ATTRIBUTE) or "", _version(node)))
+        )
+    order = [item for _, item in sorted(placed, key=lambda pair: pair[0])]
     probe_count = sum(len(found) for found in probes.values())
     page_counts = _counts(elements)
     page_counts[PROBE_TAG] -= probe_count
@@ -232,7 +242,7 @@ def verify(survey: Survey, new: bytes, codec: str, edits: Sequence[Edit]) -> Ver
     tree = parse(new, codec)
     elements = tree.css("*")
     index_of = {node.mem_id: i for i, node in enumerate(elements)}
-    found = [node for node in elements if MARKER_ATTRIBUTE in node.attributes]
+    found = tree.css(_MARKED)
     by_span = {Span(edit.start, edit.end): index for index, edit in enumerate(edits)}
     expected: list[tuple[str, str, int | None]] = []
     for kind, what, version in survey.order:
@@ -373,7 +383,7 @@ def _with_probes(data: bytes, codec: str, spans: Iterable[Span]) -> bytes:
 
 
 def _counts(nodes: Iterable[LexborNode]) -> Counter[str]:
-    return Counter(node.tag or "" for node in nodes)
+    return Counter(map(_TAG, nodes))
 
 
 def _version(node: LexborNode) -> str:

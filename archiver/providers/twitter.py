@@ -64,6 +64,8 @@ _RENDERED_CLASSES = frozenset({"twitter-tweet-rendered", "twitter-tweet"})
 MAX_JSON_ATTRIBUTE = 200_000
 # A template bigger than this is not an embed's.
 MAX_TEMPLATE = 200_000
+# What `detect` queries the tree for, when the page writes the attribute name at all.
+_DETECT_SELECTORS = (("data-tweet-id", "[data-tweet-id]"), ("data-attrs", "div.tweet[data-attrs]"))
 # Scripts of these types are code: read only inside a consent container (see `detect`).
 CODE_TYPES = frozenset({"", "text/javascript", "application/javascript", "module"})
 # Escapes of markup written as a JS or JSON string.
@@ -265,7 +267,10 @@ class Twitter(Provider):
         """Rendered widgets and Substack tweets (one CSS pass), and embeds kept as text in consent
         templates (`<textarea>`, `<script type="text/template">`)."""
         found: list[Sighting] = []
-        for node in page.tree.css("[data-tweet-id], div.tweet[data-attrs]"):
+        text = page.text
+        # Attribute selectors cost the tree a name lookup per element: ask only for what the page writes.
+        selectors = [selector for marker, selector in _DETECT_SELECTORS if marker in text]
+        for node in page.tree.css(", ".join(selectors)) if selectors else ():
             sighting = (
                 self._read_rendered(node) if "data-tweet-id" in node.attrs else self._read_substack(node)
             )
@@ -273,18 +278,14 @@ class Twitter(Provider):
                 found.append(sighting)
         for area in page.elements("textarea"):
             found.extend(self._read_template(area, area.text(deep=True)))
-        code_holds_tweets: bool | None = None
+        code_holds_tweets = "twitter-tweet" in text  # no script's code holds one if the page writes none
         for script in page.elements("script"):
             kind = (script.attrs.get("type") or "").strip().lower()
             if kind in TEMPLATE_TYPES:
                 found.extend(self._read_template(script, script.text(deep=True)))
-            elif kind in CODE_TYPES:
+            elif kind in CODE_TYPES and code_holds_tweets:
                 # Code inside a small consent container that holds the embed's markup as a string (the
                 # WordPress "Embed Privacy" plugin); page state in <head> or <body> is never read here.
-                if code_holds_tweets is None:
-                    code_holds_tweets = page.tree.scripts_contain("twitter-tweet")  # one look at all
-                if not code_holds_tweets:
-                    continue
                 code = script.text(deep=True)
                 if "twitter-tweet" in code and _placeholder_around(script) is not script:
                     found.extend(self._read_template(script, code))

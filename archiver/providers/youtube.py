@@ -187,9 +187,11 @@ class YouTube(PlayerProvider):
         `data-youtube*` attribute name says "youtube" (read by `_lazy_id`), and Lyte when a youtu.be
         link is in a tag. Where a URL's host name is written (`places`) is no class or attribute name."""
         text = page.text
-        in_urls = {at for _, at in places}
+        in_urls = {at for name, at in places if name.startswith(self.stem)}
         selectors: set[str] = set()
-        for at in self.stem_hits(text):
+        # Where every "youtu" the page writes is a URL's host name, no class or attribute name says it.
+        hits = self.stem_hits(text) if text.count(self.stem) > len(in_urls) else ()
+        for at in hits:
             if at in in_urls:
                 continue
             tag_start = start_tag_before(text, at)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Protocol
 
 from archiver.config import ScanSettings
-from archiver.errors import ArchiverError, ArticleError, StorageError
+from archiver.errors import ArchiverError, StorageError
 from archiver.records import Article
 from archiver.sources.files import ArticleFile, read_article
 
@@ -86,7 +86,7 @@ class FileStore:
                         os.fchown(out.fileno(), info.st_uid, info.st_gid)
                 os.fsync(out.fileno())
             # The last look before the swap: an editor's save since the first look wins.
-            if _sha256_of(path) != expected_sha256:
+            if _identity(path.stat()) != _identity(info):
                 raise WriteConflict(f"{key}: changed while it was being written; nothing written")
             os.replace(temp, path)
         except BaseException as exc:
@@ -97,17 +97,16 @@ class FileStore:
             raise
         _fsync_folder(folder)
 
-    def read_bytes(self, key: str) -> bytes:
-        try:
-            return self.path(key).read_bytes()
-        except OSError as exc:
-            raise ArticleError(f"{key}: cannot read: {exc.strerror or exc}") from None
-
 
 def stale_temp_files(path: Path) -> list[Path]:
     """Temporary files a crashed write of the article at `path` may have left next to it."""
     real = Path(os.path.realpath(path))
     return sorted(real.parent.glob(f".{real.name}.*{TEMP_SUFFIX}"))
+
+
+def _identity(info: os.stat_result) -> tuple[int, int, int, int]:
+    """What changes when a file is saved again (in place or by rename)."""
+    return (info.st_ino, info.st_dev, info.st_size, info.st_mtime_ns)
 
 
 def _sha256_of(path: Path) -> str:

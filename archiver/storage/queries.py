@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -1105,6 +1106,32 @@ def due_counts(session: Session, now: datetime) -> dict[str, int]:
 # --- rewrites: the journal (archiver.pipeline.rewrite) ---------------------------------------------
 
 
+def find_article(session: Session, key_or_id: str) -> Article | None:
+    """The article named by a database id, its exact key (a path or a row id), or a path to the same
+    file written otherwise (relative, `./`, absolute); the lowest id when several sources hold it."""
+    text = key_or_id.strip()
+    if not text:
+        return None
+    if text.isascii() and text.isdigit():
+        found = session.get(Article, int(text))
+        if found is not None:
+            return found
+    exact = session.scalars(select(Article).where(Article.key == text).order_by(Article.id).limit(1)).first()
+    if exact is not None:
+        return exact
+    wanted = os.path.realpath(text)
+    name = os.path.basename(wanted)
+    if not name:
+        return None
+    candidates = session.scalars(
+        select(Article)
+        .where(Article.key.like("%" + _like_escape(name), escape="\\"))
+        .order_by(Article.id)
+        .limit(50)
+    )
+    return next((article for article in candidates if os.path.realpath(article.key) == wanted), None)
+
+
 def articles_to_rewrite(session: Session, sources: Sequence[str] | None = None) -> list[int]:
     """Ids of the articles holding a broken embed at a known span, or an approved rewrite (of the
     sources named in `sources`, when given), in id order."""
@@ -1121,11 +1148,43 @@ def articles_to_rewrite(session: Session, sources: Sequence[str] | None = None) 
 
 
 def add_rewrite(session: Session, **values: Any) -> Rewrite:
-    """A new journal row (flushed, so it has its id)."""
+    """A new journal row, in the session (its id comes with the next flush)."""
     row = Rewrite(**values)
     session.add(row)
-    session.flush()
     return row
+
+
+def broken_occurrences(session: Session, article_id: int, state: str) -> list[tuple[Occurrence, Embed]]:
+    """The occurrences of one article whose embed is in `state` (broken) at a known span, in order."""
+    rows = session.execute(
+        select(Occurrence, Embed)
+        .join(Embed, Embed.id == Occurrence.embed_id)
+        .where(Occurrence.article_id == article_id, Embed.state == state, Occurrence.span_start.is_not(None))
+        .order_by(Occurrence.position)
+    )
+    return [(occurrence, embed) for occurrence, embed in rows]
+
+
+def latest_snapshots(session: Session, embed_ids: Collection[int]) -> dict[int, Snapshot]:
+    """The newest snapshot of each embed that has one, with its media rows and files loaded."""
+    wanted = sorted(set(embed_ids))
+    found: dict[int, Snapshot] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        newest = (
+            select(Snapshot.embed_id, func.max(Snapshot.version).label("version"))
+            .where(Snapshot.embed_id.in_(chunk))
+            .group_by(Snapshot.embed_id)
+            .subquery()
+        )
+        stmt = (
+            select(Snapshot)
+            .join(newest, (Snapshot.embed_id == newest.c.embed_id) & (Snapshot.version == newest.c.version))
+            .options(selectinload(Snapshot.media).joinedload(SnapshotMedia.media_file))
+        )
+        for snapshot in session.scalars(stmt):
+            found[snapshot.embed_id] = snapshot
+    return found
 
 
 def article_rewrites(
