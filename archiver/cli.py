@@ -27,6 +27,7 @@ from archiver.clock import clock_from_env
 from archiver.config import DEFAULT_CONFIG_NAME, find_config, load_settings
 from archiver.errors import ArchiverError, ConfigError, NotFound, UsageError
 from archiver.pipeline import articles as article_stage
+from archiver.pipeline import rewrite as rewrite_stage
 from archiver.pipeline.capture import CaptureItem, CaptureReport, capture_due
 from archiver.pipeline.check import check_due
 from archiver.pipeline.export import export_warc
@@ -378,6 +379,140 @@ def export(
     )
     if report.missing_media:
         ERR.print(f"[yellow]warning[/] {len(report.missing_media)} media file(s) are missing from the store")
+
+
+@cli.command()
+@click.option("--dry-run", is_flag=True, help="Print a unified diff of what would change; write nothing.")
+@click.option("--pending", is_flag=True, help="List the rewrites waiting for an editor's approval.")
+@click.option(
+    "--approve", "approve_ids", multiple=True, type=int, help="Approve this rewrite id (repeatable)."
+)
+@click.option("--reject", "reject_ids", multiple=True, type=int, help="Reject this rewrite id (repeatable).")
+@click.option(
+    "--by",
+    "editor",
+    default=lambda: os.environ.get("USER", "editor"),
+    show_default="$USER",
+    help="Who approves or rejects (kept in the journal).",
+)
+@click.option("--source", "source_names", multiple=True, help="Only articles of this source (repeatable).")
+@json_option
+@pass_ctx
+def rewrite(
+    ctx: Context,
+    dry_run: bool,
+    pending: bool,
+    approve_ids: tuple[int, ...],
+    reject_ids: tuple[int, ...],
+    editor: str,
+    source_names: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Replace broken embeds with archived fallback cards, as each source's mode says (monitor, approve,
+    apply); every change is journalled and can be restored byte for byte."""
+    app = ctx.app
+    if pending:
+        with app.sessions() as session:
+            rows = rewrite_stage.pending(session)
+        if as_json:
+            _print_json([r.to_json() for r in rows])
+            return
+        table = Table("id", "article", "embed", "state", "reason", title="Rewrites waiting for approval")
+        for r in rows:
+            table.add_row(str(r.id), r.article, f"{r.provider}:{r.post_id}", r.state, r.reason or "")
+        OUT.print(table)
+        return
+    if approve_ids or reject_ids:
+        with app.sessions() as session, session.begin():
+            decisions = [
+                *rewrite_stage.approve(session, approve_ids, editor, app.clock.now()),
+                *rewrite_stage.reject(session, reject_ids, editor, app.clock.now()),
+            ]
+        if as_json:
+            _print_json([d.to_json() for d in decisions])
+        else:
+            for d in decisions:
+                OUT.print(
+                    f"rewrite {d.id}: {'ok' if d.ok else 'refused'} -> {d.state} {d.reason or ''}".rstrip()
+                )
+        if not approve_ids:
+            return
+    deps = rewrite_stage.RewriteDeps.from_settings(app.settings, app.clock)
+
+    def on_article(outcome: rewrite_stage.ArticleOutcome) -> None:
+        if as_json:
+            click.echo(json.dumps(outcome.to_json(), ensure_ascii=False))
+        elif dry_run:
+            diff = outcome.plan.diff()
+            if diff:
+                click.echo(diff, nl=not diff.endswith("\n"))
+        else:
+            OUT.print(
+                f"{outcome.plan.key}: {outcome.status}" + (f" ({outcome.error})" if outcome.error else ""),
+                markup=False,
+            )
+
+    report = rewrite_stage.run(
+        app.sessions, deps, sources=source_names or None, dry_run=dry_run, on_article=on_article
+    )
+    if not as_json:
+        for restored in report.restored:
+            OUT.print(
+                f"{restored.key}: restored {len(restored.rewrite_ids)} rewrite(s) of embeds that came back",
+                markup=False,
+            )
+        OUT.print(f"Rewrite: {len(report.articles)} article(s) considered.")
+    _exit(1 if report.failed else 0)
+
+
+@cli.command()
+@click.argument("article")
+@click.argument("embed", required=False)
+@click.option(
+    "--by",
+    "editor",
+    default=lambda: os.environ.get("USER", "editor"),
+    show_default="$USER",
+    help="Who restores (an editor's restore is not rewritten again).",
+)
+@json_option
+@pass_ctx
+def restore(ctx: Context, article: str, embed: str | None, editor: str, as_json: bool) -> None:
+    """Give ARTICLE (its path or id) back byte for byte, or only the card of EMBED (id, post id or URL)."""
+    app = ctx.app
+    with app.sessions() as session:
+        row = queries.find_article(session, article)
+        if row is None:
+            raise NotFound(f"no article matches {article!r}")
+        article_id = row.id
+        embed_id = None
+        if embed is not None:
+            found = queries.find_embed(session, embed)
+            if found is None:
+                raise NotFound(f"no embed matches {embed!r} (try `archive embeds`)")
+            embed_id = found.id
+    deps = rewrite_stage.RewriteDeps.from_settings(app.settings, app.clock)
+    result = rewrite_stage.restore_article(app.sessions, deps, article_id, embed_id, by=editor)
+    if as_json:
+        _print_json(result.to_json())
+    elif result.error:
+        ERR.print(f"error: {result.error}", markup=False)
+    else:
+        OUT.print(
+            f"{result.key}: restored {len(result.rewrite_ids)} rewrite(s); sha256 {result.after_sha256}",
+            markup=False,
+        )
+    _exit(1 if result.error else 0)
+
+
+@cli.command()
+@pass_ctx
+def daemon(ctx: Context) -> None:
+    """Run the scheduler: scan, capture, check, rewrite and collect media on the [daemon] schedules,
+    sharing due work with other daemons through leases; SIGTERM or SIGINT stops it within 10 seconds."""
+    from archiver.scheduler import run_daemon
+
+    _exit(run_daemon(ctx.app))
 
 
 @cli.command("providers")

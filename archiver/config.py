@@ -239,7 +239,6 @@ class DaemonSettings(_Section):
         "every 1m", description="When to capture new embeds (also right after a scan finds some)."
     )
     check: str = Field("every 5m", description="When to check the embeds that are due.")
-    rewrite: str = Field("every 15m", description="When to rewrite articles per their source's mode.")
     gc: str = Field("every 1d", description="When to delete media files and records no snapshot uses.")
     gc_grace: str = Field("1d", description="Media unused for less than this is kept (captures in flight).")
     lease: str = Field(
@@ -254,7 +253,7 @@ class DaemonSettings(_Section):
 
     @model_validator(mode="after")
     def _schedules(self) -> DaemonSettings:
-        for name in ("scan", "capture", "check", "rewrite", "gc"):
+        for name in ("scan", "capture", "check", "gc"):
             try:
                 parse_schedule(getattr(self, name))
             except ValueError as exc:

@@ -28,6 +28,8 @@ class MarkupKind(StrEnum):
     AMP = "amp"
     SCRIPT = "script"
     RESIDUE = "residue"
+    # Our own fallback card: the embed was rewritten to its archived copy (pipeline/fallback.py).
+    ARCHIVED = "archived"
 
 
 class Outcome(StrEnum):

@@ -210,6 +210,8 @@ class Daemon:
         self.scheduler: BlockingScheduler | None = None
         self._lock = threading.Lock()
         self._job_renewed: dict[str, float] = {}
+        # Set once this daemon's first capture run is over (checks start after it: new embeds first).
+        self.capture_settled = threading.Event()
 
     # --- scheduling
 
@@ -241,7 +243,12 @@ class Daemon:
                 id=name,
                 name=name,
                 next_run_time=first,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=None,
             )
+            if name == "capture" and wait > 0:
+                self.capture_settled.set()  # no capture run at the start: checks need not wait for one
         scheduler.add_listener(self._busy_tick, EVENT_JOB_MAX_INSTANCES)
         logging.getLogger("apscheduler.scheduler").addFilter(_QuietBusyTicks())
         self.scheduler = scheduler
@@ -290,6 +297,8 @@ class Daemon:
         finally:
             if singleton:
                 self._release_job(name)
+            if name == "capture":
+                self.capture_settled.set()
 
     def _finish(self, state: JobState, result: str, summary: dict[str, Any], exc: Exception | None) -> None:
         with self._lock:
@@ -397,10 +406,12 @@ class Daemon:
         }
 
     def _check(self) -> dict[str, Any]:
-        # New embeds first (posts vanish fastest in their first hours): a capture run going on in this
-        # daemon finishes before checks start spending the providers' budgets.
-        while self.jobs["capture"].running_since is not None and not self.stop.wait(0.1):
-            pass
+        # New embeds first (posts vanish fastest in their first hours): this daemon's first capture run,
+        # and any capture run going on, finish before checks start spending the providers' budgets.
+        while not self.stop.is_set() and (
+            not self.capture_settled.is_set() or self.jobs["capture"].running_since is not None
+        ):
+            self.stop.wait(0.1)
         deps = self._deps()
         try:
             report = check_due(
@@ -806,8 +817,10 @@ def _wind_down(daemon: Daemon, endpoint: _Endpoint | None, stopped_at: float) ->
 
 def _exit_if_stuck(stopped_at: float) -> None:
     """A climb abandoned at the stop keeps its pool thread until its request's deadline; Python would
-    wait for it at exit. Its lease is released and its result would not be recorded: end now."""
-    while time.monotonic() < stopped_at + STOP_LIMIT:
+    wait for it at exit. Its lease is released and its result would not be recorded: end now (after a
+    moment for threads that are just finishing)."""
+    until = min(time.monotonic() + 1.0, stopped_at + STOP_LIMIT)
+    while time.monotonic() < until:
         if not _busy_threads():
             return
         time.sleep(0.05)

@@ -25,7 +25,7 @@ from urllib.parse import unquote
 from sqlalchemy import func, insert, select
 
 from archiver.storage import db
-from archiver.storage.models import Check, Embed
+from archiver.storage.models import Check, Embed, Snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
 _VIDEO_ID = re.compile(r"(?:v=|youtu\.be/|embed/|vi/)([A-Za-z0-9_-]{11})")
@@ -107,7 +107,7 @@ def post_ids(n: int, prefix: str = "d") -> list[str]:
 
 
 def add_due_checks(url: str, n: int, now: datetime, prefix: str = "d") -> list[str]:
-    """`n` captured, live YouTube embeds whose check is due at `now` (inserted in bulk)."""
+    """`n` captured (one snapshot each), live YouTube embeds whose check is due at `now`, in bulk."""
     db.upgrade(url)
     ids = post_ids(n, prefix)
     seen = now - timedelta(days=1)
@@ -131,6 +131,18 @@ def add_due_checks(url: str, n: int, now: datetime, prefix: str = "d") -> list[s
         with engine.begin() as connection:
             for start in range(0, len(rows), 500):
                 connection.execute(insert(Embed), rows[start : start + 500])
+            wanted = set(ids)
+            embed_ids = [
+                embed_id
+                for embed_id, post_id in connection.execute(select(Embed.id, Embed.post_id))
+                if post_id in wanted
+            ]
+            snapshots = [
+                {"embed_id": embed_id, "version": 1, "captured_at": seen, "content_sha256": "0" * 64}
+                for embed_id in embed_ids
+            ]
+            for start in range(0, len(snapshots), 500):
+                connection.execute(insert(Snapshot), snapshots[start : start + 500])
     finally:
         engine.dispose()
     return ids

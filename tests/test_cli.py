@@ -230,3 +230,51 @@ def test_check_with_simulated_time_confirms_a_deletion(archive, world, monkeypat
     assert [c["to"] for c in detail["state_changes"]] == ["live", "suspect", "broken"]
     status = json.loads(archive("status", "--json").out)
     assert status["by_state"]["broken"] == 1 and status["paused_providers"] == []
+
+
+def test_rewrite_approve_and_restore_byte_for_byte(archive, world, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import hashlib
+
+    diary = tmp_path / "samples" / "travel-diary.html"
+    original = hashlib.sha256(diary.read_bytes()).hexdigest()
+    monkeypatch.setenv("ARCHIVER_NOW", "2026-11-20T12:00:00Z")
+    assert archive("run", "samples").code == 0
+    world.route("/v26.0/instagram_oembed", Canned(404))
+    world.route("/p/B9bOM-6Ax_d/embed/captioned/", Canned(404))
+    for instant in ("2026-11-20T20:00:00Z", "2026-11-21T22:00:00Z", "2026-11-23T02:00:00Z"):
+        monkeypatch.setenv("ARCHIVER_NOW", instant)
+        assert archive("check").code == 0
+    assert [e["post_id"] for e in json.loads(archive("embeds", "--state", "broken", "--json").out)] == [
+        "B9bOM-6Ax_d"
+    ]
+    dry = archive("rewrite", "--dry-run")
+    assert dry.code == 0, dry.err
+    assert "archiver-fallback" in dry.out and "-<blockquote" in dry.out
+    assert hashlib.sha256(diary.read_bytes()).hexdigest() == original  # a dry run writes nothing
+    assert archive("rewrite").code == 0  # ad-hoc sources approve: planned only
+    pending = json.loads(archive("rewrite", "--pending", "--json").out)
+    assert [p["post_id"] for p in pending] == ["B9bOM-6Ax_d"]
+    assert hashlib.sha256(diary.read_bytes()).hexdigest() == original
+    approved = archive("rewrite", "--approve", str(pending[0]["id"]), "--by", "desk")
+    assert approved.code == 0, approved.out + approved.err
+    rewritten = diary.read_bytes()
+    assert b"archiver-fallback" in rewritten and b"instagram.com/embed.js" not in rewritten
+    restored = archive("restore", str(diary.relative_to(tmp_path)), "--json")
+    assert restored.code == 0, restored.err
+    assert hashlib.sha256(diary.read_bytes()).hexdigest() == original
+
+
+def test_a_rescan_of_a_rewritten_article_reports_the_embed_archived(archive, world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from archiver.pipeline.fallback import MARKER_ATTRIBUTE
+
+    page = tmp_path / "card.html"
+    page.write_text(
+        f'<p>Before.</p><figure class="archiver-fallback" {MARKER_ATTRIBUTE}="instagram:B9bOM-6Ax_d" '
+        'data-archiver-version="1" data-originalurl="https://www.instagram.com/p/B9bOM-6Ax_d/">'
+        "<figcaption>Archived</figcaption></figure><p>After.</p>",
+        encoding="utf-8",
+    )
+    line = archive("scan", str(page), "--dry-run", "--json").lines()[0]
+    assert [(e["provider"], e["id"], e["markup"]) for e in line["embeds"]] == [  # type: ignore[index]
+        ("instagram", "B9bOM-6Ax_d", "archived")
+    ]

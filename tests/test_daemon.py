@@ -245,7 +245,7 @@ def test_a_restart_runs_each_missed_job_once_and_the_others_on_time(tmp_path: Pa
         assert pending["capture"].next_run_time - before < now_ish  # every 1m: missed, runs now
         assert pending["check"].next_run_time - before < now_ish  # every 5m: missed, runs now
         scan_wait = pending["scan"].next_run_time - before  # every 15m: due 5 minutes from now
-        assert timedelta(minutes=5) - now_ish < scan_wait <= timedelta(minutes=5)
+        assert timedelta(minutes=5) - now_ish < scan_wait <= timedelta(minutes=5, seconds=1)
         assert pending["gc"].next_run_time - before > timedelta(hours=23)
 
 
@@ -351,6 +351,7 @@ def test_healthz_and_metrics_answer_over_http(db_url: str, tmp_path: Path) -> No
             with pytest.raises(urllib.error.HTTPError) as missing:
                 urllib.request.urlopen(f"{base}/nothing", timeout=10)
             assert missing.value.code == 404
+            missing.value.close()
         finally:
             endpoint.shutdown()
             endpoint.server_close()
@@ -374,13 +375,15 @@ def test_run_daemon_does_the_due_work_and_stops_within_ten_seconds(db_url: str, 
         result: list[int] = []
         thread = threading.Thread(target=lambda: result.append(run_daemon(app, stop, owner="me", signals=False)))
         thread.start()
-        deadline = time.monotonic() + 60
-        while set(check_counts(db_url).values()) != {1} and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert set(check_counts(db_url).values()) == {1}
-        asked = time.monotonic()
-        stop.set()
-        thread.join(timeout=15)
+        try:
+            deadline = time.monotonic() + 60
+            while set(check_counts(db_url).values()) != {1} and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert set(check_counts(db_url).values()) == {1}
+        finally:
+            asked = time.monotonic()
+            stop.set()
+            thread.join(timeout=15)
         assert result == [0] and time.monotonic() - asked < 10
         with app.sessions() as session:
             runs = queries.job_runs(session)

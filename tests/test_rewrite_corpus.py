@@ -27,7 +27,7 @@ from archiver.pipeline.archived import archived_cards
 from archiver.pipeline.fallback import CardRenderer, card_data
 from archiver.pipeline.offsets import byte_offsets
 from archiver.pipeline.scan import scan_article
-from archiver.records import Article, EmbedRef
+from archiver.records import Article, EmbedRef, MarkupKind
 from archiver.storage.models import Rewrite
 
 pytestmark = pytest.mark.skipif(not available(), reason="shared/corpus/dev is not there")
@@ -112,6 +112,8 @@ def test_rescanning_a_rewritten_page_finds_the_same_posts_now_archived() -> None
             text, done.after, page.encoding, [o for c in cards for o in (c.start, c.end or 0)]
         )
         assert mapped is not None
+        archived = [ref for ref in result.embeds if ref.markup is MarkupKind.ARCHIVED]
+        assert [(a.provider, a.post_id) for a in archived] == [(c.provider, c.post_id) for c in cards]
         card_spans = [(mapped[c.start], mapped[c.end or 0], (c.provider, c.post_id)) for c in cards]
         outside: Counter[tuple[str, str | None]] = Counter()
         for ref in result.embeds:
@@ -121,9 +123,9 @@ def test_rescanning_a_rewritten_page_finds_the_same_posts_now_archived() -> None
                 if ref.span is not None and start <= ref.span.start and ref.span.end <= end
             ]
             if inside:
-                # The scanner reads our card's own link as its post (until the scan knows cards): the
-                # same post, never a new one.
+                # The scan knows our cards: each is reported once, as its post, archived.
                 assert inside == [(ref.provider, ref.post_id)], (name, ref)
+                assert ref.markup is MarkupKind.ARCHIVED, (name, ref)
             else:
                 outside[(ref.provider, ref.post_id)] += 1
         before = Counter((ref.provider, ref.post_id) for ref in scanned(name).embeds)

@@ -367,9 +367,11 @@ def _decide(
     unsure = [at for _, at, _, region in undecided if region is True]
     urls = {_written_url(text, at) for at in unsure} if len(unsure) <= _MAX_UNSURE else None
     # (Past that many URLs one pass over the whole source is cheaper than asking the scripts for each.)
-    if scripts_contain is not None and urls is not None and not any(scripts_contain(url) for url in urls):
-        if not any(isinstance(region, Opaque) and region.kind == "script" for *_, region in undecided):
-            return  # no script holds any of them: nothing is script-only
+    in_no_script = scripts_contain is not None and urls is not None and not any(map(scripts_contain, urls))
+    if in_no_script and not any(
+        isinstance(where, Opaque) and where.kind == "script" for *_, where in undecided
+    ):
+        return  # no script holds any of them: nothing is script-only
     in_markup: set[tuple[str, str]] = set()
     for provider, at, post, region in undecided:
         where = source.opaque_at(at) if region is True else region

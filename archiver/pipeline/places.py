@@ -4,9 +4,10 @@ A provider host name matters where it starts a URL: after `//` (any scheme, or n
 escape `\\/\\/` in script data. Every use the scanner makes of a host place (a post URL read there, a
 placeholder attribute, a bare URL, script data) needs that, so one regex pass finds them all: it looks for
 `/` followed by `/` or `\\/`, skips up to a few subdomain labels and tries the host names of every
-provider as one alternation grouped by first letter. sre runs a literal-prefixed pattern at memory speed;
-an alternation of ~40 names (or one search per provider, as each provider's own `places` does) costs
-several times as much per page.
+provider as one alternation grouped by first letter. The pattern starts with a literal, which sre scans
+for without trying the rest of the pattern at other characters; an alternation at the start (or one
+search per provider name or stem, as each provider's own `places` does) costs several times as much.
+This pass is still about a quarter of a parse: it is the one whole-page regex the scan always runs.
 
 Residue markers ("(@") are found with a search for their rarest character, which str.find does with
 memchr.

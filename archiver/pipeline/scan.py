@@ -2,11 +2,15 @@
 
 One article, one parse:
 
-1. Prefilter (`Provider.present_in`): a provider with none of its post URLs, markers or residue lines
-   in the text is not asked at all; a page no provider wants is never parsed.
-2. Elements: those of the tags the generic forms (`forms.ELEMENT_TAGS`) and the interested providers
-   (`element_tags`) read, fetched by tag name (no CSS pass over the tree), each read once; then the
-   providers' `detect` hooks.
+1. Which providers the page wants (`places`): one pass over the text finds where every provider's host
+   names are written in URLs and where residue markers ("(@") are; a provider is active when one of
+   those URLs is a post of it or a residue line of it is there. A page no provider wants, and that
+   writes no provider's `markers`, is never parsed.
+2. Elements: those of the tags the generic forms (`forms.ELEMENT_TAGS`) and the providers
+   (`element_tags`: all providers, a provider's own markup needs no URL of it) read, fetched by tag name,
+   each read once; generic forms are routed to the active providers and to those whose markers the page
+   writes (`forms.Routes`). Then the `detect` hooks of the active providers, and of those whose
+   `detect_markers` the page writes.
 3. Source forms, anchored on where provider host names are written in the raw text: Gutenberg comment
    pairs, bare URLs, placeholder attributes (`forms`); then what broken or blocked embeds leave: residue
    lines, URL-less consent placeholders resolved from script data (`leftovers`).
@@ -16,6 +20,21 @@ One article, one parse:
    a comment pair and its figure) are joined. The same post embedded twice stays two embeds.
 5. Char spans become byte spans in `Article.data` (`offsets`).
 
+How the scan stays fast. The parse is the budget (benchmarks/scan_speed.py: the whole scan within 1.5x
+a bare parse-and-select); everything else is counted in passes over the text and walks of the tree, since
+each costs a noticeable fraction of a parse, and Python work per place or element is kept to the few
+places that matter. So: the providers' host names are found in one regex pass for all of them (not a
+search per provider), residue markers by memchr on their rare "@"; a URL written many times (share links)
+is parsed once; markers and `detect_markers` are looked for only when an answer depends on them, with
+plain str searches (long needles skip fastest; a regex alternation tests every character); elements are
+fetched with `tags()` (a CSS selector list, and above all an attribute selector, costs the tree several
+times as much); an element is located in the source by one of its attribute values (a long needle) before
+all start tags of its name are listed, and the opaque ranges (scripts, comments) that need a regex pass
+over the whole page are computed only when a result depends on them; byte offsets are found by looking up
+the encoded text around each offset in the window of bytes where it can be, not by encoding the text up to
+it; a tag holding thousands of URLs is read once. Nothing is cached across articles except what depends on
+the provider tuple (`_plan`). Measured numbers are in benchmarks/README.md.
+
 Nothing here raises on bad input: whatever goes wrong becomes `ScanResult.error`, one line.
 """
 
@@ -23,6 +42,7 @@ from __future__ import annotations
 
 import bisect
 import codecs
+import html
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +50,7 @@ from functools import lru_cache
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from archiver.pipeline.archived import archived_cards
 from archiver.pipeline.forms import (
     ELEMENT_TAGS,
     Routes,
@@ -40,7 +61,7 @@ from archiver.pipeline.forms import (
 )
 from archiver.pipeline.leftovers import residue, residue_phrases, url_less_placeholders
 from archiver.pipeline.offsets import byte_offsets
-from archiver.pipeline.places import PagePlaces, PlaceIndex, alternation
+from archiver.pipeline.places import PagePlaces, PlaceIndex
 from archiver.pipeline.spans import SourceText
 from archiver.providers import PROVIDERS
 from archiver.providers.base import NO_FIELDS, Page, PostUrl, Provider, Sighting, has_class, url_from
@@ -68,6 +89,8 @@ COPY_KINDS = frozenset(
 _LEADING_TAG = re.compile(r"[a-zA-Z][a-zA-Z0-9-]*")
 _SURROGATES = re.compile("[\ud800-\udfff]")
 _ERROR_MAX = 200
+
+
 @dataclass(frozen=True, slots=True)
 class _Plan:
     """What the scan needs to know about a provider tuple, worked out once."""
@@ -78,10 +101,12 @@ class _Plan:
     # Every tag the element pass reads (generic forms first).
     tags: tuple[str, ...]
     # Any provider's `markers` (a page that writes none, and no post URL or residue line, is not parsed).
-    markers: re.Pattern[str] | None
+    markers: tuple[str, ...]
 
     def marked(self, text: str) -> bool:
-        return self.markers is not None and self.markers.search(text) is not None
+        # One str search per marker: a regex alternation of them would test every character of the page
+        # against a character set, several times slower than all the searches together.
+        return any(marker in text for marker in self.markers)
 
 
 @lru_cache(maxsize=8)
@@ -95,7 +120,8 @@ def _plan(providers: tuple[Provider, ...]) -> _Plan:
         places=PlaceIndex(providers),
         claims={tag: tuple(claimants) for tag, claimants in claims.items()},
         tags=tuple(dict.fromkeys((*ELEMENT_TAGS, *claims))),
-        markers=re.compile(alternation(markers)) if markers else None,
+        # A marker that holds another is written wherever that one is: look for the shorter only.
+        markers=tuple(sorted(m for m in markers if not any(o != m and o in m for o in markers))),
     )
 
 
@@ -103,9 +129,40 @@ def scan_article(article: Article, providers: Sequence[Provider] = PROVIDERS) ->
     """The embeds of `article` in document order; never raises (a failure is `ScanResult.error`)."""
     try:
         embeds = _Scan(article, providers).run()
+        archived = _archived(article)
     except Exception as exc:  # the contract: one bad article is a result, never a crash of the run
         return ScanResult(article.key, error=_one_line(exc))
+    if archived:
+        # A card is opaque: the links it holds to the original are not embeds of their own.
+        cards = [(a.span.start, a.span.end) for a in archived if a.span is not None]
+        embeds = tuple(
+            e for e in embeds if e.span is None or not any(s <= e.span.start < t for s, t in cards)
+        )
+        embeds = tuple(sorted((*embeds, *archived), key=lambda e: e.span.start if e.span else -1))
     return ScanResult(article.key, embeds)
+
+
+_ORIGINAL_URL = re.compile(r'data-originalurl\s*=\s*"([^"]*)"')
+
+
+def _archived(article: Article) -> tuple[EmbedRef, ...]:
+    """Our own fallback cards, reported as their embeds, archived (a rewrite is not a disappearance)."""
+    cards = archived_cards(article.text)
+    if not cards:
+        return ()
+    ends = [c.end for c in cards if c.end is not None]
+    offsets = (
+        byte_offsets(article.text, article.data, article.encoding, [c.start for c in cards] + ends) or {}
+    )
+    refs = []
+    for card in cards:
+        head = article.text[card.start : card.start + 4096]
+        found = _ORIGINAL_URL.search(head)
+        url = html.unescape(found.group(1)) if found else None
+        start, end = offsets.get(card.start), offsets.get(card.end) if card.end is not None else None
+        span = Span(start, end) if start is not None and end is not None else None
+        refs.append(EmbedRef(card.provider, card.post_id, url, MarkupKind.ARCHIVED, span))
+    return tuple(refs)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -182,7 +239,7 @@ class _Scan:
         routes = Routes(self.providers, active, self._is_marked)
         found = self._place_all(self._element_pass(routes))
         host_places = self.places.hosts
-        page = Page(text, self.tree, host_places, self._same_tag)
+        page = Page(text, self.tree, host_places, self._same_tag, self._texts)
         detecting = [provider for provider in self.providers if self._detects(provider, active)]
         found += self._place_all([s for provider in detecting for s in provider.detect(page)])
         known = {key for f in found if (key := f.post_key)}
@@ -252,7 +309,9 @@ class _Scan:
         covered = _merged((f.start, f.end) for f in found if f.start is not None and f.end is not None)
         lines: list[_Found] = []
         for provider in active:
-            offsets = sorted(at for marker in provider.residue_markers for at in self.places.markers.get(marker, ()))
+            offsets = sorted(
+                at for marker in provider.residue_markers for at in self.places.markers.get(marker, ())
+            )
             if not offsets:
                 continue
             phrases = residue_phrases(self.source, provider, covered, offsets)
@@ -321,8 +380,10 @@ class _Scan:
                 posts_by_root.setdefault(f.root.mem_id, set()).add(f.post_key)
         for index, f in enumerate(found):
             node = f.sighting.node
-            if f.root is not None and len(posts_by_root[f.root.mem_id]) > 1 and (
-                node is None or f.root.mem_id != node.mem_id
+            if (
+                f.root is not None
+                and len(posts_by_root[f.root.mem_id]) > 1
+                and (node is None or f.root.mem_id != node.mem_id)
             ):
                 found[index] = self._place(f.sighting, widen=False)
         return found
@@ -344,11 +405,13 @@ class _Scan:
 
     def _locate(self, node: LexborNode) -> tuple[int, int] | None:
         """The source range of `node`, when it can be told for sure."""
-        return self.source.locate(node, self._elements(node.tag or ""), lambda: self._index(node))
+        index = self._index(node)
+        return None if index is None else self.source.locate(node, self._elements(node.tag or ""), index)
 
     def _anchor(self, node: LexborNode) -> int | None:
         """Where the start tag of `node` is (for document order when its range cannot be told)."""
-        return self.source.start_of(node, self._elements(node.tag or ""), lambda: self._index(node))
+        index = self._index(node)
+        return None if index is None else self.source.start_of(node, self._elements(node.tag or ""), index)
 
     def _index(self, node: LexborNode) -> int | None:
         tag = node.tag or ""

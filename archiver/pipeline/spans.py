@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from html import unescape
@@ -105,9 +105,7 @@ _OPAQUE_REGION = re.compile(
     + r")(?=[\t\n\f\r />])(?:"
     + _TAG_REST_BODY
     + r"(?P<content>(?:[^<]++|<(?!/(?i:(?P=raw))[\t\n\f\r />]))*+)|(?s:.*))"
-    r"|(?P<nested>"
-    + _by_first_letter(("template", "plaintext"))
-    + r")(?=[\t\n\f\r />]))"
+    r"|(?P<nested>" + _by_first_letter(("template", "plaintext")) + r")(?=[\t\n\f\r />]))"
 )
 _ATTRIBUTE = re.compile(
     r"[\t\n\f\r /]*(?P<name>[^\t\n\f\r />][^\t\n\f\r /=>]*)"
@@ -168,30 +166,6 @@ class Opaque:
     kind: str  # "comment", "bogus", or the element name ("script", "style", "template", ...)
 
 
-# Start tags looked up by an attribute value (`SourceText._start_by_value`) per tag name and page: after
-# that many, listing the name's start tags once is cheaper (85 amp-instagram elements are one pass).
-_VALUE_LOOKUPS = 3
-_MAX_NEEDLE_HITS = 64
-_MAX_VALUE_LOOKUP_ELEMENTS = 256
-_MIN_NEEDLE = 8
-_MAX_START_TAG = 8_192
-# A run of characters written as they are in any source (no character reference, quote or space can
-# stand for them differently), so the value as the tree decoded it is found as written.
-_PLAIN_RUN = re.compile(r"[A-Za-z0-9/:._?=%+,;@!$~()*\[\]{}-]{8,}")
-
-
-def _needle(attributes: Mapping[str, str]) -> tuple[str, str] | None:
-    """(attribute name, the longest plain run of characters in its value) over all attributes; None when
-    no value holds a run long enough."""
-    best = ("", "")
-    for name, value in attributes.items():
-        if len(value) >= _MIN_NEEDLE:
-            for run in _PLAIN_RUN.findall(value[:4_096]):
-                if len(run) > len(best[1]):
-                    best = (name, run[:200])
-    return best if best[1] else None
-
-
 def node_signature(node: LexborNode) -> Signature:
     attributes = node.attributes
     return (
@@ -209,7 +183,6 @@ class SourceText:
         self._opaque: list[Opaque] | None = None
         self._opaque_starts: list[int] = []
         self._start_tags: dict[str, list[int]] = {}
-        self._value_lookups: dict[str, int] = {}
 
     # ---- opaque ranges -------------------------------------------------------------------------------
     @property
@@ -379,11 +352,8 @@ class SourceText:
         return found
 
     # ---- elements ----------------------------------------------------------------------------------------
-    def locate(
-        self, node: LexborNode, same_tag: Sequence[LexborNode], index: int | Callable[[], int | None]
-    ) -> tuple[int, int] | None:
-        """The source range of `node`, the `index`-th of `same_tag` (every tree element of its tag name;
-        `index` may be a function that tells it, asked only when needed)."""
+    def locate(self, node: LexborNode, same_tag: Sequence[LexborNode], index: int) -> tuple[int, int] | None:
+        """The source range of `node`, the `index`-th of `same_tag` (every tree element of its tag name)."""
         tag = node.tag
         if not tag or tag.startswith(("-", "#")):
             return None
@@ -400,9 +370,7 @@ class SourceText:
             return None
         return start, end
 
-    def start_of(
-        self, node: LexborNode, same_tag: Sequence[LexborNode], index: int | Callable[[], int | None]
-    ) -> int | None:
+    def start_of(self, node: LexborNode, same_tag: Sequence[LexborNode], index: int) -> int | None:
         """Where the start tag of `node` is, even when its end cannot be told (for document order)."""
         tag = node.tag
         if not tag or tag.startswith(("-", "#")):
@@ -410,18 +378,8 @@ class SourceText:
         return self._element_start(tag, node, same_tag, index)
 
     def _element_start(
-        self, tag: str, node: LexborNode, same_tag: Sequence[LexborNode], index: int | Callable[[], int | None]
+        self, tag: str, node: LexborNode, same_tag: Sequence[LexborNode], index: int
     ) -> int | None:
-        if "\0" + tag not in self._start_tags and self._value_lookups.get(tag, 0) < _VALUE_LOOKUPS:
-            self._value_lookups[tag] = self._value_lookups.get(tag, 0) + 1
-            found = self._start_by_value(tag, node, same_tag)
-            if found is not None:
-                return found
-        if not isinstance(index, int):
-            told = index()
-            if told is None:
-                return None
-            index = told
         wanted = node_signature(node)
         if tag not in PARSER_CREATED:
             # Most pages have no copy of the tag in comments or scripts: then every start tag in the
@@ -448,51 +406,6 @@ class SourceText:
         same_text = sum(1 for other in alike if _tree_text(other) == text)
         in_source = [at for at in in_source if self._text_at(tag, at) == text]
         return in_source[rank] if len(in_source) == same_text else None
-
-    def _start_by_value(self, tag: str, node: LexborNode, same_tag: Sequence[LexborNode]) -> int | None:
-        """The start tag of `node` found by one of its attribute values, without listing every start tag
-        of its name: a distinctive value (a URL, a class name) is a long needle, which str.find skips
-        through. Every start tag of the name that holds it with exactly the element's attributes is a
-        candidate; when there are as many as there are elements with those attributes in the tree, they are
-        the same elements in the same order. Otherwise (a copy in a script or comment, a value written
-        with character references) None: the caller counts start tags instead."""
-        if len(same_tag) > _MAX_VALUE_LOOKUP_ELEMENTS:
-            return None  # comparing every one of them costs more than listing the start tags once
-        attributes = {name: value or "" for name, value in node.attributes.items()}
-        found = _needle(attributes)
-        if found is None:
-            return None
-        holder, needle = found
-        text = self.text
-        candidates: list[int] = []
-        at = text.find(needle)
-        for _ in range(_MAX_NEEDLE_HITS):
-            if at == -1:
-                break
-            tag_start = text.rfind("<", max(0, at - _MAX_START_TAG), at)
-            if tag_start != -1 and (not candidates or candidates[-1] != tag_start):
-                name = _TAG_NAME.match(text, tag_start)
-                if name is not None and name.group(1).lower() == tag:
-                    end = self.start_tag_end(tag_start)
-                    if end is not None and end > at and dict(self.attributes(tag_start)) == attributes:
-                        candidates.append(tag_start)
-            at = text.find(needle, at + len(needle))
-        else:
-            return None  # a needle written everywhere: not distinctive after all
-        # (LexborNode's == compares serialized HTML: elements are told apart by mem_id.)
-        key = node.mem_id
-        alike = [
-            other.mem_id
-            for other in same_tag
-            if other.mem_id == key
-            or (
-                needle in (other.attrs.get(holder) or "")
-                and {k: v or "" for k, v in other.attributes.items()} == attributes
-            )
-        ]
-        if not candidates or len(candidates) != len(alike) or key not in alike:
-            return None
-        return candidates[alike.index(key)]
 
     def _text_at(self, tag: str, start: int) -> str | None:
         end = self.element_end(tag, start)

@@ -20,18 +20,15 @@ from typing import ClassVar
 
 from archiver.providers.av_capture import (
     artwork,
-    finish,
     iso_utc,
     itunes_lookup,
     lookup_results,
-    markup_fields,
     no_url,
     same_id,
     storefront,
-    with_outcome,
 )
 from archiver.providers.base import CaptureContext, PostUrl
-from archiver.providers.ladder import RungResult, text_field, url_field
+from archiver.providers.ladder import RungResult, assemble, markup_fields, reclassified, text_field, url_field
 from archiver.providers.players import PLAYER_TAGS, PlayerProvider, UrlParts, on_host, split_url
 from archiver.records import Capture, EmbedRef, Field, MediaRef, Outcome
 
@@ -156,7 +153,7 @@ def capture_music(provider: AppleMusic, ref: EmbedRef, ctx: CaptureContext) -> C
     rung = itunes_lookup(ctx, base, {"id": post.post_id, "country": country})
     if rung.data is not None:
         rung = _read_lookup(post, country, rung, rung.data, fields, media)
-    return finish(provider, ref, fields, media, [rung])
+    return assemble(provider.name, ref.post_id, ref.url, [rung], fields, media)
 
 
 def _read_lookup(
@@ -174,7 +171,7 @@ def _read_lookup(
     )
     if item is None:
         listed = "does not list it" if not items else "lists other items, not this one"
-        return with_outcome(
+        return reclassified(
             rung,
             Outcome.AMBIGUOUS,
             f"iTunes lookup: the {country.upper()} storefront {listed} (removed, or not sold there: Apple"

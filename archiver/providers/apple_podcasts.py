@@ -20,18 +20,15 @@ from typing import ClassVar
 from archiver.providers.av_capture import (
     artwork,
     caption_fields,
-    finish,
     iso_utc,
     itunes_lookup,
     lookup_results,
-    markup_fields,
     no_url,
     same_id,
     storefront,
-    with_outcome,
 )
 from archiver.providers.base import CaptureContext, PostUrl
-from archiver.providers.ladder import RungResult, text_field, url_field
+from archiver.providers.ladder import RungResult, assemble, markup_fields, reclassified, text_field, url_field
 from archiver.providers.players import PLAYER_TAGS, PlayerProvider, UrlParts, on_host, split_url
 from archiver.records import Capture, EmbedRef, Field, MediaRef, Outcome
 
@@ -147,7 +144,7 @@ def capture_podcast(provider: ApplePodcasts, ref: EmbedRef, ctx: CaptureContext)
     rung = itunes_lookup(ctx, ctx.url("lookup_base", provider.endpoints["lookup_base"]), query)
     if rung.data is not None:
         rung = _read_lookup(show_id, episode, country, rung, rung.data, fields, media)
-    return finish(provider, ref, fields, media, [rung])
+    return assemble(provider.name, ref.post_id, ref.url, [rung], fields, media)
 
 
 def _read_lookup(
@@ -163,7 +160,7 @@ def _read_lookup(
     show = next((i for i in items if not _is_episode(i) and same_id(i, "collectionId", show_id)), None)
     if show is None:
         listed = "does not list the show" if not items else "lists other items, not the show"
-        return with_outcome(
+        return reclassified(
             rung,
             Outcome.AMBIGUOUS,
             f"iTunes lookup: the {country.upper()} storefront {listed} (removed, or not offered there:"
@@ -173,7 +170,7 @@ def _read_lookup(
     if episode_id is not None:
         episode = next((i for i in items if _is_episode(i) and same_id(i, "trackId", episode_id)), None)
         if episode is None:
-            return with_outcome(
+            return reclassified(
                 rung,
                 Outcome.AMBIGUOUS,
                 f"iTunes lookup: the show is listed but the episode is not among its latest {EPISODES}"

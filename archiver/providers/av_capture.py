@@ -19,24 +19,19 @@ from urllib.parse import urlencode, urlsplit
 from archiver.providers.base import CaptureContext, Provider
 from archiver.providers.ladder import (
     RungResult,
-    combine,
     failed_rung,
     fetch,
     raw_response,
+    reclassified,
     request_oembed,
     url_field,
 )
-from archiver.records import Capture, EmbedRef, Field, MediaRef, Outcome
+from archiver.records import Capture, EmbedRef, Field, Outcome
 from archiver.sanitize import clean_html, plain_text
 
 # Markup, or character references, in a provider's text: then it is HTML, not plain text.
 _LOOKS_LIKE_HTML = re.compile(r"</?[a-zA-Z][^<>]{0,300}>|&(?:#\d{1,7}|#x[0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});")
 _HANDLE = re.compile(r"[\w.-]{1,100}")
-
-
-def markup_fields(ref: EmbedRef) -> dict[str, Field]:
-    """Rung 1: what the article's own markup said about the post."""
-    return {name: Field(value, "markup") for name, value in ref.markup_fields().items()}
 
 
 def oembed_rung(
@@ -48,20 +43,6 @@ def oembed_rung(
     token = ctx.token()
     query = {**(params or {}), **({"access_token": token} if token else {})}
     return request_oembed(ctx, endpoint, post_url, query)
-
-
-def with_outcome(result: RungResult, outcome: Outcome, reason: str) -> RungResult:
-    """The same answer, classified differently (a provider-specific reading of its body or status)."""
-    return RungResult(
-        outcome,
-        reason,
-        result.status,
-        result.response,
-        data=result.data if outcome is Outcome.OK else None,
-        body=result.body,
-        retry_after=result.retry_after,
-        deferred=result.deferred,
-    )
 
 
 def caption_fields(value: str | None, rung: str, fields: dict[str, Field]) -> None:
@@ -115,30 +96,6 @@ def handle_in(url: str | None, host: str, prefix: str = "") -> str | None:
     return handle if _HANDLE.fullmatch(handle) else None
 
 
-def finish(
-    provider: Provider,
-    ref: EmbedRef,
-    fields: dict[str, Field],
-    media: list[MediaRef],
-    rungs: list[RungResult],
-) -> Capture:
-    """The Capture of one climb: every rung's response kept, one outcome for all of them."""
-    overall = combine(rungs)
-    return Capture(
-        provider=provider.name,
-        post_id=ref.post_id,
-        url=ref.url,
-        outcome=overall.outcome,
-        reason=overall.reason,
-        http_status=overall.status,
-        fields=fields,
-        media=tuple(media),
-        responses=tuple(r.response for r in rungs),
-        retry_after=overall.retry_after,
-        deferred=overall.deferred,
-    )
-
-
 def no_url(provider: Provider, ref: EmbedRef, what: str) -> Capture:
     """The answer for an embed whose URL is not one of the provider's posts (nothing is asked)."""
     return Capture(provider.name, ref.post_id, ref.url, Outcome.AMBIGUOUS, f"not {what} URL: nothing to ask")
@@ -160,7 +117,7 @@ def itunes_lookup(ctx: CaptureContext, base: str, query: Mapping[str, str]) -> R
     failed = failed_rung(ctx, result, response, "iTunes lookup")
     if failed is not None:
         if failed.outcome is Outcome.GONE:
-            return with_outcome(
+            return reclassified(
                 failed,
                 Outcome.AMBIGUOUS,
                 f"iTunes lookup: the API itself answered {failed.status} (an item it does not list is"

@@ -5,12 +5,15 @@ capture one post. It never touches the database; it receives an HTTP client and 
 
 Detection side (used by `archiver.pipeline.scan`, one HTML parse per article shared by all providers)::
 
-    present_in()     the prefilter: a page with none of our post URLs, `markers` or residue lines is
-                     skipped for this provider (and never parsed if no provider wants it)
-    hosts            host names; where they are written in a page is where the scanner looks for
-                     bare URLs, placeholders, Gutenberg blocks and script data
-    markers          text of our markup that carries no post URL ("amp-instagram")
-    stem             what every host and marker contains ("instagr"): the prefilter reads a page once
+    hosts            host names; where they are written in URLs of a page (found by the scanner in one
+                     pass for all providers, `pipeline.places`) is where it looks for our post URLs,
+                     bare URLs, placeholders, Gutenberg blocks and script data; a page that writes one of
+                     our post URLs (or a residue line) makes us active on it
+    markers          text of our markup that carries no post URL ("amp-instagram"): the page is parsed
+                     and generic forms are offered to us even if no post URL of ours is written
+    detect_markers   text without which `detect` finds nothing on a page where we are not active
+    present_in(), places(), stem
+                     the same prefilter for one provider on its own (the scanner does not call them)
     parse_url()      post URL -> PostUrl; the scanner uses it for every generic form (iframes, bare URLs,
                      Gutenberg blocks, CKEditor <oembed>, consent placeholders, script data)
     element_tags     tag names of the provider's own markup: every such element of a page is handed to
@@ -21,8 +24,9 @@ Detection side (used by `archiver.pipeline.scan`, one HTML parse per article sha
     read_residue()   ... and how to read the author, handle and date out of that text
     detect()         page-level hook for markup that is not one element (default: nothing)
 
-Elements are fetched by tag name (lexbor keeps them indexed; far cheaper than CSS matching), so adding a
-provider adds no pass over the tree unless it needs `detect`.
+Elements are fetched by tag name (far cheaper than CSS matching), so adding a provider adds no pass over
+the tree unless its `detect` queries it; `Page` offers the scanner's places, fetched elements and
+remembered text searches (`Page.writes`) to `detect` hooks.
 """
 
 from __future__ import annotations
@@ -138,6 +142,8 @@ class Page:
     places: Mapping[str, Sequence[tuple[str, int]]] | None = None
     # Elements the scanner fetched already, by tag name, in document order (None: the tree is asked).
     fetched: Mapping[str, Sequence[LexborNode]] | None = None
+    # Whether a piece of text is written in the page, by the text: asked once per page (see `writes`).
+    written: dict[str, bool] = field(default_factory=dict)
 
     def places_of(self, provider: Provider) -> Sequence[tuple[str, int]]:
         """Where `provider`'s host names are written in URLs of the page (`Provider.places` when the
@@ -145,6 +151,13 @@ class Page:
         if self.places is None:
             return provider.places(self.text)
         return self.places.get(provider.name, ())
+
+    def writes(self, piece: str) -> bool:
+        """Whether the page text holds `piece` (remembered: each search reads the whole page)."""
+        found = self.written.get(piece)
+        if found is None:
+            found = self.written[piece] = piece in self.text
+        return found
 
     def elements(self, tag: str) -> Sequence[LexborNode]:
         """Every element named `tag`, in document order."""
@@ -330,7 +343,6 @@ class Provider:
         if not _SCHEME_BEFORE.search(text, max(0, begin - 9), begin):
             return None
         return self.parse_url(url_from(text, begin, at + len(host) + 400))
-
 
     # ---- capture --------------------------------------------------------------------------------
     def capture(self, ref: EmbedRef, ctx: CaptureContext) -> Capture:

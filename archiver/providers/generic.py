@@ -35,11 +35,12 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from archiver.http import FetchResult
 from archiver.providers.base import CaptureContext, Page, PostUrl, Provider, Sighting, has_class, node_text
-from archiver.providers.capture_kit import assemble, markup_fields
 from archiver.providers.ladder import (
     RungResult,
+    assemble,
     failed_rung,
     fetch,
+    markup_fields,
     oembed_fields,
     parse_oembed_body,
     raw_response,

@@ -24,8 +24,15 @@ from types import MappingProxyType
 from typing import ClassVar
 
 from archiver.providers.base import CaptureContext, PostUrl, Provider
-from archiver.providers.capture_kit import assemble, handle_from, markup_fields, reclassified
-from archiver.providers.ladder import oembed_fields, request_oembed, url_field
+from archiver.providers.ladder import (
+    assemble,
+    handle_from,
+    markup_fields,
+    oembed_fields,
+    reclassified,
+    request_oembed,
+    url_field,
+)
 from archiver.providers.urlparts import split_url
 from archiver.records import Capture, EmbedRef, Field, MediaRef, Outcome
 

@@ -27,8 +27,14 @@ from typing import Any, ClassVar
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from archiver.providers.base import CaptureContext, PostUrl, Provider, Sighting, has_class, squeeze
-from archiver.providers.capture_kit import assemble, markup_fields, reclassified
-from archiver.providers.ladder import RungResult, oembed_fields, request_oembed
+from archiver.providers.ladder import (
+    RungResult,
+    assemble,
+    markup_fields,
+    oembed_fields,
+    reclassified,
+    request_oembed,
+)
 from archiver.providers.urlparts import split_url
 from archiver.records import Capture, EmbedRef, Field, MarkupKind, MediaRef, Outcome
 from archiver.sanitize import plain_text

@@ -8,7 +8,8 @@ hostile JSON, a rich type without `html`) is `ambiguous`, never `ok`.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -301,3 +302,69 @@ def oembed_capture(
         retry_after=overall.retry_after,
         deferred=overall.deferred,
     )
+
+
+# ---- assembling a climb (shared by every provider ladder) ----------------------------------------
+
+_PROFILE_NAME = re.compile(r"[A-Za-z0-9._-]{1,60}")
+
+
+def markup_fields(ref: EmbedRef) -> dict[str, Field]:
+    """Rung 1: what the article's own markup said about the post."""
+    return {name: Field(value, "markup") for name, value in ref.markup_fields().items()}
+
+
+def reclassified(result: RungResult, outcome: Outcome, reason: str) -> RungResult:
+    """The same answer with another outcome (a 200 whose body is not what the provider sends)."""
+    return RungResult(
+        outcome,
+        reason,
+        result.status,
+        result.response,
+        data=result.data if outcome is Outcome.OK else None,
+        body=result.body,
+        retry_after=result.retry_after,
+        deferred=result.deferred,
+    )
+
+
+def assemble(
+    provider: str,
+    post_id: str | None,
+    url: str | None,
+    rungs: list[RungResult],
+    fields: dict[str, Field],
+    media: list[MediaRef],
+    before: tuple[RungResult, ...] = (),
+) -> Capture:
+    """The Capture of a climb: one outcome for `rungs`, every raw response kept. `before` are rungs
+    that only led to the others (a page that named its oEmbed endpoint): their responses are kept and
+    their reasons told, but they are no evidence about the post."""
+    overall = combine(rungs)
+    told = "; ".join(f"{r.response.rung} {r.outcome.value}: {r.reason}" for r in before)
+    return Capture(
+        provider=provider,
+        post_id=post_id,
+        url=url,
+        outcome=overall.outcome,
+        reason=f"{told}; {overall.reason}" if told else overall.reason,
+        http_status=overall.status,
+        fields=fields,
+        media=tuple(media),
+        responses=tuple(r.response for r in (*before, *rungs)),
+        retry_after=overall.retry_after,
+        deferred=overall.deferred,
+    )
+
+
+def handle_from(author_url: str | None, on_host: Callable[[str], bool]) -> str | None:
+    """The account name of a profile URL with one path segment (`https://giphy.com/NAME`), when its
+    host is the provider's (`on_host`); None otherwise."""
+    if not author_url:
+        return None
+    parts = urlsplit(author_url)
+    host = (parts.hostname or "").lower()
+    segments = [s for s in parts.path.split("/") if s]
+    if not on_host(host) or len(segments) != 1 or not _PROFILE_NAME.fullmatch(segments[0]):
+        return None
+    return segments[0]

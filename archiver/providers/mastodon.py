@@ -30,8 +30,15 @@ from selectolax.lexbor import LexborNode
 
 from archiver.providers.attribution import block_lines
 from archiver.providers.base import CaptureContext, MarkupFields, PostUrl, Provider, Sighting, has_class
-from archiver.providers.capture_kit import assemble, markup_fields, reclassified
-from archiver.providers.ladder import RungResult, request_oembed, text_field, url_field
+from archiver.providers.ladder import (
+    RungResult,
+    assemble,
+    markup_fields,
+    reclassified,
+    request_oembed,
+    text_field,
+    url_field,
+)
 from archiver.providers.public_api import error_object, fill, iso_utc, items, obj, one_line, put, request_json
 from archiver.records import Capture, EmbedRef, Field, MarkupKind, MediaRef, Outcome
 from archiver.sanitize import clean_html, plain_text

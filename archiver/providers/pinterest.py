@@ -25,8 +25,14 @@ from typing import ClassVar
 from selectolax.lexbor import LexborNode
 
 from archiver.providers.base import CaptureContext, Page, PostUrl, Provider, Sighting
-from archiver.providers.capture_kit import assemble, handle_from, markup_fields
-from archiver.providers.ladder import oembed_fields, request_oembed, url_field
+from archiver.providers.ladder import (
+    assemble,
+    handle_from,
+    markup_fields,
+    oembed_fields,
+    request_oembed,
+    url_field,
+)
 from archiver.providers.urlparts import split_url
 from archiver.records import Capture, EmbedRef, Field, MarkupKind, MediaRef, Outcome
 

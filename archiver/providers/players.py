@@ -337,7 +337,10 @@ class PlayerProvider(Provider):
             if url is None:
                 continue
             tag_start = start_tag_before(text, at)
-            place = attribute_at(text, tag_start, at) if tag_start is not None else None
+            # (The attributes of a link or another tag that is never a placeholder are not read.)
+            tag = _TAG_NAME.match(text, tag_start) if tag_start is not None else None
+            readable = tag is not None and tag.group(1).lower() not in NOT_PLACEHOLDER_TAGS
+            place = attribute_at(text, tag_start, at) if tag_start is not None and readable else None
             if place is not None and place[2] and place[0] not in NOT_PLACEHOLDER_TAGS:
                 post = self.parse_url(url)
                 if post is not None:

@@ -38,8 +38,16 @@ from archiver.providers.base import (
     has_class,
     node_text,
 )
-from archiver.providers.capture_kit import assemble, markup_fields, reclassified
-from archiver.providers.ladder import RungResult, oembed_fields, request_oembed, text_field, url_field
+from archiver.providers.ladder import (
+    RungResult,
+    assemble,
+    markup_fields,
+    oembed_fields,
+    reclassified,
+    request_oembed,
+    text_field,
+    url_field,
+)
 from archiver.providers.public_api import (
     epoch_utc,
     error_object,

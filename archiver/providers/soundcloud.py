@@ -22,17 +22,9 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import ClassVar
 
-from archiver.providers.av_capture import (
-    caption_fields,
-    finish,
-    handle_in,
-    markup_fields,
-    no_url,
-    oembed_rung,
-    with_outcome,
-)
+from archiver.providers.av_capture import caption_fields, handle_in, no_url, oembed_rung
 from archiver.providers.base import CaptureContext, PostUrl
-from archiver.providers.ladder import RungResult, text_field, url_field
+from archiver.providers.ladder import RungResult, assemble, markup_fields, reclassified, text_field, url_field
 from archiver.providers.players import PLAYER_TAGS, PlayerProvider, UrlParts, split_url
 from archiver.records import Capture, EmbedRef, Field, MediaRef, Outcome
 
@@ -188,7 +180,7 @@ def capture_soundcloud(provider: SoundCloud, ref: EmbedRef, ctx: CaptureContext)
     rung = oembed_rung(provider, ctx, post.url)
     if rung.data is not None:
         rung = _read_oembed(rung, rung.data, fields, media)
-    return finish(provider, ref, fields, media, [rung])
+    return assemble(provider.name, ref.post_id, ref.url, [rung], fields, media)
 
 
 def _read_oembed(
@@ -197,7 +189,7 @@ def _read_oembed(
     title = text_field(data, "title")
     author_name = text_field(data, "author_name")
     if not (title or author_name):
-        return with_outcome(
+        return reclassified(
             rung, Outcome.AMBIGUOUS, "oEmbed: 200 but neither title nor artist (SoundCloud always sends both)"
         )
     if title and author_name and title.endswith(f" by {author_name}") and len(title) > len(author_name) + 4:

@@ -26,8 +26,14 @@ from archiver.providers.base import (
     has_class,
     node_text,
 )
-from archiver.providers.capture_kit import assemble, markup_fields, reclassified
-from archiver.providers.ladder import RungResult, oembed_fields, request_oembed
+from archiver.providers.ladder import (
+    RungResult,
+    assemble,
+    markup_fields,
+    oembed_fields,
+    reclassified,
+    request_oembed,
+)
 from archiver.providers.meta import graph_outcome
 from archiver.providers.public_api import put
 from archiver.records import Capture, EmbedRef, Field, MarkupKind, MediaRef, Outcome

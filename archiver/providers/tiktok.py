@@ -26,14 +26,7 @@ from typing import ClassVar
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from archiver.providers.av_capture import (
-    finish,
-    handle_in,
-    markup_fields,
-    no_url,
-    oembed_rung,
-    with_outcome,
-)
+from archiver.providers.av_capture import handle_in, no_url, oembed_rung
 from archiver.providers.base import (
     CaptureContext,
     MarkupFields,
@@ -43,7 +36,7 @@ from archiver.providers.base import (
     has_class,
     node_text,
 )
-from archiver.providers.ladder import RungResult, text_field, url_field
+from archiver.providers.ladder import RungResult, assemble, markup_fields, reclassified, text_field, url_field
 from archiver.providers.urlparts import split_url
 from archiver.records import Capture, EmbedRef, Field, MarkupKind, MediaRef, Outcome
 from archiver.sanitize import clean_html, plain_text
@@ -200,7 +193,7 @@ def capture_tiktok(provider: TikTok, ref: EmbedRef, ctx: CaptureContext) -> Capt
     rung = oembed_rung(provider, ctx, post.url)
     if rung.data is not None:
         rung = _read_oembed(post, rung, rung.data, fields, media)
-    return finish(provider, ref, fields, media, [rung])
+    return assemble(provider.name, ref.post_id, ref.url, [rung], fields, media)
 
 
 def _read_oembed(
@@ -212,7 +205,7 @@ def _read_oembed(
 ) -> RungResult:
     shown_id, caption_html = _embed_blockquote(data.get("html"))
     if shown_id and shown_id != post.post_id:
-        return with_outcome(
+        return reclassified(
             rung, Outcome.AMBIGUOUS, f"oEmbed: 200 but its html embeds another video ({shown_id[:30]})"
         )
     author_name = text_field(data, "author_name")

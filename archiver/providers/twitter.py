@@ -47,8 +47,15 @@ from archiver.providers.base import (
     Sighting,
     squeeze,
 )
-from archiver.providers.capture_kit import assemble, markup_fields, reclassified
-from archiver.providers.ladder import RungResult, oembed_fields, request_oembed, url_field
+from archiver.providers.ladder import (
+    RungResult,
+    assemble,
+    markup_fields,
+    oembed_fields,
+    reclassified,
+    request_oembed,
+    url_field,
+)
 from archiver.providers.public_api import error_object, fill, iso_utc, items, obj, one_line, put, request_json
 from archiver.records import Capture, EmbedRef, Field, MarkupKind, MediaRef, Outcome
 from archiver.sanitize import clean_html, plain_text
@@ -267,9 +274,8 @@ class Twitter(Provider):
         """Rendered widgets and Substack tweets (one CSS pass), and embeds kept as text in consent
         templates (`<textarea>`, `<script type="text/template">`)."""
         found: list[Sighting] = []
-        text = page.text
         # Attribute selectors cost the tree a name lookup per element: ask only for what the page writes.
-        selectors = [selector for marker, selector in _DETECT_SELECTORS if marker in text]
+        selectors = [selector for marker, selector in _DETECT_SELECTORS if page.writes(marker)]
         for node in page.tree.css(", ".join(selectors)) if selectors else ():
             sighting = (
                 self._read_rendered(node) if "data-tweet-id" in node.attrs else self._read_substack(node)
@@ -278,7 +284,7 @@ class Twitter(Provider):
                 found.append(sighting)
         for area in page.elements("textarea"):
             found.extend(self._read_template(area, area.text(deep=True)))
-        code_holds_tweets = "twitter-tweet" in text  # no script's code holds one if the page writes none
+        code_holds_tweets = page.writes("twitter-tweet")  # no script's code holds one if the page writes none
         for script in page.elements("script"):
             kind = (script.attrs.get("type") or "").strip().lower()
             if kind in TEMPLATE_TYPES:

@@ -16,18 +16,17 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import ClassVar
 
-from archiver.providers.av_capture import (
-    caption_fields,
-    finish,
-    handle_in,
-    iso_utc,
-    markup_fields,
-    no_url,
-    oembed_rung,
-    with_outcome,
-)
+from archiver.providers.av_capture import caption_fields, handle_in, iso_utc, no_url, oembed_rung
 from archiver.providers.base import CaptureContext, PostUrl
-from archiver.providers.ladder import RungResult, oembed_fields, text_field, url_field
+from archiver.providers.ladder import (
+    RungResult,
+    assemble,
+    markup_fields,
+    oembed_fields,
+    reclassified,
+    text_field,
+    url_field,
+)
 from archiver.providers.players import PLAYER_TAGS, PlayerProvider, UrlParts, on_host, split_url
 from archiver.records import Capture, EmbedRef, Field, MediaRef, Outcome
 
@@ -154,14 +153,14 @@ def capture_vimeo(provider: Vimeo, ref: EmbedRef, ctx: CaptureContext) -> Captur
     rung = oembed_rung(provider, ctx, post.url)
     if rung.data is not None:
         rung = _read_oembed(rung, rung.data, fields, media)
-    return finish(provider, ref, fields, media, [rung])
+    return assemble(provider.name, ref.post_id, ref.url, [rung], fields, media)
 
 
 def _read_oembed(
     rung: RungResult, data: Mapping[str, object], fields: dict[str, Field], media: list[MediaRef]
 ) -> RungResult:
     if str(data.get("domain_status_code", "")).strip() == "403":
-        return with_outcome(
+        return reclassified(
             rung,
             Outcome.AMBIGUOUS,
             "oEmbed: Vimeo says embedding is allowed on some domains only (domain_status_code 403)",
@@ -175,7 +174,7 @@ def _read_oembed(
     if handle:
         fields["handle"] = Field(handle, "oembed")
     if not (text_field(data, "title") or text_field(data, "author_name")):
-        return with_outcome(
+        return reclassified(
             rung,
             Outcome.OK,
             "oEmbed answered without title, author or thumbnail (Vimeo's reduced answer, seen for unlisted"

@@ -26,16 +26,17 @@ from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborNode
 
-from archiver.providers.av_capture import (
-    finish,
-    handle_in,
-    markup_fields,
-    no_url,
-    oembed_rung,
-    with_outcome,
-)
+from archiver.providers.av_capture import handle_in, no_url, oembed_rung
 from archiver.providers.base import CaptureContext, Page, PostUrl, Sighting
-from archiver.providers.ladder import RungResult, oembed_fields, text_field, url_field
+from archiver.providers.ladder import (
+    RungResult,
+    assemble,
+    markup_fields,
+    oembed_fields,
+    reclassified,
+    text_field,
+    url_field,
+)
 from archiver.providers.players import (
     PLAYER_TAGS,
     PlayerProvider,
@@ -335,22 +336,22 @@ def capture_youtube(provider: YouTube, ref: EmbedRef, ctx: CaptureContext) -> Ca
         rung = _read_oembed(rung, rung.data, fields, media)
     elif rung.status in _STATUS_MEANING:
         meaning = _STATUS_MEANING[rung.status or 0]
-        rung = with_outcome(rung, rung.outcome, f"oEmbed: YouTube answered {rung.status} ({meaning})")
+        rung = reclassified(rung, rung.outcome, f"oEmbed: YouTube answered {rung.status} ({meaning})")
     elif rung.status == 200 and rung.body.strip().lower() in _PLAIN_ERRORS:
-        rung = with_outcome(
+        rung = reclassified(
             rung,
             Outcome.AMBIGUOUS,
             f"oEmbed: 200 with the plain-text body {rung.body.strip()[:20]!r} instead of JSON"
             " (how YouTube answered for private videos in 2020)",
         )
-    return finish(provider, ref, fields, media, [rung])
+    return assemble(provider.name, ref.post_id, ref.url, [rung], fields, media)
 
 
 def _read_oembed(
     rung: RungResult, data: Mapping[str, object], fields: dict[str, Field], media: list[MediaRef]
 ) -> RungResult:
     if not (text_field(data, "title") or text_field(data, "author_name")):
-        return with_outcome(
+        return reclassified(
             rung, Outcome.AMBIGUOUS, "oEmbed: 200 but neither title nor channel (YouTube always sends both)"
         )
     oembed_fields(data, fields, media)
