@@ -268,6 +268,13 @@ class Daemon:
         log.debug("tick skipped: the previous run is still going", extra={"job": event.job_id})
 
     def _job(self, name: str, body: Callable[[], dict[str, Any]]) -> None:
+        try:
+            self._run_job(name, body)
+        finally:
+            if name == "capture":
+                self.capture_settled.set()  # however it ended: checks wait no longer
+
+    def _run_job(self, name: str, body: Callable[[], dict[str, Any]]) -> None:
         state = self.jobs[name]
         if self.stop.is_set():
             return
@@ -283,6 +290,8 @@ class Daemon:
                 queries.mark_job_run(session, name, now)
         except Exception as exc:
             self._finish(state, "error", {}, exc)
+            if singleton:
+                self._release_job(name)
             return
         with self._lock:
             state.running_since = time.monotonic()
@@ -297,8 +306,6 @@ class Daemon:
         finally:
             if singleton:
                 self._release_job(name)
-            if name == "capture":
-                self.capture_settled.set()
 
     def _finish(self, state: JobState, result: str, summary: dict[str, Any], exc: Exception | None) -> None:
         with self._lock:

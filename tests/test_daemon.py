@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from archiver.app import App
 from archiver.clock import Clock, FixedClock, SystemClock
 from archiver.config import Settings
-from archiver.pipeline.capture import STOP_GRACE, CaptureDeps, capture_due, climb, record, run_climbs
+from archiver.pipeline.capture import STOP_GRACE, capture_due, climb, record, run_climbs
 from archiver.pipeline.check import check_due
 from archiver.pipeline.gc import collect_media
 from archiver.pipeline.leases import LEASE_LOST, Claims
@@ -72,9 +72,11 @@ def leases(url_app: App) -> int:
 
 def test_two_daemons_racing_check_each_due_embed_exactly_once(db_url: str, tmp_path: Path) -> None:
     ids = add_due_checks(db_url, 80, datetime.now(UTC))
-    with FakeYouTube(delay=0.02).running() as fake, app_on(db_url, tmp_path, fake.url) as a, app_on(
-        db_url, tmp_path, fake.url
-    ) as b:
+    with (
+        FakeYouTube(delay=0.02).running() as fake,
+        app_on(db_url, tmp_path, fake.url) as a,
+        app_on(db_url, tmp_path, fake.url) as b,
+    ):
         reports: dict[str, Any] = {}
 
         def run(name: str, app: App) -> None:
@@ -96,13 +98,24 @@ def test_two_daemons_racing_check_each_due_embed_exactly_once(db_url: str, tmp_p
 
 
 def test_two_daemons_racing_capture_each_new_embed_once(db_url: str, tmp_path: Path) -> None:
-    with FakeYouTube(delay=0.02).running() as fake, app_on(db_url, tmp_path, fake.url) as a, app_on(
-        db_url, tmp_path, fake.url
-    ) as b:
-        refs = [EmbedRef("youtube", i, f"https://www.youtube.com/watch?v={i}", MarkupKind.IFRAME) for i in post_ids(40, "n")]
+    with (
+        FakeYouTube(delay=0.02).running() as fake,
+        app_on(db_url, tmp_path, fake.url) as a,
+        app_on(db_url, tmp_path, fake.url) as b,
+    ):
+        refs = [
+            EmbedRef("youtube", i, f"https://www.youtube.com/watch?v={i}", MarkupKind.IFRAME)
+            for i in post_ids(40, "n")
+        ]
         with a.sessions() as session, session.begin():
             source = queries.ensure_source(session, "site", "files", datetime.now(UTC))
-            queries.save_scan(session, source, Article("a.html", "site", b"", "", "utf-8", "0" * 64), refs, datetime.now(UTC))
+            queries.save_scan(
+                session,
+                source,
+                Article("a.html", "site", b"", "", "utf-8", "0" * 64),
+                refs,
+                datetime.now(UTC),
+            )
         reports: dict[str, Any] = {}
 
         def run(name: str, app: App) -> None:
@@ -144,7 +157,9 @@ def test_a_daemon_that_lost_its_lease_records_nothing(db_url: str, tmp_path: Pat
         assert check_counts(db_url) == {embed.post_id: 1}
 
 
-def test_a_check_recorded_by_a_daemon_that_died_is_judged_not_asked_again(db_url: str, tmp_path: Path) -> None:
+def test_a_check_recorded_by_a_daemon_that_died_is_judged_not_asked_again(
+    db_url: str, tmp_path: Path
+) -> None:
     clock = FixedClock(START)
     ids = add_due_checks(db_url, 6, START)
     with FakeYouTube().running() as fake, app_on(db_url, tmp_path, fake.url, clock) as app:
@@ -298,13 +313,17 @@ def test_gc_deletes_unused_media_after_the_grace(db_url: str, tmp_path: Path) ->
         for path in (used.path, dropped.path, orphan.path, temp):
             os.utime(path, (old, old))
         with app.sessions() as session, session.begin():
-            embed = Embed(provider="youtube", post_id="x", canonical_url="u", state="live", first_seen_at=START)
+            embed = Embed(
+                provider="youtube", post_id="x", canonical_url="u", state="live", first_seen_at=START
+            )
             snapshot = Snapshot(embed=embed, version=1, captured_at=START, content_sha256="0" * 64)
             session.add(snapshot)
             for blob, at in ((used, START), (dropped, START)):
                 media = queries.save_media(session, blob.sha256, "image/png", blob.size, at)
                 if blob is used:
-                    snapshot.media.append(SnapshotMedia(kind="image", original_url="u", rung="r", position=0, media_file=media))
+                    snapshot.media.append(
+                        SnapshotMedia(kind="image", original_url="u", rung="r", position=0, media_file=media)
+                    )
 
         report = collect_media(app.sessions, store, clock, timedelta(days=1))
 
@@ -314,7 +333,9 @@ def test_gc_deletes_unused_media_after_the_grace(db_url: str, tmp_path: Path) ->
         assert not temp.exists()
         with app.sessions() as session:
             assert list(session.scalars(select(Media.sha256))) == [used.sha256]
-        assert collect_media(app.sessions, store, clock, timedelta(days=1)) == type(report)()  # twice: nothing
+        assert (
+            collect_media(app.sessions, store, clock, timedelta(days=1)) == type(report)()
+        )  # twice: nothing
 
 
 # --- what the daemon says -------------------------------------------------------------------------
@@ -322,7 +343,13 @@ def test_gc_deletes_unused_media_after_the_grace(db_url: str, tmp_path: Path) ->
 
 def test_json_log_lines_carry_their_context() -> None:
     record = logging.makeLogRecord(
-        {"name": "archiver.daemon", "levelname": "INFO", "msg": "embed checked", "embed": 7, "provider": "youtube"}
+        {
+            "name": "archiver.daemon",
+            "levelname": "INFO",
+            "msg": "embed checked",
+            "embed": 7,
+            "provider": "youtube",
+        }
     )
     line = json.loads(JsonFormatter().format(record))
     assert line["msg"] == "embed checked" and line["embed"] == 7 and line["provider"] == "youtube"
@@ -373,7 +400,9 @@ def test_run_daemon_does_the_due_work_and_stops_within_ten_seconds(db_url: str, 
     stop = threading.Event()
     with FakeYouTube().running() as fake, app_on(db_url, tmp_path, fake.url, check="every 1s") as app:
         result: list[int] = []
-        thread = threading.Thread(target=lambda: result.append(run_daemon(app, stop, owner="me", signals=False)))
+        thread = threading.Thread(
+            target=lambda: result.append(run_daemon(app, stop, owner="me", signals=False))
+        )
         thread.start()
         try:
             deadline = time.monotonic() + 60
@@ -388,3 +417,58 @@ def test_run_daemon_does_the_due_work_and_stops_within_ten_seconds(db_url: str, 
         with app.sessions() as session:
             runs = queries.job_runs(session)
         assert {"scan", "capture", "check", "gc"} <= set(runs)
+
+
+def test_a_bad_daemon_setting_is_one_config_error(tmp_path: Path) -> None:
+    from archiver.config import load_settings
+    from archiver.errors import ConfigError
+
+    for table, message in (
+        ('check = "hourly"', "daemon: check: 'hourly' is not a schedule"),
+        ('scan = "cron 61 * * * *"', "daemon: scan:"),
+        ('lease = "soon"', "daemon: lease:"),
+        ("http_port = 70000", "daemon.http_port"),
+    ):
+        config = tmp_path / "archiver.toml"
+        config.write_text(f"[daemon]\n{table}\n", encoding="utf-8")
+        with pytest.raises(ConfigError) as caught:
+            load_settings(config, {})
+        assert message in str(caught.value), str(caught.value)
+    config.write_text('[daemon]\ncheck = "cron */5 * * * *"\nlease = "2m"\n', encoding="utf-8")
+    settings = load_settings(config, {})
+    assert Schedule.parse(settings.daemon.check).cron == "*/5 * * * *"
+
+
+def test_the_s3_store_lists_and_deletes_for_the_collector(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    boto3 = pytest.importorskip("boto3")
+    moto = pytest.importorskip("moto")
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in (
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+        ("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config")),
+        ("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials")),
+    ):
+        monkeypatch.setenv(name, value)
+    with moto.mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket="media")
+        client.put_object(Bucket="media", Key="elsewhere/not-ours.txt", Body=b"x")
+        store = blobs.S3BlobStore("media", prefix="archive", client=client)
+        stored = store.put(b"a picture")
+        client.put_object(Bucket="media", Key="archive/ab/cd/.tmp-left", Body=b"half")
+        entries = {e.key: e for e in store.entries()}
+        key = f"{stored.sha256[:2]}/{stored.sha256[2:4]}/{stored.sha256}"
+        assert set(entries) == {key, "ab/cd/.tmp-left"}
+        assert entries[key].sha256 == stored.sha256 and entries["ab/cd/.tmp-left"].sha256 is None
+        written = entries[key].modified
+        assert not store.delete(key, written)  # written at or after the cutoff: kept
+        assert store.delete(key, written + timedelta(seconds=1))
+        assert not store.exists(stored.sha256)
+        assert not store.delete(key, written + timedelta(seconds=1))  # gone already: fine
+        with pytest.raises(ValueError):
+            store.delete("../elsewhere/not-ours.txt", written)

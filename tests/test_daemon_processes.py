@@ -103,7 +103,9 @@ def test_a_daemon_stopped_for_ten_minutes_runs_each_missed_job_once(db_url: str,
     config = write_config(tmp_path / "archiver.toml", settings_data(db_url, tmp_path, "http://127.0.0.1:9"))
 
     def run_at(instant: datetime, name: str, until: object) -> list[dict[str, object]]:
-        daemon = DaemonProcess(config, tmp_path / f"{name}.log", {"ARCHIVER_NOW": instant.isoformat()}).start()
+        daemon = DaemonProcess(
+            config, tmp_path / f"{name}.log", {"ARCHIVER_NOW": instant.isoformat()}
+        ).start()
         try:
             wait_for(until, timeout=60)  # type: ignore[arg-type]
             time.sleep(2)  # room for any run that should not happen
@@ -117,7 +119,9 @@ def test_a_daemon_stopped_for_ten_minutes_runs_each_missed_job_once(db_url: str,
     # Back after 10 minutes: capture (every 1m) and check (every 5m) missed runs: each runs once, now.
     # Scan (every 15m) is due in 5 minutes and gc tomorrow: neither runs.
     later = T + timedelta(minutes=10)
-    second = run_at(later, "second", lambda: job_runs(db_url)["check"] == later == job_runs(db_url)["capture"])
+    second = run_at(
+        later, "second", lambda: job_runs(db_url)["check"] == later == job_runs(db_url)["capture"]
+    )
     assert Counter(r["job"] for r in second) == {"capture": 1, "check": 1}
     runs = job_runs(db_url)
     assert runs["scan"] == runs["gc"] == T
@@ -165,7 +169,10 @@ def test_three_daemons_share_the_checks_and_a_killed_ones_work_is_claimed_again(
     assert len(counts) == n and set(counts.values()) == {1}  # exactly once per cycle
     assert reclaimed <= lease + tick + 1.0
     by_daemon = Counter(
-        r["daemon"] for d in daemons for r in d.logs() if r.get("msg") == "embed checked" and r["outcome"] == "ok"
+        r["daemon"]
+        for d in daemons
+        for r in d.logs()
+        if r.get("msg") == "embed checked" and r["outcome"] == "ok"
     )
     assert len(by_daemon) == 3  # all three did a share
     with_future = scalar(db_url, select(func.count(Embed.id)).where(Embed.next_check_at <= datetime.now(UTC)))

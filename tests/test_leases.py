@@ -146,8 +146,12 @@ def test_a_captured_embed_left_without_a_verdict_is_due_and_only_needs_judging(s
     checked = embed(session, "checked", last_captured_at=NOW, next_check_at=NOW - timedelta(hours=1))
     fresh = embed(session, "fresh", last_captured_at=NOW, next_check_at=NOW - timedelta(hours=1))
     embed(session, "never-captured")
-    session.add(Check(embed=checked, checked_at=NOW - timedelta(minutes=30), kind="check", outcome="ok", reason=""))
-    session.add(Check(embed=fresh, checked_at=NOW - timedelta(hours=3), kind="check", outcome="ok", reason=""))
+    session.add(
+        Check(embed=checked, checked_at=NOW - timedelta(minutes=30), kind="check", outcome="ok", reason="")
+    )
+    session.add(
+        Check(embed=fresh, checked_at=NOW - timedelta(hours=3), kind="check", outcome="ok", reason="")
+    )
     session.commit()
 
     claimed = claim_checks(session, "a")

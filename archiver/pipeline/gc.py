@@ -7,8 +7,9 @@ Two sweeps, each safe to run twice and alongside captures:
    the record meanwhile);
 2. files in the blob store that no media record names, written more than `grace` ago, are deleted, and
    so are in-flight temp files older than that (left by a crash). The grace covers a capture that has
-   stored its file but not yet committed its record; a capture that stores an existing file again
-   renews its timestamp (local store).
+   stored its file but not yet committed its record. Left open: a capture that stores again, in the
+   very moment it is collected, an old file whose record was collected (the file is then missing; the
+   next capture of that post stores it again).
 """
 
 from __future__ import annotations

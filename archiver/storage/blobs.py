@@ -117,7 +117,6 @@ class LocalBlobStore:
         with suppress(OSError):
             # Same name means same content; a size mismatch can only be damage, which a rewrite repairs.
             if path.stat().st_size == len(data):
-                os.utime(path)  # stored again now: the garbage collector's grace starts over
                 return stored
         try:
             created = self._make_folders(path.parent)
