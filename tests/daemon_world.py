@@ -266,6 +266,15 @@ class DaemonProcess:
             self.process.wait()
             raise
 
+    def kill(self) -> None:
+        """SIGKILL if still running, and reap the process (no zombie, no unraisable warning later)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def tail(self, lines: int = 25) -> str:
+        return "\n".join(self.raw_log().splitlines()[-lines:])
+
     def logs(self) -> list[dict[str, Any]]:
         lines = []
         for line in self.log_path.read_text(encoding="utf-8", errors="replace").splitlines():

@@ -86,8 +86,7 @@ def test_sigterm_ends_the_daemon_within_ten_seconds_and_gives_back_its_leases(
             code = daemon.wait(timeout=15)
             took = time.monotonic() - asked
         finally:
-            if daemon.process is not None and daemon.process.poll() is None:
-                daemon.process.kill()
+            daemon.kill()
     print(f"SIGTERM to exit: {took:.2f}s")
     assert code == 0 and took < 10
     assert held_by(db_url) == 0  # nothing waits for a lease to expire
@@ -156,10 +155,17 @@ def test_three_daemons_share_the_checks_and_a_killed_ones_work_is_claimed_again(
             finished = time.monotonic() - killed
             for daemon in daemons[1:]:
                 assert daemon.stop() == 0
+        except AssertionError as failure:
+            # What each daemon was doing says why; the tails go with the failure.
+            leases = scalar(db_url, select(func.min(Embed.lease_until)).where(Embed.lease_owner.is_not(None)))
+            tails = "\n".join(f"--- daemon {i} (pid {d.pid}):\n{d.tail()}" for i, d in enumerate(daemons))
+            raise AssertionError(
+                f"{failure}; {held_by(db_url)} embeds still leased (earliest lease ends {leases}, "
+                f"now {datetime.now(UTC)})\n{tails}"
+            ) from failure
         finally:
             for daemon in daemons:
-                if daemon.process is not None and daemon.process.poll() is None:
-                    daemon.process.kill()
+                daemon.kill()
     counts = check_counts(db_url)
     print(
         f"killed at {done_before}/{n} checks holding {held}; its work claimed again after {reclaimed:.2f}s "
