@@ -239,6 +239,11 @@ class DaemonSettings(_Section):
         "every 1m", description="When to capture new embeds (also right after a scan finds some)."
     )
     check: str = Field("every 5m", description="When to check the embeds that are due.")
+    rewrite: str = Field(
+        "every 15m",
+        description="When to rewrite articles per their source's mode and undo rewrites of embeds that "
+        "came back (also right after a check turns an embed broken or back).",
+    )
     gc: str = Field("every 1d", description="When to delete media files and records no snapshot uses.")
     gc_grace: str = Field("1d", description="Media unused for less than this is kept (captures in flight).")
     lease: str = Field(
@@ -253,7 +258,7 @@ class DaemonSettings(_Section):
 
     @model_validator(mode="after")
     def _schedules(self) -> DaemonSettings:
-        for name in ("scan", "capture", "check", "gc"):
+        for name in ("scan", "capture", "check", "rewrite", "gc"):
             try:
                 parse_schedule(getattr(self, name))
             except ValueError as exc:
@@ -272,8 +277,8 @@ class SourceSettings(_Section):
     path: str = Field(description="A folder (all *.html below it) or a glob such as articles/**/*.html.")
     mode: Literal["monitor", "approve", "apply"] = Field(
         "approve",
-        description="What `archive rewrite` does with broken embeds: monitor (report only), approve "
-        "(an editor approves each rewrite), apply (rewrite at once).",
+        description="What a rewrite (`archive rewrite`, the daemon) does with broken embeds: monitor "
+        "(report only), approve (an editor approves each rewrite), apply (rewrite at once).",
     )
     restore_on_return: bool = Field(
         True, description="Undo a rewrite by itself when its embed comes back alive."

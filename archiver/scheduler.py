@@ -2,14 +2,17 @@
 
     scan      read the configured sources, store what they embed; wakes `capture` when it finds new posts
     capture   capture new embeds (claimed with leases, `pipeline/leases.py`)
-    check     check the embeds that are due (claimed with leases), provider health first
+    check     check the embeds that are due (claimed with leases), provider health first; wakes `rewrite`
+              when an embed turns broken or comes back
+    rewrite   rewrite articles per their source's mode (monitor, approve, apply), write what editors
+              approved, undo rewrites of embeds that came back (`pipeline/rewrite.py`)
     gc        delete media no snapshot uses, after `[daemon] gc_grace`
 
 Jobs are defined here, in memory (never a persistent job store of pickles), with `coalesce=True`,
 `max_instances=1` and `misfire_grace_time=None`: a late run is never dropped, and many missed runs are one.
 When each job last started is kept in the database (`job_runs`), over all daemons: a daemon that starts
 runs at once, once, every job whose run it missed, and a job only one daemon at a time should run (scan,
-gc) is held with a lease there and skipped by the others when it ran recently enough.
+rewrite, gc) is held with a lease there and skipped by the others when it ran recently enough.
 
 Due work lives in the database with leases, so any number of daemons on PostgreSQL share it (FOR UPDATE
 SKIP LOCKED); a daemon that dies leaves leases that expire and are claimed again. On SQLite run one
@@ -61,15 +64,17 @@ from archiver.pipeline.capture import CaptureDeps, CaptureItem, capture_due
 from archiver.pipeline.check import check_due
 from archiver.pipeline.gc import collect_media
 from archiver.pipeline.leases import LEASE_LOST, new_owner
+from archiver.pipeline.rewrite import ArticleOutcome, RewriteDeps
+from archiver.pipeline.rewrite import run as run_rewrites
 from archiver.providers import PROVIDERS, names
 from archiver.storage import queries
 from archiver.storage.throttle import DbHostBackoffs
 
 log = logging.getLogger("archiver.daemon")
 
-JOBS = ("scan", "capture", "check", "gc")
+JOBS = ("scan", "capture", "check", "rewrite", "gc")
 # Jobs one daemon at a time runs, once per period over all daemons (the others claim due work).
-SINGLETON_JOBS = frozenset({"scan", "gc"})
+SINGLETON_JOBS = frozenset({"scan", "rewrite", "gc"})
 # From the stop signal: running jobs get this long to finish (climbs in flight get STOP_GRACE of it),
 # then leases are released and the daemon returns; all within the promised 10 seconds.
 JOB_STOP_WAIT = 7.0
@@ -210,6 +215,8 @@ class Daemon:
         self.scheduler: BlockingScheduler | None = None
         self._lock = threading.Lock()
         self._job_renewed: dict[str, float] = {}
+        # Singleton jobs woken by this daemon: they run though their period is not over.
+        self._woken: set[str] = set()
         # Set once this daemon's first capture run is over (checks start after it: new embeds first).
         self.capture_settled = threading.Event()
 
@@ -228,6 +235,7 @@ class Daemon:
             "scan": self._scan,
             "capture": self._capture,
             "check": self._check,
+            "rewrite": self._rewrite,
             "gc": self._gc,
         }
         for order, (name, state) in enumerate(self.jobs.items()):
@@ -257,6 +265,8 @@ class Daemon:
     def wake(self, name: str) -> None:
         """Run job `name` now (if it is running, its run already picks up what is new)."""
         if self.scheduler is not None and not self.stop.is_set():
+            with self._lock:
+                self._woken.add(name)
             try:
                 self.scheduler.modify_job(name, next_run_time=datetime.now(UTC))
             except Exception:  # stopping, or no such job: nothing to wake
@@ -280,8 +290,11 @@ class Daemon:
             return
         now = self.app.clock.now()
         singleton = name in SINGLETON_JOBS
+        with self._lock:
+            woken = name in self._woken
+            self._woken.discard(name)
         try:
-            if singleton and not self._claim_job(name, state.schedule, now):
+            if singleton and not self._claim_job(name, state.schedule, now, woken):
                 with self._lock:
                     state.results["skipped"] += 1
                 log.info("job skipped: another daemon ran it or is running it", extra={"job": name})
@@ -321,10 +334,10 @@ class Daemon:
         else:
             log.error("job failed", extra=extra, exc_info=exc)
 
-    def _claim_job(self, name: str, schedule: Schedule, now: datetime) -> bool:
+    def _claim_job(self, name: str, schedule: Schedule, now: datetime, woken: bool = False) -> bool:
         with self.app.sessions() as session, session.begin():
             last = queries.job_runs(session).get(name)
-            if not schedule.due(last, now):
+            if not woken and not schedule.due(last, now):
                 return False
             held = queries.claim_job(session, name, self.owner, now, self.lease)
         self._job_renewed[name] = time.monotonic()
@@ -439,11 +452,60 @@ class Daemon:
                 "embed state changed",
                 extra={"job": "check", "embed": embed_id, "from": before, "to": after},
             )
+        if any(after == "broken" or before == "broken" for _, before, after in report.state_changes):
+            self.wake("rewrite")  # a post broke, or came back: its articles need not wait for the tick
         paused = sorted(h.provider for h in report.health if h.paused)
         return {
             "attempted": report.attempted,
             "state_changes": len(report.state_changes),
             "paused": ",".join(paused),
+        }
+
+    def _rewrite(self) -> dict[str, Any]:
+        settings = self.app.settings
+        if not settings.sources:
+            return {"articles": 0, "note": "no [[sources]] configured"}
+        deps = RewriteDeps.from_settings(settings, self.app.clock)
+        statuses: Counter[str] = Counter()
+
+        def on_article(outcome: ArticleOutcome) -> None:
+            statuses[outcome.status] += 1
+            self._keep_job("rewrite")
+            if outcome.status == "unchanged":
+                return
+            failed = outcome.status in ("error", "conflict")
+            log.log(
+                logging.WARNING if failed else logging.INFO,
+                "article rewrite " + outcome.status,
+                extra={
+                    "job": "rewrite",
+                    "source": outcome.plan.source,
+                    "article": outcome.plan.key,
+                    "status": outcome.status,
+                    "rewrites": list(outcome.rewrite_ids),
+                    **({"reason": outcome.error} if outcome.error else {}),
+                },
+            )
+
+        report = run_rewrites(self.app.sessions, deps, on_article=on_article, stop=self.stop)
+        recovered = report.recovered
+        if recovered is not None and (recovered.finished or recovered.rolled_back or recovered.refused):
+            log.warning("rewrites left by a crash settled", extra={"job": "rewrite", **recovered.to_json()})
+        for restored in report.restored:
+            log.log(
+                logging.WARNING if restored.error else logging.INFO,
+                "article restored: its embed came back" if not restored.error else "article restore failed",
+                extra={
+                    "job": "rewrite",
+                    "article": restored.key,
+                    "rewrites": list(restored.rewrite_ids),
+                    **({"reason": restored.error} if restored.error else {}),
+                },
+            )
+        return {
+            "articles": sum(statuses.values()),
+            **dict(statuses),
+            "restored": sum(1 for r in report.restored if not r.error),
         }
 
     def _gc(self) -> dict[str, Any]:
@@ -516,6 +578,7 @@ class Daemon:
             held = queries.leases_held(session, now, self.owner)
             providers = queries.all_provider_health(session)
             runs = queries.job_runs(session)
+            rewrites = queries.rewrite_state_counts(session)
         budgets = self.app.budgets.usage()
         out = _Metrics()
         out.add("archiver_up", "gauge", "1 while the daemon runs.", [({}, 1)])
@@ -530,6 +593,12 @@ class Daemon:
             "gauge",
             "Embeds due now (the due queues), held or not.",
             [({"queue": q}, n) for q, n in sorted(due.items())],
+        )
+        out.add(
+            "archiver_rewrites",
+            "gauge",
+            "Rewrites by state (planned ones wait for an editor's approval).",
+            [({"state": s}, n) for s, n in sorted(rewrites.items())],
         )
         out.add("archiver_leases", "gauge", "Embeds held under a lease by any daemon.", [({}, leased)])
         out.add("archiver_leases_held", "gauge", "Embeds held under a lease by this daemon.", [({}, held)])

@@ -56,6 +56,10 @@ class World:
     def hashes(self) -> dict[str, str]:
         return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in self.files()}
 
+    def close(self) -> None:
+        """Close the world's database connections (PostgreSQL ones left open warn at exit)."""
+        self.sessions.kw["bind"].dispose()
+
 
 def corpus_pages() -> list[Path]:
     return sorted(CORPUS.glob("*.html"))

@@ -21,6 +21,8 @@ from typing import Any
 
 import pytest
 from daemon_world import FakeYouTube, add_due_checks, check_counts, free_port, post_ids, settings_data
+from rewrite_world import break_everything, corpus_pages, make_world
+from rewrite_world import scan as scan_world
 from sqlalchemy import func, select
 
 from archiver.app import App
@@ -241,7 +243,7 @@ def test_jobs_coalesce_run_one_at_a_time_and_are_never_dropped(tmp_path: Path) -
         jobs = {job.id: job for job in scheduler.get_jobs()} if scheduler.running else None
         assert jobs is None  # not started: read the pending jobs instead
         pending = {job.id: job for job, _alias, _replace in scheduler._pending_jobs}
-        assert set(pending) == {"scan", "capture", "check", "gc"}
+        assert set(pending) == {"scan", "capture", "check", "rewrite", "gc"}
         for job in pending.values():
             assert job.coalesce is True and job.max_instances == 1 and job.misfire_grace_time is None
             # Never ran: every job runs once, now.
@@ -252,7 +254,7 @@ def test_a_restart_runs_each_missed_job_once_and_the_others_on_time(tmp_path: Pa
     clock = FixedClock(START + timedelta(minutes=10))  # stopped for 10 minutes
     with app_on(f"sqlite:///{tmp_path / 'a.db'}", tmp_path, "http://127.0.0.1:9", clock) as app:
         with app.sessions() as session, session.begin():
-            for job in ("scan", "capture", "check", "gc"):
+            for job in ("scan", "capture", "check", "rewrite", "gc"):
                 queries.mark_job_run(session, job, START)
         before = datetime.now(UTC)
         pending = {job.id: job for job, _a, _r in build_scheduler(app, "me")._pending_jobs}
@@ -261,6 +263,7 @@ def test_a_restart_runs_each_missed_job_once_and_the_others_on_time(tmp_path: Pa
         assert pending["check"].next_run_time - before < now_ish  # every 5m: missed, runs now
         scan_wait = pending["scan"].next_run_time - before  # every 15m: due 5 minutes from now
         assert timedelta(minutes=5) - now_ish < scan_wait <= timedelta(minutes=5, seconds=1)
+        assert abs(pending["rewrite"].next_run_time - before - scan_wait) < timedelta(seconds=1)  # 15m too
         assert pending["gc"].next_run_time - before > timedelta(hours=23)
 
 
@@ -297,6 +300,73 @@ def test_a_failing_job_is_logged_and_counted_and_the_daemon_goes_on(tmp_path: Pa
         assert daemon.jobs["check"].results == {"error": 1, "ok": 1}
         failed = [r for r in caplog.records if r.getMessage() == "job failed"]
         assert failed and failed[0].job == "check" and failed[0].exc_info
+
+
+# --- rewrites -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["apply", "approve", "monitor"])
+def test_the_rewrite_job_does_what_each_sources_mode_says(
+    db_url: str, tmp_path: Path, mode: str, caplog: Any
+) -> None:
+    world = make_world(tmp_path, corpus_pages()[:3], mode=mode, database_url=db_url)
+    scan_world(world)
+    broken = break_everything(world)
+    before = world.hashes()
+    app = App(world.settings, world.clock, {})
+    try:
+        daemon = Daemon(app, "me")
+        with caplog.at_level(logging.INFO, logger="archiver.daemon"):
+            daemon._job("rewrite", daemon._rewrite)
+        with app.sessions() as session:
+            states = queries.rewrite_state_counts(session)
+    finally:
+        app.close()
+        world.close()
+    summary = daemon.jobs["rewrite"].last_summary
+    assert daemon.jobs["rewrite"].last_result == "ok" and summary["articles"] == 3
+    after = world.hashes()
+    if mode == "apply":
+        assert states == {"applied": broken} and summary["applied"] == 3
+        assert all(after[name] != before[name] for name in before)  # every article now carries its cards
+        logged = [r for r in caplog.records if r.getMessage() == "article rewrite applied"]
+        assert sorted(Path(r.article).name for r in logged) == sorted(before)  # type: ignore[attr-defined]
+    elif mode == "approve":
+        assert states == {"planned": broken} and summary["planned"] == 3
+        assert after == before  # nothing written before an editor approves
+    else:
+        assert states == {} and summary["reported"] == 3 and after == before
+
+
+def test_a_woken_rewrite_runs_before_its_period_is_over(tmp_path: Path) -> None:
+    clock = FixedClock(START)
+    ran: list[str] = []
+    with app_on(f"sqlite:///{tmp_path / 'a.db'}", tmp_path, "http://127.0.0.1:9", clock) as app:
+        daemon = Daemon(app, "me")
+        daemon.build()
+        daemon._job("rewrite", lambda: ran.append("tick") or {})
+        clock.advance(timedelta(minutes=1))
+        daemon._job("rewrite", lambda: ran.append("tick") or {})  # every 15m: not due yet
+        assert ran == ["tick"] and daemon.jobs["rewrite"].results["skipped"] == 1
+        daemon.wake("rewrite")  # what a check that turned an embed broken does
+        daemon._job("rewrite", lambda: ran.append("woken") or {})
+        daemon._job("rewrite", lambda: ran.append("tick") or {})  # the wake is spent
+        assert ran == ["tick", "woken"]
+
+
+def test_metrics_count_rewrites_by_state(db_url: str, tmp_path: Path) -> None:
+    world = make_world(tmp_path, corpus_pages()[:2], mode="approve", database_url=db_url)
+    scan_world(world)
+    broken = break_everything(world)
+    app = App(world.settings, world.clock, {})
+    try:
+        daemon = Daemon(app, "me")
+        daemon._job("rewrite", daemon._rewrite)
+        metrics = daemon.metrics()
+    finally:
+        app.close()
+        world.close()
+    assert f'archiver_rewrites{{state="planned"}} {broken}' in metrics
 
 
 # --- media collection -----------------------------------------------------------------------------
@@ -383,7 +453,7 @@ def test_healthz_and_metrics_answer_over_http(db_url: str, tmp_path: Path) -> No
             endpoint.shutdown()
             endpoint.server_close()
     assert health["status"] == "ok" and health["daemon"] == "me"
-    assert set(health["jobs"]) == {"scan", "capture", "check", "gc"}
+    assert set(health["jobs"]) == {"scan", "capture", "check", "rewrite", "gc"}
     assert health["jobs"]["check"]["schedule"] == "every 5m"
     assert health["paused_providers"][0]["provider"] == "tiktok"
     lines = metrics.splitlines()
@@ -416,7 +486,7 @@ def test_run_daemon_does_the_due_work_and_stops_within_ten_seconds(db_url: str, 
         assert result == [0] and time.monotonic() - asked < 10
         with app.sessions() as session:
             runs = queries.job_runs(session)
-        assert {"scan", "capture", "check", "gc"} <= set(runs)
+        assert {"scan", "capture", "check", "rewrite", "gc"} <= set(runs)
 
 
 def test_a_bad_daemon_setting_is_one_config_error(tmp_path: Path) -> None:

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -545,13 +546,15 @@ def run(
     sources: Iterable[str] | None = None,
     dry_run: bool = False,
     on_article: Callable[[ArticleOutcome], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> RunReport:
     """Rewrite the articles holding broken embeds (or `article_ids`), each as its source's mode says.
 
     First settles what a crash left (`recover`); then per article: monitor and `dry_run` only report
     (the plan has the unified diff); approve journals `planned` rows and writes rows editors approved;
     apply writes at once. Finally, rewrites of embeds that came back alive are undone where the
-    source's policy says so (not in a dry run). One article's failure never stops the run.
+    source's policy says so (not in a dry run). One article's failure never stops the run; `stop`
+    (the daemon stopping) does, between two articles: every article is written whole or not at all.
     """
     report = RunReport()
     if not dry_run:
@@ -564,6 +567,8 @@ def run(
             else queries.articles_to_rewrite(session, sorted(wanted) if wanted is not None else None)
         )
     for article_id in ids:
+        if stop is not None and stop.is_set():
+            return report
         outcome = _run_article(sessions, deps, article_id, dry_run)
         if outcome is None:
             continue
@@ -571,7 +576,7 @@ def run(
         if on_article is not None:
             on_article(outcome)
     if not dry_run:
-        report.restored = restore_returned(sessions, deps, sources=wanted)
+        report.restored = restore_returned(sessions, deps, sources=wanted, stop=stop)
     return report
 
 
@@ -1105,7 +1110,11 @@ def _finish_restore(
 
 
 def restore_returned(
-    sessions: sessionmaker[Session], deps: RewriteDeps, *, sources: Iterable[str] | None = None
+    sessions: sessionmaker[Session],
+    deps: RewriteDeps,
+    *,
+    sources: Iterable[str] | None = None,
+    stop: threading.Event | None = None,
 ) -> list[RestoreResult]:
     """Undo the rewrites of embeds that came back alive, in sources whose `restore_on_return` is on."""
     wanted = set(sources) if sources is not None else None
@@ -1118,10 +1127,12 @@ def restore_returned(
                 if (wanted is None or source in wanted) and deps.policy(source).restore_on_return
             }
         )
-    return [
-        restore_article(sessions, deps, article_id, embed_id, by=AUTO_RESTORER)
-        for article_id, embed_id in todo
-    ]
+    results = []
+    for article_id, embed_id in todo:
+        if stop is not None and stop.is_set():
+            break
+        results.append(restore_article(sessions, deps, article_id, embed_id, by=AUTO_RESTORER))
+    return results
 
 
 def _settle_removed_cards(deps: RewriteDeps, applied: Sequence[Rewrite], current: ArticleRecord) -> None:

@@ -1091,6 +1091,11 @@ def embed_state_counts(session: Session) -> dict[str, int]:
     return {state: int(n) for state, n in rows}
 
 
+def rewrite_state_counts(session: Session) -> dict[str, int]:
+    rows = session.execute(select(Rewrite.state, func.count(Rewrite.id)).group_by(Rewrite.state))
+    return {state: int(n) for state, n in rows}
+
+
 def due_counts(session: Session, now: datetime) -> dict[str, int]:
     """How many embeds are due now, leased or not: for a first capture, and for a check."""
     has_snapshot = select(Snapshot.id).where(Snapshot.embed_id == Embed.id).exists()
