@@ -10,6 +10,7 @@ import itertools
 import json
 import os
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +28,7 @@ from archiver.clock import clock_from_env
 from archiver.config import DEFAULT_CONFIG_NAME, find_config, load_settings
 from archiver.errors import ArchiverError, ConfigError, NotFound, UsageError
 from archiver.pipeline import articles as article_stage
+from archiver.pipeline import residue as residue_stage
 from archiver.pipeline import rewrite as rewrite_stage
 from archiver.pipeline.capture import CaptureItem, CaptureReport, capture_due
 from archiver.pipeline.check import check_due
@@ -266,6 +268,49 @@ def status(ctx: Context, as_json: bool) -> None:
 
 
 @cli.command()
+@click.option("--source", "source_names", multiple=True, help="Only articles of this source (repeatable).")
+@click.option("--orphans", is_flag=True, help="Only residue no post matches (orphaned or ambiguous).")
+@json_option
+@pass_ctx
+def residue(ctx: Context, source_names: tuple[str, ...], orphans: bool, as_json: bool) -> None:
+    """Report residue ("A post shared by NAME (@handle)") and the archived post each line matches.
+
+    Matched lines get their card back from `archive rewrite` (as the source's mode says); orphaned and
+    ambiguous ones are listed with the candidate posts found and why each was not taken."""
+    with ctx.app.sessions() as session:
+        matches = residue_stage.residue_report(session, set(source_names) if source_names else None)
+    if orphans:
+        matches = [m for m in matches if m.status != "matched"]
+    if as_json:
+        _print_json([m.to_json() for m in matches])
+        return
+    table = Table("article", "provider", "author", "handle", "date", "status", "post", "why / candidates")
+    for m in matches:
+        post = "-"
+        if m.embed_id is not None:
+            post = next((f"{c.post_id}" for c in m.candidates if c.embed_id == m.embed_id), str(m.embed_id))
+        detail = m.reason
+        if m.status != "matched" and m.candidates:
+            detail += "; " + "; ".join(f"{c.post_id} ({c.why})" for c in m.candidates)
+        table.add_row(
+            m.key,
+            m.provider,
+            m.author_name or "-",
+            m.handle or "-",
+            m.published or "-",
+            m.status + (" (repaired)" if m.repaired else ""),
+            post,
+            detail,
+        )
+    OUT.print(table)
+    counts = Counter(m.status for m in matches)
+    OUT.print(
+        f"{len(matches)} residue line(s): {counts['matched']} matched, {counts['ambiguous']} ambiguous, "
+        f"{counts['orphaned']} orphaned"
+    )
+
+
+@cli.command()
 @click.option("--state", help="Only embeds in this state (new, live, ...).")
 @click.option("--provider", help="Only this provider.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many rows.")
@@ -437,7 +482,7 @@ def rewrite(
                 )
         if not approve_ids:
             return
-    deps = rewrite_stage.RewriteDeps.from_settings(app.settings, app.clock)
+    deps = rewrite_stage.RewriteDeps.from_settings(app.settings, app.clock, env=app.env)
 
     def on_article(outcome: rewrite_stage.ArticleOutcome) -> None:
         if as_json:
@@ -491,7 +536,7 @@ def restore(ctx: Context, article: str, embed: str | None, editor: str, as_json:
             if found is None:
                 raise NotFound(f"no embed matches {embed!r} (try `archive embeds`)")
             embed_id = found.id
-    deps = rewrite_stage.RewriteDeps.from_settings(app.settings, app.clock)
+    deps = rewrite_stage.RewriteDeps.from_settings(app.settings, app.clock, env=app.env)
     result = rewrite_stage.restore_article(app.sessions, deps, article_id, embed_id, by=editor)
     if as_json:
         _print_json(result.to_json())
@@ -563,8 +608,8 @@ def _scan(
     chosen = targets or tuple(s.name for s in app.settings.sources)
     if not chosen:
         raise UsageError("nothing to scan: name files, folders or globs, or configure [[sources]]")
-    resolved = article_stage.resolve_targets(chosen, app.settings.sources)
-    total = sum(len(t.files) for t in resolved)
+    resolved = article_stage.resolve_targets(chosen, app.settings.sources, app.settings.scan, app.env)
+    total = sum(len(t.items) for t in resolved)
     providers = tuple(p for p in PROVIDERS if app.settings.provider(p.name).enabled)
     sessions = None if dry_run else app.sessions
 

@@ -273,8 +273,33 @@ class DaemonSettings(_Section):
 
 class SourceSettings(_Section):
     name: str = Field(description="Name of the source, unique; shown in reports.")
-    kind: Literal["files"] = Field("files", description="Where articles come from (files).")
-    path: str = Field(description="A folder (all *.html below it) or a glob such as articles/**/*.html.")
+    kind: Literal["files", "sql"] = Field(
+        "files", description="Where articles come from: files, or a table of a SQL database (sql)."
+    )
+    path: str = Field(
+        "", description="files: a folder (all *.html below it) or a glob such as articles/**/*.html."
+    )
+    url: str = Field(
+        "",
+        description="sql: SQLAlchemy URL of the database holding the articles, without a password "
+        "(put a URL with one in the variable named by url_env).",
+    )
+    url_env: str = Field(
+        "", description="sql: environment variable holding the database URL (wins over url)."
+    )
+    table: str = Field("", description='sql: the articles table, e.g. "wp_posts" or "cms.articles".')
+    key_column: str = Field("", description="sql: the column that names an article (its primary key).")
+    body_column: str = Field("", description="sql: the column holding the article's HTML.")
+    version_column: str = Field(
+        "",
+        description="sql: a column the CMS changes on every save (an integer revision, bumped by one "
+        "on a rewrite, or a timestamp, set to now); empty: writes compare the whole body instead.",
+    )
+    where: str = Field(
+        "",
+        description="sql: a SQL condition choosing the rows that are articles, e.g. "
+        "\"post_status = 'publish'\" (trusted text from your config, pasted into the query).",
+    )
     mode: Literal["monitor", "approve", "apply"] = Field(
         "approve",
         description="What a rewrite (`archive rewrite`, the daemon) does with broken embeds: monitor "
@@ -283,6 +308,24 @@ class SourceSettings(_Section):
     restore_on_return: bool = Field(
         True, description="Undo a rewrite by itself when its embed comes back alive."
     )
+
+    @model_validator(mode="after")
+    def _kind_keys(self) -> SourceSettings:
+        if self.kind == "files":
+            if not self.path.strip():
+                raise ValueError(f"source {self.name!r}: path is required for a files source")
+            return self
+        missing = [k for k in ("table", "key_column", "body_column") if not getattr(self, k).strip()]
+        if not self.url.strip() and not self.url_env.strip():
+            missing.insert(0, "url (or url_env)")
+        if missing:
+            raise ValueError(f"source {self.name!r}: a sql source needs {', '.join(missing)}")
+        if urlsplit(self.url.strip()).password:
+            raise ValueError(
+                f"source {self.name!r}: url holds a password; put the URL in an environment variable "
+                "and name it in url_env"
+            )
+        return self
 
 
 class RewriteSettings(_Section):
@@ -408,14 +451,8 @@ class Settings(BaseSettings):
     def with_base_dir(self, base: Path) -> Settings:
         """Relative paths in a config file are relative to the file's folder."""
         media_dir = self.media.dir if self.media.dir.is_absolute() else base / self.media.dir
-        url = self.database.url
-        prefix = "sqlite:///"
-        if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
-            url = prefix + str(base / url[len(prefix) :])
-        sources = tuple(
-            s.model_copy(update={"path": s.path if os.path.isabs(s.path) else str(base / s.path)})
-            for s in self.sources
-        )
+        url = sqlite_url_with_base_dir(self.database.url, base)
+        sources = tuple(_source_with_base_dir(s, base) for s in self.sources)
         templates = self.rewrite.template_dir
         if templates is not None and not templates.is_absolute():
             templates = base / templates
@@ -427,6 +464,21 @@ class Settings(BaseSettings):
                 "rewrite": self.rewrite.model_copy(update={"template_dir": templates}),
             }
         )
+
+
+def _source_with_base_dir(source: SourceSettings, base: Path) -> SourceSettings:
+    if source.kind == "files":
+        path = source.path if os.path.isabs(source.path) else str(base / source.path)
+        return source.model_copy(update={"path": path})
+    return source.model_copy(update={"url": sqlite_url_with_base_dir(source.url, base)})
+
+
+def sqlite_url_with_base_dir(url: str, base: Path) -> str:
+    """A relative SQLite file URL made relative to `base`; any other URL as it is."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+        return prefix + str(base / url[len(prefix) :])
+    return url
 
 
 def parse_rate(text: str) -> tuple[int, float]:

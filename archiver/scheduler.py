@@ -376,11 +376,12 @@ class Daemon:
         providers = tuple(p for p in PROVIDERS if settings.provider(p.name).enabled)
         counts: Counter[str] = Counter()
         new_embeds = 0
-        for target in resolve_targets([s.name for s in settings.sources], settings.sources):
-            for file in target.files:
+        names = [s.name for s in settings.sources]
+        for target in resolve_targets(names, settings.sources, settings.scan, self.app.env):
+            for item in target.items:
                 if self.stop.is_set():
                     break
-                one = Target(target.source, target.kind, (file,))
+                one = Target(target.source, target.kind, (item,))
                 for report in scan_targets(
                     [one], settings.scan, providers, sessions=self.app.sessions, clock=self.app.clock
                 ):
@@ -465,7 +466,7 @@ class Daemon:
         settings = self.app.settings
         if not settings.sources:
             return {"articles": 0, "note": "no [[sources]] configured"}
-        deps = RewriteDeps.from_settings(settings, self.app.clock)
+        deps = RewriteDeps.from_settings(settings, self.app.clock, env=self.app.env)
         statuses: Counter[str] = Counter()
 
         def on_article(outcome: ArticleOutcome) -> None:

@@ -6,10 +6,11 @@ an article whose bytes did not change since its last scan is skipped.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,8 +19,9 @@ from archiver.config import ScanSettings, SourceSettings
 from archiver.errors import ArticleError
 from archiver.pipeline.scan import scan_article
 from archiver.providers.base import Provider
-from archiver.records import EmbedRef, ScanResult
+from archiver.records import Article, EmbedRef, ScanResult
 from archiver.sources.files import ArticleFile, files_of, files_of_source, read_article
+from archiver.sources.sql import SqlStore
 from archiver.storage import queries
 
 AD_HOC_SOURCE = "local"
@@ -33,13 +35,60 @@ class ArticleStatus(StrEnum):
     ERROR = "error"
 
 
+class ArticleItem(Protocol):
+    """One article of a source, not read yet: a file, or a row of a sql source."""
+
+    @property
+    def key(self) -> str:
+        """The article's key in its source (what the database stores)."""
+        ...
+
+    @property
+    def label(self) -> str:
+        """How reports name it."""
+        ...
+
+    def read(self, source: str, settings: ScanSettings, digest: bool) -> Article:
+        """The article's bytes now; `ArticleError` in one line when it cannot be read."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class FileItem:
+    file: ArticleFile
+
+    @property
+    def key(self) -> str:
+        return self.file.label
+
+    @property
+    def label(self) -> str:
+        return self.file.label
+
+    def read(self, source: str, settings: ScanSettings, digest: bool) -> Article:
+        return read_article(self.file, source, settings, digest=digest)
+
+
+@dataclass(frozen=True, slots=True)
+class RowItem:
+    store: SqlStore
+    key: str
+
+    @property
+    def label(self) -> str:
+        return self.store.label(self.key)
+
+    def read(self, source: str, settings: ScanSettings, digest: bool) -> Article:
+        return self.store.read(self.key)
+
+
 @dataclass(frozen=True, slots=True)
 class Target:
-    """A set of article files and the source they are stored under."""
+    """The articles of one source (files, or rows of a sql source) and the source's name."""
 
     source: str
     kind: str
-    files: tuple[ArticleFile, ...]
+    items: tuple[ArticleItem, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,18 +108,31 @@ class ArticleReport:
         return out
 
 
-def resolve_targets(args: Iterable[str], sources: Iterable[SourceSettings]) -> list[Target]:
-    """Command-line words to targets: a configured source by name, else a path, folder or glob."""
+def resolve_targets(
+    args: Iterable[str],
+    sources: Iterable[SourceSettings],
+    scan_settings: ScanSettings | None = None,
+    env: Mapping[str, str] | None = None,
+) -> list[Target]:
+    """Command-line words to targets: a configured source by name, else a path, folder or glob.
+
+    A sql source is listed now (its keys); `ConfigError` or `StorageError` when it cannot be."""
     by_name = {s.name: s for s in sources}
     targets: list[Target] = []
-    loose: list[ArticleFile] = []
+    loose: list[ArticleItem] = []
     for arg in args:
         if arg in by_name:
             source = by_name[arg]
-            targets.append(Target(source.name, source.kind, tuple(files_of_source(source))))
+            items: tuple[ArticleItem, ...]
+            if source.kind == "sql":
+                store = SqlStore(source, scan_settings or ScanSettings(), env or {})
+                items = tuple(RowItem(store, key) for key in store.article_keys())
+            else:
+                items = tuple(FileItem(f) for f in files_of_source(source))
+            targets.append(Target(source.name, source.kind, items))
         else:
             found = tuple(files_of(arg))
-            loose.extend(found or (ArticleFile(Path(arg), arg),))
+            loose.extend(FileItem(f) for f in found or (ArticleFile(Path(arg), arg),))
     if loose:
         targets.append(Target(AD_HOC_SOURCE, "files", tuple(loose)))
     return targets
@@ -102,34 +164,34 @@ def _scan_target(
     sessions: sessionmaker[Session] | None,
     clock: Clock,
 ) -> Iterator[ArticleReport]:
-    for file in target.files:
+    for item in target.items:
         try:
-            article = read_article(file, target.source, scan_settings, digest=sessions is not None)
+            article = item.read(target.source, scan_settings, sessions is not None)
         except ArticleError as exc:
             if sessions is not None:
                 with sessions() as session, session.begin():
                     source = queries.ensure_source(session, target.source, target.kind, clock.now())
-                    queries.record_article_error(session, source, file.label, str(exc), clock.now())
-            yield ArticleReport(file.label, ArticleStatus.ERROR, error=str(exc))
+                    queries.record_article_error(session, source, item.key, str(exc), clock.now())
+            yield ArticleReport(item.label, ArticleStatus.ERROR, error=str(exc))
             continue
         if sessions is None:
             result = scan_article(article, providers)
-            yield _report(file.label, ArticleStatus.SCANNED, result)
+            yield _report(item.label, ArticleStatus.SCANNED, result)
             continue
         with sessions() as session, session.begin():
             source = queries.ensure_source(session, target.source, target.kind, clock.now())
             if queries.article_unchanged(session, source, article.key, article.sha256):
-                yield ArticleReport(file.label, ArticleStatus.UNCHANGED)
+                yield ArticleReport(item.label, ArticleStatus.UNCHANGED)
                 continue
             known = queries.get_article(session, source, article.key) is not None
             result = scan_article(article, providers)
             if result.error is not None:
                 queries.record_article_error(session, source, article.key, result.error, clock.now())
-                yield _report(file.label, ArticleStatus.ERROR, result)
+                yield _report(item.label, ArticleStatus.ERROR, result)
                 continue
             saved = queries.save_scan(session, source, article, result.embeds, clock.now())
         status = ArticleStatus.CHANGED if known else ArticleStatus.NEW
-        yield ArticleReport(file.label, status, result.embeds, new_embeds=saved.new_embeds)
+        yield ArticleReport(item.label, status, result.embeds, new_embeds=saved.new_embeds)
 
 
 def _report(label: str, status: ArticleStatus, result: ScanResult) -> ArticleReport:

@@ -36,7 +36,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -49,11 +49,13 @@ from archiver.pipeline import splice, verify
 from archiver.pipeline.archived import archived_cards
 from archiver.pipeline.fallback import CardData, CardRenderer, Variant
 from archiver.pipeline.offsets import byte_offsets
+from archiver.pipeline.residue import ResidueTargets, repairable_articles
 from archiver.pipeline.scan import scan_article
 from archiver.providers import PROVIDERS
 from archiver.providers.base import Provider
 from archiver.records import Article as ArticleRecord
 from archiver.records import Span
+from archiver.sources.sql import SqlStore
 from archiver.sources.store import ArticleStore, FileStore, WriteConflict, stale_temp_files
 from archiver.storage import queries
 from archiver.storage.models import Article, Embed, Rewrite
@@ -96,17 +98,31 @@ class RewriteDeps:
     clock: Clock
     renderer: CardRenderer
     providers: tuple[Provider, ...] = PROVIDERS
-    # Stores by source name; a source without one is read and written as files (`FileStore`).
+    # Stores by source name; otherwise a configured sql source is a `SqlStore`, any other source files.
     stores: dict[str, ArticleStore] = field(default_factory=dict)
     # More targets for an article than its broken embeds (residue matched to a snapshot), asked each
     # time an article is planned; `run(article_ids=...)` brings articles that only have those.
     extra_targets: Callable[[Session, Article], Sequence[Target]] | None = None
+    # The environment a sql source's `url_env` is read from.
+    env: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, clock: Clock, providers: tuple[Provider, ...] = PROVIDERS
+        cls,
+        settings: Settings,
+        clock: Clock,
+        providers: tuple[Provider, ...] = PROVIDERS,
+        env: Mapping[str, str] | None = None,
     ) -> RewriteDeps:
-        return cls(settings, clock, CardRenderer(settings.rewrite.template_dir), providers)
+        renderer = CardRenderer(settings.rewrite.template_dir)
+        return cls(
+            settings,
+            clock,
+            renderer,
+            providers,
+            env=dict(env or {}),
+            extra_targets=ResidueTargets(settings.rewrite),
+        )
 
     def source_settings(self, name: str) -> SourceSettings | None:
         return next((source for source in self.settings.sources if source.name == name), None)
@@ -121,7 +137,12 @@ class RewriteDeps:
     def store(self, source: str) -> ArticleStore:
         store = self.stores.get(source)
         if store is None:
-            store = self.stores[source] = FileStore(source, self.settings.scan)
+            configured = self.source_settings(source)
+            if configured is not None and configured.kind == "sql":
+                store = SqlStore(configured, self.settings.scan, self.env, self.clock.now)
+            else:
+                store = FileStore(source, self.settings.scan)
+            self.stores[source] = store
         return store
 
 
@@ -561,11 +582,14 @@ def run(
         report.recovered = recover(sessions, deps)
     wanted = set(sources) if sources is not None else None
     with sessions() as session:
-        ids = (
-            sorted(set(article_ids))
-            if article_ids is not None
-            else queries.articles_to_rewrite(session, sorted(wanted) if wanted is not None else None)
-        )
+        if article_ids is not None:
+            ids = sorted(set(article_ids))
+        else:
+            named = sorted(wanted) if wanted is not None else None
+            # Articles holding broken embeds, and those showing only residue a snapshot matches.
+            ids = sorted(
+                set(queries.articles_to_rewrite(session, named)) | set(repairable_articles(session, wanted))
+            )
     for article_id in ids:
         if stop is not None and stop.is_set():
             return report

@@ -1271,3 +1271,95 @@ def rewrite_counts(session: Session) -> dict[str, int]:
 def all_provider_health(session: Session) -> list[ProviderHealth]:
     """Every provider whose health was ever recorded, paused or not."""
     return list(session.scalars(select(ProviderHealth).order_by(ProviderHealth.provider)))
+
+
+# --- residue repair (archiver.pipeline.residue) ---------------------------------------------------
+
+
+def residue_occurrences(
+    session: Session, sources: Collection[str] | None = None, article_id: int | None = None
+) -> list[tuple[Article, Occurrence]]:
+    """Residue occurrences (markup `residue`, no embed) with their article, in article id then position
+    order; only those of the sources named in `sources`, or of one article, when given."""
+    stmt = (
+        select(Article, Occurrence)
+        .join(Occurrence, Occurrence.article_id == Article.id)
+        .where(Occurrence.embed_id.is_(None), Occurrence.markup == records.MarkupKind.RESIDUE.value)
+        .options(joinedload(Article.source))
+    )
+    if sources is not None:
+        stmt = stmt.join(Source, Source.id == Article.source_id).where(Source.name.in_(sorted(set(sources))))
+    if article_id is not None:
+        stmt = stmt.where(Article.id == article_id)
+    rows = session.execute(stmt.order_by(Article.id, Occurrence.position))
+    return [(article, occurrence) for article, occurrence in rows]
+
+
+def _folded_forms(value: str) -> list[str]:
+    """`value` lower-cased as Python does it and as SQLite's `lower()` does it (ASCII letters only), so
+    that `lower(column) IN (...)` finds a case-insensitive match on SQLite as on PostgreSQL."""
+    ascii_lower = "".join(c.lower() if "A" <= c <= "Z" else c for c in value)
+    return sorted({value.lower(), ascii_lower})
+
+
+def embeds_with_handle(session: Session, provider: str, handle: str) -> list[int]:
+    """Ids of `provider`'s embeds with a snapshot (any version) whose handle is `handle`, ignoring case
+    and a leading "@" on either side, in id order."""
+    bare = handle.strip().lstrip("@")
+    if not bare:
+        return []
+    forms = _folded_forms(bare)
+    stmt = (
+        select(Snapshot.embed_id)
+        .join(Embed, Embed.id == Snapshot.embed_id)
+        .where(
+            Embed.provider == provider,
+            func.lower(func.trim(Snapshot.handle)).in_(forms + ["@" + form for form in forms]),
+        )
+        .distinct()
+    )
+    return sorted(int(embed_id) for embed_id in session.scalars(stmt))
+
+
+def embeds_with_author_name(session: Session, provider: str, author_name: str) -> list[int]:
+    """Ids of `provider`'s embeds with a snapshot (any version) whose author name may be `author_name`
+    (same words in the same order, ignoring case, whatever the whitespace between them), in id order.
+    A candidate list: the caller compares the names it gets back exactly."""
+    words = author_name.split()
+    if not words:
+        return []
+    patterns = [
+        "%".join(_like_escape(word) for word in form.split()) for form in _folded_forms(" ".join(words))
+    ]
+    name = func.lower(func.trim(Snapshot.author_name))
+    stmt = (
+        select(Snapshot.embed_id)
+        .join(Embed, Embed.id == Snapshot.embed_id)
+        .where(Embed.provider == provider, or_(*(name.like(pattern, escape="\\") for pattern in patterns)))
+        .distinct()
+    )
+    return sorted(int(embed_id) for embed_id in session.scalars(stmt))
+
+
+def snapshot_versions(session: Session, embed_ids: Collection[int]) -> dict[int, list[Snapshot]]:
+    """Every snapshot version of each embed, newest first, with the embed loaded (no media)."""
+    wanted = sorted(set(embed_ids))
+    found: dict[int, list[Snapshot]] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        stmt = (
+            select(Snapshot)
+            .where(Snapshot.embed_id.in_(wanted[start : start + _CHUNK]))
+            .options(joinedload(Snapshot.embed))
+            .order_by(Snapshot.embed_id, Snapshot.version.desc())
+        )
+        for snapshot in session.scalars(stmt):
+            found.setdefault(snapshot.embed_id, []).append(snapshot)
+    return found
+
+
+def applied_card_starts(session: Session, article_id: int) -> set[int]:
+    """Where the cards of the article's applied rewrites start (in its bytes as last written)."""
+    stmt = select(Rewrite.card_start).where(
+        Rewrite.article_id == article_id, Rewrite.state == "applied", Rewrite.card_start.is_not(None)
+    )
+    return {int(start) for start in session.scalars(stmt) if start is not None}
