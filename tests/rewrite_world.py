@@ -27,7 +27,7 @@ from archiver.pipeline import articles as article_stage  # noqa: E402
 from archiver.pipeline import rewrite  # noqa: E402
 from archiver.storage import db  # noqa: E402
 from archiver.storage.blobs import LocalBlobStore  # noqa: E402
-from archiver.storage.models import Embed, Snapshot, SnapshotMedia  # noqa: E402
+from archiver.storage.models import Embed, Media, Snapshot, SnapshotMedia  # noqa: E402
 from archiver.storage.queries import save_media  # noqa: E402
 
 CORPUS = HERE.parents[1] / "shared" / "corpus" / "dev" / "pages"
@@ -124,28 +124,35 @@ def break_everything(world: World, caption: str = "Caption line one\nline two") 
         embeds = list(session.scalars(select(Embed)))
         for embed in embeds:
             embed.state = "broken"
-            snapshot = Snapshot(
-                embed=embed,
-                version=1,
-                captured_at=NOW,
-                content_sha256=hashlib.sha256(f"{embed.provider}:{embed.post_id}".encode()).hexdigest(),
+            add_snapshot(
+                session,
+                embed,
+                media,
                 author_name=f"Author of {embed.post_id}",
                 handle="someone",
                 author_url="https://example.com/someone",
                 text=caption,
                 published="2023-07-01T10:00:00Z",
             )
-            session.add(snapshot)
-            snapshot.media.append(
-                SnapshotMedia(
-                    kind="image",
-                    original_url="https://cdn.example/x.png",
-                    rung="test",
-                    position=0,
-                    media_file=media,
-                )
-            )
         return len(embeds)
+
+
+def add_snapshot(session: Session, embed: Embed, media: Media, **fields: str | None) -> Snapshot:
+    """Snapshot version 1 of `embed` showing `fields` and the stored test image, as a capture leaves it."""
+    snapshot = Snapshot(
+        embed=embed,
+        version=1,
+        captured_at=NOW,
+        content_sha256=hashlib.sha256(f"{embed.provider}:{embed.post_id}".encode()).hexdigest(),
+        **fields,
+    )
+    snapshot.media.append(
+        SnapshotMedia(
+            kind="image", original_url="https://cdn.example/x.png", rung="test", position=0, media_file=media
+        )
+    )
+    session.add(snapshot)
+    return snapshot
 
 
 def run_once(root: Path) -> None:

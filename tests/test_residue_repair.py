@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from rewrite_world import NOW, PNG, World, make_world, scan
+from rewrite_world import NOW, PNG, World, add_snapshot, make_world, scan
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,7 +26,7 @@ from archiver.pipeline.residue import (
 )
 from archiver.storage import queries
 from archiver.storage.blobs import LocalBlobStore
-from archiver.storage.models import Article, Embed, Occurrence, Rewrite, Snapshot, SnapshotMedia, Source
+from archiver.storage.models import Article, Embed, Occurrence, Rewrite, Snapshot, Source
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 PAGE = """<!DOCTYPE html>
@@ -83,26 +83,9 @@ def add_post(
             first_seen_at=NOW,
         )
         session.add(embed)
-        snapshot = Snapshot(
-            embed=embed,
-            version=1,
-            captured_at=NOW,
-            content_sha256=hashlib.sha256(post_id.encode()).hexdigest(),
-            author_name=author_name,
-            handle=handle,
-            text=text,
-            published=published,
+        add_snapshot(
+            session, embed, media, author_name=author_name, handle=handle, text=text, published=published
         )
-        snapshot.media.append(
-            SnapshotMedia(
-                kind="image",
-                original_url="https://cdn.example/x.png",
-                rung="test",
-                position=0,
-                media_file=media,
-            )
-        )
-        session.add(snapshot)
         session.flush()
         return embed.id
 

@@ -5,7 +5,6 @@ file or, with ARCHIVER_TEST_POSTGRES_URL, in a PostgreSQL database; the archive'
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rewrite_world import NOW, PNG, corpus_pages
+from rewrite_world import NOW, PNG, add_snapshot, corpus_pages
 from sqlalchemy import (
     Column,
     DateTime,
@@ -44,7 +43,7 @@ from archiver.sources.sql import SqlStore
 from archiver.sources.store import WriteConflict
 from archiver.storage import db
 from archiver.storage.blobs import LocalBlobStore
-from archiver.storage.models import Article, Embed, Rewrite, Snapshot, SnapshotMedia
+from archiver.storage.models import Article, Embed, Rewrite
 from archiver.storage.queries import save_media
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
@@ -140,25 +139,14 @@ def break_all(settings: Settings, sessions: Any) -> int:
         embeds = list(session.scalars(select(Embed)))
         for embed in embeds:
             embed.state = "broken"
-            snapshot = Snapshot(
-                embed=embed,
-                version=1,
-                captured_at=NOW,
-                content_sha256=hashlib.sha256(embed.post_id.encode()).hexdigest(),
+            add_snapshot(
+                session,
+                embed,
+                media,
                 author_name="Ünïcode Author",
                 handle="someone",
                 text="Caption",
                 published="2023-07-01T10:00:00Z",
-            )
-            session.add(snapshot)
-            snapshot.media.append(
-                SnapshotMedia(
-                    kind="image",
-                    original_url="https://cdn.example/x.png",
-                    rung="test",
-                    position=0,
-                    media_file=media,
-                )
             )
         return len(embeds)
 
