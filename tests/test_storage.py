@@ -183,13 +183,13 @@ def test_residue_has_no_embed_but_keeps_what_it_says(session: Session) -> None:
     queries.save_scan(session, source, article(), [residue("Hayley Atwell", "wellhayley")], NOW)
     session.commit()
 
-    [(row, occurrence)] = queries.residues(session)
+    [(row, occurrence)] = queries.residue_occurrences(session)
     assert row.key == "news/a.html"
     assert occurrence.embed_id is None and occurrence.embed is None
     assert occurrence.markup == "residue"
     assert occurrence.found == {"author_name": "Hayley Atwell", "handle": "wellhayley"}
     assert count(session, Embed) == 0
-    assert queries.residues(session, limit=0) == []
+    assert queries.residue_occurrences(session, sources=["elsewhere"]) == []
 
 
 def test_the_same_post_in_two_articles_is_one_embed(session: Session) -> None:

@@ -266,19 +266,6 @@ def embed_articles(session: Session, embed: Embed) -> list[tuple[Article, Occurr
     return [(article, occurrence) for article, occurrence in rows]
 
 
-def residues(session: Session, limit: int | None = None) -> list[tuple[Article, Occurrence]]:
-    """Residue of dead embeds (occurrences with no post), article by article."""
-    stmt = (
-        select(Article, Occurrence)
-        .join(Occurrence, Occurrence.article_id == Article.id)
-        .where(Occurrence.embed_id.is_(None))
-        .order_by(Article.id, Occurrence.position)
-    )
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    return [(article, occurrence) for article, occurrence in session.execute(stmt)]
-
-
 # --- snapshots, media and checks ------------------------------------------------------------------
 
 
@@ -392,7 +379,9 @@ def status_counts(session: Session) -> dict[str, Any]:
         select(
             select(func.count(Article.id)).scalar_subquery(),
             select(func.count(Article.id)).where(Article.scan_error.is_not(None)).scalar_subquery(),
-            select(func.count(Occurrence.id)).where(Occurrence.embed_id.is_(None)).scalar_subquery(),
+            select(func.count(Occurrence.id))
+            .where(Occurrence.embed_id.is_(None), Occurrence.markup == records.MarkupKind.RESIDUE.value)
+            .scalar_subquery(),
             select(func.count(Snapshot.id)).scalar_subquery(),
             select(func.count(Media.id)).scalar_subquery(),
         )
