@@ -24,10 +24,11 @@ from sqlalchemy import (
     Table,
     Text,
     create_engine,
+    func,
     select,
     update,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 from archiver.cli import main
 from archiver.clock import FixedClock
@@ -368,3 +369,27 @@ def test_archive_scan_reads_a_sql_source_and_says_in_one_line_when_it_cannot(
     (line,) = [json.loads(text) for text in out.splitlines() if text.strip()]
     assert line["article"] == "posts#7" and line["status"] == "new"
     assert {e["provider"] for e in line["embeds"]} == {"instagram"}
+
+
+def test_a_cms_database_gone_away_is_an_error_per_article_not_a_crash(cms: Cms, tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, source(cms.url))
+    clock = FixedClock(NOW)
+    engine, sessions = archive_sessions(settings)
+    try:
+        scan_cms(settings, sessions, clock)
+        break_all(settings, sessions)
+        cms.table.drop(cms.engine)
+        report = rewrite.run(sessions, rewrite.RewriteDeps.from_settings(settings, clock))
+        assert len(report.articles) == len(pages()) and report.failed
+        assert {a.status for a in report.articles} == {"error"}
+        assert {a.error for a in report.articles} == {
+            "source 'cms': no table 'cms_articles' in " + cms_shown(cms)
+        }
+        with sessions() as session:
+            assert session.scalar(select(func.count(Rewrite.id))) == 0  # nothing journaled, nothing lost
+    finally:
+        engine.dispose()
+
+
+def cms_shown(cms: Cms) -> str:
+    return f"{make_url(cms.url).render_as_string(hide_password=True)} table cms_articles"

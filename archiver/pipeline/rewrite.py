@@ -398,7 +398,7 @@ def _plan(
     store = deps.store(source)
     try:
         current = store.read(article.key)
-    except ArticleError as exc:
+    except ArchiverError as exc:  # unreadable, or its source (a sql database) is not reachable
         return ArticlePlan(article.id, article.key, source, mode, "utf-8", b"", b"", error=str(exc)), []
     if current.sha256 != article.content_sha256:
         result = scan_article(current, deps.providers)
@@ -1215,7 +1215,7 @@ def recover(sessions: sessionmaker[Session], deps: RewriteDeps) -> RecoverReport
                     temp.unlink(missing_ok=True)
             try:
                 current = store.read(article.key)
-            except ArticleError as exc:
+            except ArchiverError as exc:
                 report.errors.append(str(exc))
                 continue
             _recover_applying(
