@@ -5,27 +5,15 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from instagram_world import serve_instagram, toml_for
+from support.archive_cli import Result, run_archive
 from support.fake_server import Canned, FakeServer
-
-from archiver.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    def lines(self) -> list[dict[str, object]]:
-        return [json.loads(line) for line in self.out.splitlines() if line.strip()]
 
 
 @pytest.fixture
@@ -36,14 +24,7 @@ def archive(
     monkeypatch.delenv("ARCHIVER_NOW", raising=False)
 
     def run(*args: str) -> Result:
-        monkeypatch.setattr("sys.argv", ["archive", *args])
-        try:
-            main()
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
+        return run_archive(monkeypatch, capsys, *args)
 
     yield run
 

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from support.archive_cli import run_archive
 
-from archiver.cli import main
 from archiver.providers import PROVIDERS, provider_named
 
 # The providers whose ladders this issue built beyond the default oEmbed one, and one without any.
@@ -15,12 +15,9 @@ CAPTURING = ("instagram", "twitter", "bluesky", "mastodon", "threads", "reddit")
 
 
 def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> str:
-    monkeypatch.setattr("sys.argv", ["archive", *args])
-    try:
-        main()
-    except SystemExit as exc:
-        assert not exc.code, capsys.readouterr().err
-    return capsys.readouterr().out
+    result = run_archive(monkeypatch, capsys, *args)
+    assert result.code == 0, result.err
+    return result.out
 
 
 @pytest.fixture

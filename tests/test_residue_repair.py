@@ -12,8 +12,8 @@ import pytest
 from rewrite_world import NOW, PNG, World, add_snapshot, make_world, scan
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from support.archive_cli import run_archive
 
-from archiver.cli import main
 from archiver.pipeline import rewrite
 from archiver.pipeline.residue import (
     ResidueMatch,
@@ -549,13 +549,8 @@ def test_archive_residue_reports_matches_and_orphans_and_a_plain_run_repairs(
     monkeypatch.delenv("ARCHIVER_NOW", raising=False)
 
     def archive(*args: str) -> tuple[int, str]:
-        monkeypatch.setattr("sys.argv", ["archive", "--config", str(world.config), *args])
-        try:
-            main()
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        return code, capsys.readouterr().out
+        result = run_archive(monkeypatch, capsys, "--config", str(world.config), *args)
+        return result.code, result.out
 
     code, out = archive("residue", "--json")
     assert code == 0

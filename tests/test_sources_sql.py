@@ -5,7 +5,6 @@ file or, with ARCHIVER_TEST_POSTGRES_URL, in a PostgreSQL database; the archive'
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,8 +28,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine, make_url
+from support.archive_cli import run_archive
 
-from archiver.cli import main
 from archiver.clock import FixedClock
 from archiver.config import ScanSettings, Settings, SourceSettings
 from archiver.errors import ArchiverError, ConfigError
@@ -331,19 +330,6 @@ def test_the_url_can_come_from_the_environment(cms: Cms) -> None:
         store.close()
 
 
-def run_archive(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
-) -> tuple[int, str, str]:
-    monkeypatch.setattr("sys.argv", ["archive", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 def test_archive_scan_reads_a_sql_source_and_says_in_one_line_when_it_cannot(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -361,12 +347,12 @@ def test_archive_scan_reads_a_sql_source_and_says_in_one_line_when_it_cannot(
         'url_env = "CMS_URL"\ntable = "posts"\nkey_column = "id"\nbody_column = "body"\n',
         encoding="utf-8",
     )
-    code, out, err = run_archive(monkeypatch, capsys, "scan", "cms", "--json")
-    assert code == 2 and err.strip() == "source 'cms': environment variable CMS_URL is not set"
+    failed = run_archive(monkeypatch, capsys, "scan", "cms", "--json")
+    assert failed.code == 2 and failed.err.strip() == "source 'cms': environment variable CMS_URL is not set"
     monkeypatch.setenv("CMS_URL", cms_url)
-    code, out, err = run_archive(monkeypatch, capsys, "scan", "cms", "--json")
-    assert code == 0, err
-    (line,) = [json.loads(text) for text in out.splitlines() if text.strip()]
+    scanned = run_archive(monkeypatch, capsys, "scan", "cms", "--json")
+    assert scanned.code == 0, scanned.err
+    (line,) = scanned.lines()
     assert line["article"] == "posts#7" and line["status"] == "new"
     assert {e["provider"] for e in line["embeds"]} == {"instagram"}
 
