@@ -56,17 +56,27 @@ def visible_text(node: LexborNode) -> str:
     return squeeze(" ".join(parts))
 
 
+def placeholder_candidates(tree: LexborHTMLParser) -> list[LexborNode]:
+    """The elements that look like placeholders (`PLACEHOLDER_SELECTOR`), in document order: one walk of
+    the tree, shared by every provider `url_less_placeholders` is asked about."""
+    return tree.css(PLACEHOLDER_SELECTOR)
+
+
 def url_less_placeholders(
-    tree: LexborHTMLParser, provider: Provider, titles: Sequence[str], taken: Mapping[int, LexborNode]
+    candidates: Sequence[LexborNode],
+    provider: Provider,
+    titles: Sequence[str],
+    taken: Mapping[int, LexborNode],
 ) -> list[LexborNode]:
     """Consent placeholders that name `provider` and no other, and hold none of its URLs, in order.
 
-    `titles` are the titles of all providers; `taken` the elements already read as embeds, by mem_id.
+    `candidates` are the page's `placeholder_candidates`; `titles` the titles of all providers; `taken`
+    the elements already read as embeds, by mem_id.
     """
     found: list[LexborNode] = []
     blocked = set(taken)  # inside an embed, or inside a placeholder already found
     others = [title for title in titles if title != provider.title]
-    for node in tree.css(PLACEHOLDER_SELECTOR):
+    for node in candidates:
         if node.tag in NOT_TEXT or node.mem_id in blocked or _has_ancestor_in(node, blocked, 64):
             continue
         text = visible_text(node)

@@ -59,7 +59,12 @@ from archiver.pipeline.forms import (
     read_element,
     text_posts,
 )
-from archiver.pipeline.leftovers import residue, residue_phrases, url_less_placeholders
+from archiver.pipeline.leftovers import (
+    placeholder_candidates,
+    residue,
+    residue_phrases,
+    url_less_placeholders,
+)
 from archiver.pipeline.offsets import byte_offsets
 from archiver.pipeline.places import PagePlaces, PlaceIndex
 from archiver.pipeline.spans import SourceText
@@ -220,6 +225,7 @@ class _Scan:
         self._parsed: dict[tuple[str, str], PostUrl | None] = {}
         self._chrome: dict[int, bool] = {}
         self._texts: dict[str, bool] = {}
+        self._hosts_found: set[str] | None = None
         self.places = PagePlaces()
 
     @property
@@ -295,7 +301,12 @@ class _Scan:
     def _written(self, marker: str) -> bool:
         written = self._texts.get(marker)
         if written is None:
-            written = self._texts[marker] = marker in self.text
+            # A marker that a host name found in the page holds ("youtube" in "youtube.com") is written
+            # there: no search of the whole page needed.
+            if self._hosts_found is None:
+                self._hosts_found = {host for places in self.places.hosts.values() for host, _ in places}
+            written = any(marker in host for host in self._hosts_found) or marker in self.text
+            self._texts[marker] = written
         return written
 
     def _is_marked(self, provider: Provider) -> bool:
@@ -327,10 +338,13 @@ class _Scan:
         titles = [provider.title for provider in self.providers]
         taken = _elements_of(found)
         sightings: list[Sighting] = []
+        candidates: list[LexborNode] | None = None
         for provider in active:
             posts = _unique(in_scripts.get(provider.name, []))
             if posts:
-                holders = url_less_placeholders(self.tree, provider, titles, taken)
+                if candidates is None:
+                    candidates = placeholder_candidates(self.tree)
+                holders = url_less_placeholders(candidates, provider, titles, taken)
                 sightings += [
                     Sighting(provider.name, post, MarkupKind.SCRIPT, holder)
                     for holder, post in zip(holders, posts, strict=False)

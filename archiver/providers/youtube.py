@@ -190,9 +190,9 @@ class YouTube(PlayerProvider):
         text = page.text
         in_urls = {at for name, at in places if name.startswith(self.stem)}
         selectors: set[str] = set()
-        # Where every "youtu" the page writes is a URL's host name, no class or attribute name says it.
-        hits = self.stem_hits(text) if text.count(self.stem) > len(in_urls) else ()
-        for at in hits:
+        # (One search for the stem: counting its hits first, to skip pages where every hit is a URL's
+        # host name, would read the page twice.)
+        for at in self.stem_hits(text):
             if at in in_urls:
                 continue
             tag_start = start_tag_before(text, at)
