@@ -28,9 +28,9 @@ search per provider), residue markers by memchr on their rare "@"; a URL written
 is parsed once; markers and `detect_markers` are looked for only when an answer depends on them, with
 plain str searches (long needles skip fastest; a regex alternation tests every character); elements are
 fetched with `tags()` (a CSS selector list, and above all an attribute selector, costs the tree several
-times as much); an element is located in the source by one of its attribute values (a long needle) before
-all start tags of its name are listed, and the opaque ranges (scripts, comments) that need a regex pass
-over the whole page are computed only when a result depends on them; byte offsets are found by looking up
+times as much); an element is located among the start tags of its name (listed once per name with plain
+searches), and the opaque ranges (scripts, comments) that need a regex pass over the whole page are
+computed only when the count of those start tags disagrees with the tree; byte offsets are found by looking up
 the encoded text around each offset in the window of bytes where it can be, not by encoding the text up to
 it; a tag holding thousands of URLs is read once. Nothing is cached across articles except what depends on
 the provider tuple (`_plan`). Measured numbers are in benchmarks/README.md.

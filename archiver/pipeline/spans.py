@@ -219,15 +219,14 @@ class SourceText:
             resume = None
             for match in _OPAQUE_REGION.finditer(text, at):
                 start = match.start()
-                if match.group("comment") is not None:
-                    regions.append(Opaque(start, match.end(), "comment"))
-                elif match.group("bogus") is not None:
-                    regions.append(Opaque(start, match.end(), "bogus"))
-                elif (raw := match.group("raw")) is not None:
-                    if match.group("content") is None:  # a start tag that never ends: the rest is not markup
-                        regions.append(Opaque(start, size, raw.lower()))
-                    else:
-                        regions.append(Opaque(match.start("content"), match.end(), raw.lower()))
+                # The group that closed last says which branch matched ("content" closes after "raw").
+                kind = match.lastgroup
+                if kind == "comment" or kind == "bogus":
+                    regions.append(Opaque(start, match.end(), kind))
+                elif kind == "content":
+                    regions.append(Opaque(match.start("content"), match.end(), match.group("raw").lower()))
+                elif kind == "raw":  # a start tag that never ends: the rest is not markup
+                    regions.append(Opaque(start, size, match.group("raw").lower()))
                 else:
                     region = self.next_opaque(start, start + 1)
                     if region is not None:

@@ -40,6 +40,8 @@ class UrlParts:
 
     def param(self, name: str) -> str | None:
         """The first value of query parameter `name`, percent-decoded and stripped, if any."""
+        if name not in self.query and "%" not in self.query and "+" not in self.query:
+            return None  # (a name written with escapes could still decode to `name`)
         for key, value in self.params():
             if key == name:
                 return value.strip()
