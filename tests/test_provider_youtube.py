@@ -255,6 +255,18 @@ def test_synthetic_script_call_beside_an_empty_placeholder() -> None:
     assert_unit(text, ref, '<div class="c-sticky-element"', "</script></div>")
 
 
+def test_synthetic_script_call_in_upper_case_markup() -> None:
+    """Older CMSs write tags in capitals: `<SCRIPT>` is the same script call."""
+    unit = (
+        '<DIV CLASS="video-placeholder"><DIV CLASS="external-content-placeholder"></DIV>'
+        f'<SCRIPT>renderExternalContent("https://www.youtube.com/embed/{VIDEO}?fs=1")</Script></DIV>'
+    )
+    text = page("<p>The clip.</p>", unit)
+    (ref,) = embeds(text)
+    assert (ref.post_id, ref.markup) == (VIDEO, MarkupKind.SCRIPT)
+    assert_unit(text, ref, '<DIV CLASS="video-placeholder"', "</Script></DIV>")
+
+
 def test_synthetic_consent_template_script() -> None:
     text = page(
         '<div class="consent-box"><p>Click to load the video.</p>'

@@ -69,7 +69,8 @@ _HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012
 _SCHEME_BEFORE = re.compile(r"(?:https?:|https?%3A|https?%3a)?(?://|\\/\\/|%2F%2F|%2f%2f)$", re.IGNORECASE)
 _URL_TAIL = re.compile(r"[^\s\"'<>\\]*")
 _TAG_NAME = re.compile(r"<([A-Za-z][A-Za-z0-9-]*)")
-_START_TAG = re.compile(r"<(?:script|textarea)\b[^>]*>", re.IGNORECASE)
+_START_TAG = re.compile(r"<(script|textarea)\b[^>]*>", re.IGNORECASE)
+_CLOSE_TAGS = {tag: re.compile(f"</{tag}", re.IGNORECASE) for tag in ("script", "textarea")}
 _TYPE_ATTRIBUTE = re.compile(r"""(?<![\w-])type\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
 _SRC_ATTRIBUTE = re.compile(r"(?<![\w-])src\s*=", re.IGNORECASE)
 # One attribute of a start tag; the value group covers the quoted (or unquoted) value.
@@ -421,16 +422,19 @@ class PlayerProvider(Provider):
         """The small inline script (or <textarea> template) around `at`, if the player URL there is in
         one that holds no other player."""
         low = max(0, at - MAX_PLAYER_SCRIPT - 600)
-        opened = max(text.rfind("<script", low, at), text.rfind("<textarea", low, at))
-        if opened == -1:
-            return None
-        tag = "textarea" if text.startswith("<textarea", opened) else "script"
-        if text.rfind(f"</{tag}", opened, at) != -1:
-            return None
-        start_tag = _START_TAG.match(text, opened)
+        # The last script or textarea opened before `at`, in any letter case (older CMSs write <SCRIPT>).
+        start_tag = None
+        for match in _START_TAG.finditer(text, low):
+            if match.start() >= at:
+                break
+            start_tag = match
         if start_tag is None or start_tag.end() > at:
             return None
-        closed = text.find(f"</{tag}", at, at + MAX_PLAYER_SCRIPT)
+        tag = start_tag.group(1).lower()
+        if _CLOSE_TAGS[tag].search(text, start_tag.start(), at) is not None:
+            return None
+        close = _CLOSE_TAGS[tag].search(text, at, at + MAX_PLAYER_SCRIPT)
+        closed = close.start() if close else -1
         if closed == -1 or closed - start_tag.end() > MAX_PLAYER_SCRIPT:
             return None
         body = text[start_tag.end() : closed]
