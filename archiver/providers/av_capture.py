@@ -11,27 +11,51 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from archiver.providers.base import CaptureContext, Provider
+from archiver.providers.base import CaptureContext, PostUrl, Provider
 from archiver.providers.ladder import (
     RungResult,
+    assemble,
     failed_rung,
     fetch,
+    markup_fields,
     raw_response,
     reclassified,
     request_oembed,
     url_field,
 )
-from archiver.records import Capture, EmbedRef, Field, Outcome
+from archiver.records import Capture, EmbedRef, Field, MediaRef, Outcome
 from archiver.sanitize import clean_html, plain_text
 
 # Markup, or character references, in a provider's text: then it is HTML, not plain text.
 _LOOKS_LIKE_HTML = re.compile(r"</?[a-zA-Z][^<>]{0,300}>|&(?:#\d{1,7}|#x[0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});")
 _HANDLE = re.compile(r"[\w.-]{1,100}")
+
+# Reads a provider's oEmbed answer (the post asked about, the rung, its JSON) into the fields and media of
+# the capture; returns the rung, reclassified when the answer does not show the post.
+OembedReader = Callable[
+    [PostUrl, RungResult, Mapping[str, object], dict[str, Field], list[MediaRef]], RungResult
+]
+
+
+def markup_then_oembed(
+    provider: Provider, ref: EmbedRef, ctx: CaptureContext, what: str, read: OembedReader
+) -> Capture:
+    """The two-rung ladder: the article's markup, then oEmbed asked about the post's canonical URL and
+    read by `read`. An embed whose URL is not one of the provider's posts (`what`) asks nothing."""
+    post = provider.parse_url(ref.url or "")
+    if post is None:
+        return no_url(provider, ref, what)
+    fields = markup_fields(ref)
+    media: list[MediaRef] = []
+    rung = oembed_rung(provider, ctx, post.url)
+    if rung.data is not None:
+        rung = read(post, rung, rung.data, fields, media)
+    return assemble(provider.name, ref.post_id, ref.url, [rung], fields, media)
 
 
 def oembed_rung(

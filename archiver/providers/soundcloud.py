@@ -22,9 +22,9 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import ClassVar
 
-from archiver.providers.av_capture import caption_fields, handle_in, no_url, oembed_rung
+from archiver.providers.av_capture import caption_fields, handle_in, markup_then_oembed
 from archiver.providers.base import CaptureContext, PostUrl
-from archiver.providers.ladder import RungResult, assemble, markup_fields, reclassified, text_field, url_field
+from archiver.providers.ladder import RungResult, reclassified, text_field, url_field
 from archiver.providers.players import PLAYER_TAGS, PlayerProvider, UrlParts, split_url
 from archiver.records import Capture, EmbedRef, Field, MediaRef, Outcome
 
@@ -172,19 +172,15 @@ _PLACEHOLDER = "/images/fb_placeholder.png"
 
 def capture_soundcloud(provider: SoundCloud, ref: EmbedRef, ctx: CaptureContext) -> Capture:
     """Rung 1 the article's markup, rung 2 oEmbed for the canonical URL."""
-    post = provider.parse_url(ref.url or "")
-    if post is None:
-        return no_url(provider, ref, "a SoundCloud track or set")
-    fields = markup_fields(ref)
-    media: list[MediaRef] = []
-    rung = oembed_rung(provider, ctx, post.url)
-    if rung.data is not None:
-        rung = _read_oembed(rung, rung.data, fields, media)
-    return assemble(provider.name, ref.post_id, ref.url, [rung], fields, media)
+    return markup_then_oembed(provider, ref, ctx, "a SoundCloud track or set", _read_oembed)
 
 
 def _read_oembed(
-    rung: RungResult, data: Mapping[str, object], fields: dict[str, Field], media: list[MediaRef]
+    _post: PostUrl,
+    rung: RungResult,
+    data: Mapping[str, object],
+    fields: dict[str, Field],
+    media: list[MediaRef],
 ) -> RungResult:
     title = text_field(data, "title")
     author_name = text_field(data, "author_name")

@@ -26,7 +26,7 @@ from typing import ClassVar
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from archiver.providers.av_capture import handle_in, no_url, oembed_rung
+from archiver.providers.av_capture import handle_in, markup_then_oembed
 from archiver.providers.base import (
     CaptureContext,
     MarkupFields,
@@ -36,7 +36,7 @@ from archiver.providers.base import (
     has_class,
     node_text,
 )
-from archiver.providers.ladder import RungResult, assemble, markup_fields, reclassified, text_field, url_field
+from archiver.providers.ladder import RungResult, reclassified, text_field, url_field
 from archiver.providers.urlparts import split_url
 from archiver.records import Capture, EmbedRef, Field, MarkupKind, MediaRef, Outcome
 from archiver.sanitize import clean_html, plain_text
@@ -185,15 +185,7 @@ _HANDLE = re.compile(r"[\w.-]{1,64}")
 
 def capture_tiktok(provider: TikTok, ref: EmbedRef, ctx: CaptureContext) -> Capture:
     """Rung 1 the embed's fallback text (handle, caption), rung 2 oEmbed."""
-    post = provider.parse_url(ref.url or "")
-    if post is None:
-        return no_url(provider, ref, "a TikTok video")
-    fields = markup_fields(ref)
-    media: list[MediaRef] = []
-    rung = oembed_rung(provider, ctx, post.url)
-    if rung.data is not None:
-        rung = _read_oembed(post, rung, rung.data, fields, media)
-    return assemble(provider.name, ref.post_id, ref.url, [rung], fields, media)
+    return markup_then_oembed(provider, ref, ctx, "a TikTok video", _read_oembed)
 
 
 def _read_oembed(

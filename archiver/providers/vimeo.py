@@ -16,12 +16,10 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import ClassVar
 
-from archiver.providers.av_capture import caption_fields, handle_in, iso_utc, no_url, oembed_rung
+from archiver.providers.av_capture import caption_fields, handle_in, iso_utc, markup_then_oembed
 from archiver.providers.base import CaptureContext, PostUrl
 from archiver.providers.ladder import (
     RungResult,
-    assemble,
-    markup_fields,
     oembed_fields,
     reclassified,
     text_field,
@@ -145,19 +143,15 @@ class Vimeo(PlayerProvider):
 
 def capture_vimeo(provider: Vimeo, ref: EmbedRef, ctx: CaptureContext) -> Capture:
     """Rung 1 the article's markup, rung 2 oEmbed (with the unlisted hash when the embed had one)."""
-    post = provider.parse_url(ref.url or "")
-    if post is None:
-        return no_url(provider, ref, "a Vimeo video")
-    fields = markup_fields(ref)
-    media: list[MediaRef] = []
-    rung = oembed_rung(provider, ctx, post.url)
-    if rung.data is not None:
-        rung = _read_oembed(rung, rung.data, fields, media)
-    return assemble(provider.name, ref.post_id, ref.url, [rung], fields, media)
+    return markup_then_oembed(provider, ref, ctx, "a Vimeo video", _read_oembed)
 
 
 def _read_oembed(
-    rung: RungResult, data: Mapping[str, object], fields: dict[str, Field], media: list[MediaRef]
+    _post: PostUrl,
+    rung: RungResult,
+    data: Mapping[str, object],
+    fields: dict[str, Field],
+    media: list[MediaRef],
 ) -> RungResult:
     if str(data.get("domain_status_code", "")).strip() == "403":
         return reclassified(
