@@ -119,6 +119,18 @@ def test_synthetic_embed_iframe_and_bare_url() -> None:
     assert keys(embeds(text)) == [("reddit", "7pfpeq", "iframe"), ("reddit", "4lwccv", "bare-url")]
 
 
+def test_synthetic_amp_component_is_amp_markup() -> None:
+    """`<amp-reddit>` (amp.dev's component) names the post in `data-src`: an AMP embed, one unit."""
+    unit = (
+        '<amp-reddit layout="responsive" width="300" height="400" data-embedtype="post" '
+        f'data-src="{RD}/r/me_irl/comments/52rmir/me_irl/?ref=share&amp;ref_source=embed"></amp-reddit>'
+    )
+    text = page(unit)
+    (ref,) = embeds(text)
+    assert (ref.provider, ref.post_id, ref.markup) == ("reddit", "52rmir", MarkupKind.AMP)
+    assert_unit(text, ref, "<amp-reddit", "</amp-reddit>")
+
+
 def test_synthetic_links_and_chrome_are_no_embeds() -> None:
     text = page(
         f'<a href="{RD}/r/investing/">r/investing</a>',

@@ -6,7 +6,7 @@ Element forms (elements fetched by tag name):
     oembed[url], o-embed[url]      CKEditor 5 semantic output                          -> oembed-tag
 Source forms (found where a provider's host name is written in the raw text):
     any element whose data-oembed-url / data-feed / data-url / ... is a post URL       -> div
-        (CKEditor previews, consent and lazy-load placeholders)
+        (CKEditor previews, consent and lazy-load placeholders; an AMP component -> amp)
     <!-- wp:embed {"url":...} --> ... <!-- /wp:embed -->                              -> block-comment
     a post URL alone on its line, or alone in a <p> (maybe as the text of its <a>)    -> bare-url
         (the two forms WordPress's own auto-embed regexes accept)
@@ -240,6 +240,14 @@ def in_site_chrome(node: LexborNode, limit: int = 64, known: dict[int, bool] | N
     return answer
 
 
+def _placeholder_markup(tag: str) -> MarkupKind:
+    """An iframe is an iframe; an AMP component (`amp-reddit data-src=...`) is AMP markup; any other
+    element holding a post URL in an attribute is a placeholder div."""
+    if tag == "iframe":
+        return MarkupKind.IFRAME
+    return MarkupKind.AMP if tag.startswith("amp-") else MarkupKind.DIV
+
+
 def placeholder_elements(
     tree: LexborHTMLParser, found: Sequence[AttributePlaceholder], routes: Routes
 ) -> list[Sighting]:
@@ -252,7 +260,7 @@ def placeholder_elements(
         if query in queried or not _CSS_VALUE.fullmatch(code) or not _CSS_VALUE.fullmatch(place.tag):
             continue
         queried.add(query)
-        markup = MarkupKind.IFRAME if place.tag == "iframe" else MarkupKind.DIV
+        markup = _placeholder_markup(place.tag)
         for node in tree.css(f'{place.tag}[{place.attribute}*="{code}"]'):
             if routes(node.attrs.get(place.attribute) or "") == place.post:
                 sightings.append(Sighting(place.post.provider, place.post, markup, node))
