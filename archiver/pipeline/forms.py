@@ -19,10 +19,10 @@ import json
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import unquote
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from archiver.pipeline.services import unwrapped_post
 from archiver.pipeline.spans import Opaque, SourceText
 from archiver.providers.base import PostUrl, Provider, Sighting, has_class, node_text
 from archiver.records import MarkupKind
@@ -79,9 +79,6 @@ _BLOCK_BOUNDARY = re.compile(
     r"(?=[\t\n\f\r />])[^<>]*>",
     re.IGNORECASE,
 )
-# Drupal core's media oEmbed iframe (the post URL in `url=`, written with "%3A//" as Drupal encodes it).
-_WRAPPED_OEMBED = re.compile(r"/media/oembed\?(?:[^#\s]*?&(?:amp;)?)?url=(?P<url>[^&#\s]+)", re.IGNORECASE)
-MAX_WRAPPED_SRC = 4_096
 # URLs longer than this are routed without being remembered (a page may hold megabyte attributes).
 MAX_REMEMBERED_URL = 4_096
 # WordPress's [embed]URL[/embed] shortcode (attributes such as width= allowed in the opening tag).
@@ -139,8 +136,14 @@ class Routes:
             for provider in providers
             if active is None or provider in active or (marked is not None and provider.markers)
         ]
+        self._providers = tuple(providers)
         self._marked = marked
         self._seen: dict[str, PostUrl | None] = {}
+
+    def anywhere(self, url: str) -> PostUrl | None:
+        """The post behind `url` for any provider, wanted by the page or not: for the URLs an embed
+        service's markup names (`services`), which says "embed" by itself."""
+        return route(url, self._providers)
 
     def __call__(self, url: str) -> PostUrl | None:
         url = url.strip()
@@ -190,9 +193,8 @@ def _first_post(node: LexborNode, attributes: Sequence[str], routes: Routes) -> 
 
 
 def _unwrapped(src: str, routes: Routes) -> PostUrl | None:
-    """The post a publisher's own oEmbed iframe shows: Drupal media (`/media/oembed?url=POST&hash=...`)."""
-    match = _WRAPPED_OEMBED.search(src[:MAX_WRAPPED_SRC])
-    return routes(unquote(match.group("url"))) if match else None
+    """The post an embed service's player shows (Embedly, Iframely, Drupal's media oEmbed route)."""
+    return unwrapped_post(src, routes.anywhere)
 
 
 def _gutenberg_url(figure: LexborNode, routes: Routes) -> PostUrl | None:

@@ -12,6 +12,8 @@ This pass is still about a quarter of a parse: it is the one whole-page regex th
 Residue markers ("(@") are found with a search for their rarest character, which str.find does with
 memchr.
 
+The same pass finds the host names of embed services (`services`), which belong to no provider.
+
 `PlaceIndex` is built once per provider tuple; `PlaceIndex.find(text)` is the per-page pass.
 """
 
@@ -54,6 +56,8 @@ class PagePlaces:
     begins: dict[int, int] = field(default_factory=dict)
     # Residue marker -> offsets where it is written, in order.
     markers: dict[str, list[int]] = field(default_factory=dict)
+    # Where an embed service's host name (`services.SERVICE_HOSTS`) is written in a URL, in order.
+    services: list[int] = field(default_factory=list)
 
     def of(self, provider: str) -> list[tuple[str, int]]:
         return self.hosts.get(provider, [])
@@ -62,11 +66,14 @@ class PagePlaces:
 class PlaceIndex:
     """The host names and residue markers of a set of providers, compiled for one pass per page."""
 
-    def __init__(self, providers: Sequence[Provider]) -> None:
+    def __init__(self, providers: Sequence[Provider], services: Sequence[str] = ()) -> None:
         owners: dict[str, list[str]] = {}
         for provider in providers:
             for host in sorted(provider.hosts):
                 owners.setdefault(host, []).append(provider.name)
+        self._services = frozenset(services)
+        for host in services:
+            owners.setdefault(host, [])
         self._owners = {host: tuple(names) for host, names in owners.items()}
         # Host names by their first three characters (what follows a match is checked with startswith).
         self._by_head: dict[str, tuple[str, ...]] = {}
@@ -94,6 +101,8 @@ class PlaceIndex:
                     if text.startswith(host, at):
                         for name in owners[host]:
                             hosts.setdefault(name, []).append((host, at))
+                        if host in self._services:
+                            found.services.append(at)
         markers = found.markers
         for marker in self._markers:
             markers[marker] = marker_offsets(text, (marker,))

@@ -67,6 +67,7 @@ from archiver.pipeline.leftovers import (
 )
 from archiver.pipeline.offsets import byte_offsets
 from archiver.pipeline.places import PagePlaces, PlaceIndex
+from archiver.pipeline.services import SERVICE_HOSTS, card_loaders, service_cards
 from archiver.pipeline.spans import SourceText
 from archiver.providers import PROVIDERS
 from archiver.providers.base import NO_FIELDS, Page, PostUrl, Provider, Sighting, has_class, url_from
@@ -122,7 +123,7 @@ def _plan(providers: tuple[Provider, ...]) -> _Plan:
             claims.setdefault(tag, []).append(provider)
     markers = {marker for provider in providers for marker in provider.markers if marker}
     return _Plan(
-        places=PlaceIndex(providers),
+        places=PlaceIndex(providers, SERVICE_HOSTS),
         claims={tag: tuple(claimants) for tag, claimants in claims.items()},
         tags=tuple(dict.fromkeys((*ELEMENT_TAGS, *claims))),
         # A marker that holds another is written wherever that one is: look for the shorter only.
@@ -240,14 +241,16 @@ class _Scan:
             return ()
         self.places = self.plan.places.find(text)
         active = [provider for provider in self.providers if self._active(provider)]
-        if not active and not self.plan.marked(text):
-            return ()  # no provider wants the page: it is never parsed
+        if not active and not self.places.services and not self.plan.marked(text):
+            return ()  # no provider or embed service wants the page: it is never parsed
         routes = Routes(self.providers, active, self._is_marked)
         found = self._place_all(self._element_pass(routes))
         host_places = self.places.hosts
         page = Page(text, self.tree, host_places, self._same_tag, self._texts)
         detecting = [provider for provider in self.providers if self._detects(provider, active)]
         found += self._place_all([s for provider in detecting for s in provider.detect(page)])
+        if self.places.services:
+            found += self._place_all(service_cards(self.tree, routes.anywhere))
         known = {key for f in found if (key := f.post_key)}
         posts = text_posts(self.source, active, known, host_places, self._post_at, self.tree.scripts_contain)
         found += [_Found(b.sighting, None, b.start, b.end) for b in posts.blocks + posts.bare]
@@ -411,10 +414,11 @@ class _Scan:
         if span is None:
             return _Found(sighting, root, None, None, anchor=self._anchor(root))
         start, end = span
-        if sighting.markup is MarkupKind.BLOCKQUOTE and root.tag == "blockquote":
-            loaders = self._loaders.get(sighting.provider)
-            if loaders:
-                end = self.source.script_after(end, loaders) or end
+        loaders = card_loaders(root)  # an embed service's card and its script
+        if not loaders and sighting.markup is MarkupKind.BLOCKQUOTE and root.tag == "blockquote":
+            loaders = self._loaders.get(sighting.provider, ())
+        if loaders:
+            end = self.source.script_after(end, loaders) or end
         return _Found(sighting, root, start, end)
 
     def _locate(self, node: LexborNode) -> tuple[int, int] | None:
