@@ -214,14 +214,18 @@ def test_synthetic_bare_urls_classic_wordpress_and_live_blog() -> None:
         "<p>https://www.facebook.com/a/posts/777777777</p>",
         "https://www.facebook.com/b/videos/888888888/",
         '<div class="entry"><h3>Update</h3>https://www.facebook.com/c/posts/999999999</div>',
+        '<div class="entry"><h3>Later</h3><!-- body -->\nhttps://www.facebook.com/d/posts/555555555'
+        "<!-- /body --></div>",
     )
     refs = embeds(text)
     assert keys(refs) == [
         ("facebook", "777777777", "bare-url"),
         ("facebook", "888888888", "bare-url"),
         ("facebook", "999999999", "bare-url"),
+        ("facebook", "555555555", "bare-url"),
     ]
     assert_unit(text, refs[2], "https://www.facebook.com/c/posts/999999999", "999999999")
+    assert_unit(text, refs[3], "https://www.facebook.com/d/posts/555555555", "555555555")
 
 
 def test_synthetic_chrome_and_links_in_text_are_no_embeds() -> None:

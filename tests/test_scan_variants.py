@@ -136,3 +136,24 @@ def test_a_page_written_differently_has_the_same_embeds(variant: str) -> None:
         differences += [f"{name}: {wrong}" for wrong in _misplaced(page, result)]
     assert changed >= 10, f"the variant changed {changed} pages: too few to tell anything"
     assert not differences, "\n".join(differences)
+
+
+def test_commented_out_copies_of_every_embed_are_no_embeds() -> None:
+    """Each unit followed by a copy of itself inside an HTML comment (markup an editor switched off): the
+    page has the same embeds as before, a bare URL beside a comment included."""
+    differences = []
+    for name in page_names():
+        original = article(name)
+        data, pieces, at = original.data, [], 0
+        for start, end in sorted((r.span.start, r.span.end) for r in scanned(name).embeds if r.span):
+            if start < at:
+                continue
+            unit = data[start:end]
+            pieces += [data[at:end]] + ([] if b"--" in unit else [b"<!-- " + unit + b" -->"])
+            at = end
+        text = b"".join([*pieces, data[at:]]).decode(original.encoding, "surrogateescape")
+        result = scan_article(_as_article(name, text))
+        want, got = _summary(scanned(name)), _summary(result)
+        if result.error or got != want:
+            differences.append(f"{name}: lost {dict(want - got)}, gained {dict(got - want)}")
+    assert not differences, "\n".join(differences)

@@ -73,6 +73,8 @@ _IMPLIED_P_END = re.compile(
     r"form|body)(?=[\t\n\f\r />])",
     re.IGNORECASE,
 )
+# Comments longer than this beside a lone URL are not looked past (see `_between_blocks`).
+_MAX_COMMENT = 20_000
 # Start or end tags of the blocks a lone URL may stand between (see `_between_blocks`).
 _BLOCK_BOUNDARY = re.compile(
     r"</?(?:div|p|h[1-6]|section|article|header|footer|main|aside|figure|blockquote)"
@@ -546,20 +548,42 @@ def _embed_shortcode(text: str, start: int, end: int) -> tuple[int, int] | None:
 
 def _between_blocks(text: str, start: int, end: int) -> bool:
     """Whether the URL at text[start:end] is a text run of its own between two block tags (a live-blog
-    entry whose body is only the URL, after its heading: `</h3>URL</div>`). Lists and tables are not
-    such blocks (reference lists), and neither is anything inline (a link's text, a line after <br>)."""
-    before = start
-    while before > 0 and text[before - 1] in _WS:
-        before -= 1
+    entry whose body is only the URL, after its heading: `</h3>URL</div>`; comments around it show
+    nothing). Lists and tables are not such blocks (reference lists), and neither is anything inline (a
+    link's text, a line after <br>)."""
+    before = _invisible_before(text, start)
     if before == 0 or text[before - 1] != ">":
         return False
     tag_start = text.rfind("<", 0, before)
     if tag_start == -1 or not _BLOCK_BOUNDARY.match(text, tag_start, before):
         return False
-    after = end
-    while after < len(text) and text[after] in _WS:
-        after += 1
-    return _BLOCK_BOUNDARY.match(text, after) is not None
+    return _BLOCK_BOUNDARY.match(text, _invisible_after(text, end)) is not None
+
+
+def _invisible_after(text: str, at: int) -> int:
+    """Where the text after `at` shows something again: past whitespace and comments."""
+    while True:
+        while at < len(text) and text[at] in _WS:
+            at += 1
+        if not text.startswith("<!--", at):
+            return at
+        close = text.find("-->", at + 4, at + _MAX_COMMENT)
+        if close == -1:
+            return at
+        at = close + 3
+
+
+def _invisible_before(text: str, at: int) -> int:
+    """Where the text before `at` shows something last: before whitespace and comments."""
+    while True:
+        while at > 0 and text[at - 1] in _WS:
+            at -= 1
+        if not text.endswith("-->", 0, at):
+            return at
+        opened = text.rfind("<!--", max(0, at - _MAX_COMMENT), at - 3)
+        if opened == -1:
+            return at
+        at = opened
 
 
 def _lone_in_paragraph(source: SourceText, start: int, end: int) -> tuple[int, int] | None:
