@@ -44,7 +44,14 @@ from archiver.providers.base import (
     node_text,
     squeeze,
 )
-from archiver.providers.ladder import RungResult, combine, oembed_fields, request_oembed, text_field
+from archiver.providers.ladder import (
+    RungResult,
+    assemble,
+    markup_fields,
+    oembed_fields,
+    request_oembed,
+    text_field,
+)
 from archiver.providers.meta import graph_outcome
 from archiver.providers.urlparts import UrlParts, as_written, split_url
 from archiver.records import Capture, EmbedRef, Field, MarkupKind, MediaRef, Outcome
@@ -275,23 +282,10 @@ class Facebook(Provider):
         post = self.parse_url(ref.url or "")
         if post is None:
             return Capture(self.name, ref.post_id, ref.url, Outcome.AMBIGUOUS, "not a Facebook post URL")
-        fields: dict[str, Field] = {k: Field(v, "markup") for k, v in ref.markup_fields().items()}
+        fields = markup_fields(ref)
         media: list[MediaRef] = []
         rung = self._oembed_rung(post, ctx, fields, media)
-        overall = combine([rung])
-        return Capture(
-            provider=self.name,
-            post_id=post.post_id,
-            url=post.url,
-            outcome=overall.outcome,
-            reason=overall.reason,
-            http_status=overall.status,
-            fields=fields,
-            media=tuple(media),
-            responses=(rung.response,),
-            retry_after=overall.retry_after,
-            deferred=overall.deferred,
-        )
+        return assemble(self.name, post.post_id, post.url, [rung], fields, media)
 
     def _oembed_rung(
         self, post: PostUrl, ctx: CaptureContext, fields: dict[str, Field], media: list[MediaRef]

@@ -33,9 +33,10 @@ from archiver.providers.base import (
 )
 from archiver.providers.ladder import (
     RungResult,
-    combine,
+    assemble,
     failed_rung,
     fetch,
+    markup_fields,
     oembed_fields,
     raw_response,
     request_oembed,
@@ -317,23 +318,10 @@ class Instagram(Provider):
         post = self.parse_url(ref.url or "")
         if post is None:
             return Capture(self.name, ref.post_id, ref.url, Outcome.AMBIGUOUS, "not an Instagram post URL")
-        fields: dict[str, Field] = {k: Field(v, "markup") for k, v in ref.markup_fields().items()}
+        fields = markup_fields(ref)
         media: list[MediaRef] = []
         rungs = [self._oembed_rung(post, ctx, fields, media), self._embed_page_rung(post, ctx, fields, media)]
-        overall = combine(rungs)
-        return Capture(
-            provider=self.name,
-            post_id=post.post_id,
-            url=post.url,
-            outcome=overall.outcome,
-            reason=overall.reason,
-            http_status=overall.status,
-            fields=fields,
-            media=tuple(media),
-            responses=tuple(r.response for r in rungs),
-            retry_after=overall.retry_after,
-            deferred=overall.deferred,
-        )
+        return assemble(self.name, post.post_id, post.url, rungs, fields, media)
 
     def _oembed_rung(
         self, post: PostUrl, ctx: CaptureContext, fields: dict[str, Field], media: list[MediaRef]

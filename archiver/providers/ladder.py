@@ -278,7 +278,7 @@ def oembed_capture(
     provider: Provider, ref: EmbedRef, ctx: CaptureContext, params: Mapping[str, str] | None = None
 ) -> Capture:
     """The default ladder: what the article's markup said, then the provider's oEmbed endpoint."""
-    fields: dict[str, Field] = {k: Field(v, "markup") for k, v in ref.markup_fields().items()}
+    fields = markup_fields(ref)
     media: list[MediaRef] = []
     if not ref.url:
         return Capture(provider.name, ref.post_id, ref.url, Outcome.AMBIGUOUS, "no post URL to ask about")
@@ -288,20 +288,7 @@ def oembed_capture(
     rung = request_oembed(ctx, endpoint, ref.url, query)
     if rung.data is not None:
         oembed_fields(rung.data, fields, media)
-    overall = combine([rung])
-    return Capture(
-        provider=provider.name,
-        post_id=ref.post_id,
-        url=ref.url,
-        outcome=overall.outcome,
-        reason=overall.reason,
-        http_status=overall.status,
-        fields=fields,
-        media=tuple(media),
-        responses=(rung.response,),
-        retry_after=overall.retry_after,
-        deferred=overall.deferred,
-    )
+    return assemble(provider.name, ref.post_id, ref.url, [rung], fields, media)
 
 
 # ---- assembling a climb (shared by every provider ladder) ----------------------------------------
