@@ -344,6 +344,12 @@ class RewriteSettings(_Section):
         description="Public base URL of the media store; card images are BASE/ab/cd/SHA256. "
         "Empty: ARCHIVE_BASE_URL/media.",
     )
+    residue_by_handle_alone: Literal["approve", "apply"] = Field(
+        "approve",
+        description="A residue line matched by its handle alone (no date or caption to confirm it): "
+        "'approve' waits for an editor even where the source's mode is apply, since the one archived "
+        "post of that handle may be another post by the same person; 'apply' follows the mode.",
+    )
 
     @field_validator("template_dir", mode="before")
     @classmethod

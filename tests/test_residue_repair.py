@@ -132,9 +132,11 @@ def report(world: World) -> list[ResidueMatch]:
         return residue_report(session)
 
 
-def deps_of(world: World) -> rewrite.RewriteDeps:
+def deps_of(world: World, by_handle_alone: str = "approve") -> rewrite.RewriteDeps:
+    """The rewrite stage's deps; `by_handle_alone` is the `rewrite.residue_by_handle_alone` setting."""
     deps = world.deps()
-    deps.extra_targets = ResidueTargets(world.settings.rewrite)
+    settings = world.settings.rewrite.model_copy(update={"residue_by_handle_alone": by_handle_alone})
+    deps.extra_targets = ResidueTargets(settings)
     return deps
 
 
@@ -179,8 +181,9 @@ def test_residue_matched_by_handle_gets_its_card_back_and_restore_gives_the_byte
         True,
     )
     assert [c.post_id for c in match.candidates] == ["HAYLEY1"]
+    assert match.by_handle_alone  # the line has no date, and the scanner reads no caption
 
-    deps = deps_of(world)
+    deps = deps_of(world, by_handle_alone="apply")
     result = repair(world, deps)
     assert [a.status for a in result.articles] == ["applied"]
     data = the_file(world).read_bytes()
@@ -206,6 +209,70 @@ def test_residue_matched_by_handle_gets_its_card_back_and_restore_gives_the_byte
     restored = rewrite.restore_article(world.sessions, deps, row.article_id, by="editor")
     assert restored.error is None and the_file(world).read_bytes() == original
     world.close()
+
+
+def test_a_match_by_handle_alone_waits_for_an_editor_in_mode_apply_and_says_why(tmp_path: Path) -> None:
+    # The default: the one archived post of @ann.example may be another post of hers, so even a source
+    # in mode apply leaves the residue line as it is until an editor approves the card.
+    world = world_of(tmp_path, UNDATED + "\n" + DATED)
+    undated_post = add_post(world, "ONLY1", handle="ann.example", published=None)
+    before = the_file(world).read_bytes()
+    undated, dated = report(world)
+    assert (undated.status, undated.embed_id, undated.by_handle_alone) == ("matched", undated_post, True)
+    assert dated.status == "orphaned"  # its date cannot be checked against a post of unknown date
+    [outcome] = repair(world).articles
+    assert outcome.status == "planned" and the_file(world).read_bytes() == before
+    [change] = outcome.plan.changes
+    assert change.review and "@ann.example" not in (change.note or "") and "editor" in (change.note or "")
+    [row] = journal(world)
+    assert (row.state, row.embed_id, row.original_bytes) == ("planned", undated_post, UNDATED.encode())
+    with world.sessions() as session:
+        [pending] = rewrite.pending(session)
+    assert pending.id == row.id and pending.reason is not None
+    assert pending.reason.startswith("residue line matched to instagram:ONLY1")
+    assert "nothing but the handle confirms it" in pending.reason
+    # Running again keeps the one planned row; approved, the next run writes the card.
+    assert [a.status for a in repair(world).articles] == ["planned"]
+    assert [r.id for r in journal(world)] == [row.id]
+    with world.sessions() as session, session.begin():
+        assert rewrite.approve(session, [row.id], "ed", world.clock.now())[0].ok
+    assert [a.status for a in repair(world).articles] == ["applied"]
+    data = the_file(world).read_bytes()
+    assert data.count(marker("ONLY1")) == 1 and UNDATED.encode() not in data and DATED.encode() in data
+    [applied] = journal(world)
+    assert applied.state == "applied" and applied.approved_by == "ed"
+
+
+def test_a_dated_match_is_written_at_once_beside_one_that_waits_for_an_editor(tmp_path: Path) -> None:
+    # One article, two residue lines of two people: the dated match is written in mode apply, the match
+    # by handle alone waits; approving it later writes it beside the first card.
+    bea = "<p>A post shared by Bea Other (@bea.other)</p>"
+    world = world_of(tmp_path, DATED + "\n" + bea)
+    ann = add_post(world, "ANN1", handle="ann.example", published="2023-07-01")
+    bea_post = add_post(world, "BEA1", handle="bea.other", author_name="Bea Other")
+    [outcome] = repair(world).articles
+    assert outcome.status == "applied"
+    data = the_file(world).read_bytes()
+    assert marker("ANN1") in data and bea.encode() in data and marker("BEA1") not in data
+    rows = {row.embed_id: row for row in journal(world)}
+    assert (rows[ann].state, rows[bea_post].state) == ("applied", "planned")
+    assert rows[ann].reason is not None and "same handle, same day" in rows[ann].reason
+    with world.sessions() as session, session.begin():
+        assert rewrite.approve(session, [rows[bea_post].id], "ed", world.clock.now())[0].ok
+    repair(world)
+    data = the_file(world).read_bytes()
+    assert data.count(marker("ANN1")) == 1 and data.count(marker("BEA1")) == 1 and bea.encode() not in data
+
+
+def test_a_caption_the_post_shows_confirms_a_match_without_a_date(tmp_path: Path) -> None:
+    world = world_of(tmp_path, UNDATED)
+    post = add_post(world, "ONLY1", handle="ann.example", text="Harbour lights at dusk")
+    set_found(world, 0, text="Harbour lights at dusk")
+    [match] = report(world)
+    assert (match.status, match.embed_id, match.by_handle_alone) == ("matched", post, False)
+    assert match.candidates[0].why == "same handle (the residue has no date), same caption"
+    assert [a.status for a in repair(world).articles] == ["applied"]
+    assert marker("ONLY1") in the_file(world).read_bytes()
 
 
 def test_same_handle_on_two_days_the_residue_date_picks_the_post(tmp_path: Path) -> None:
@@ -278,7 +345,7 @@ def test_handle_comparison_ignores_case_and_at(tmp_path: Path, said: str, stored
     post = add_post(world, "ANN1", handle=stored)
     [match] = report(world)
     assert (match.status, match.embed_id) == ("matched", post)
-    repair(world)
+    repair(world, deps_of(world, by_handle_alone="apply"))
     assert the_file(world).read_bytes().count(marker("ANN1")) == 1
 
 
@@ -289,7 +356,7 @@ def test_a_handle_from_an_older_version_counts_and_the_card_shows_the_latest(tmp
     [match] = report(world)
     assert (match.status, match.embed_id) == ("matched", post)
     assert (match.candidates[0].handle, match.candidates[0].snapshot_version) == ("ann.renamed", 2)
-    repair(world)
+    repair(world, deps_of(world, by_handle_alone="apply"))
     data = the_file(world).read_bytes()
     assert b'data-archiver-version="2"' in data and b"New caption text" in data and b"Old caption" not in data
 

@@ -103,6 +103,8 @@ class ResidueMatch:
     `candidates` are the posts the decision was between (matched: the one; ambiguous: all of them), or,
     for an orphan, the posts found by handle or author name that were excluded. `embed_state` is the
     matched post's liveness state; `repaired` says its card is in the article already.
+    `by_handle_alone` says nothing but the handle confirms the match (the residue has no date and no
+    caption that the post shows): the one archived post of that handle may be another post of theirs.
     """
 
     article_id: int
@@ -121,6 +123,7 @@ class ResidueMatch:
     embed_state: str | None = None
     candidates: tuple[ResidueCandidate, ...] = ()
     repaired: bool = False
+    by_handle_alone: bool = False
 
     @property
     def repairable(self) -> bool:
@@ -150,6 +153,7 @@ class ResidueMatch:
             "embed_state": self.embed_state,
             "repaired": self.repaired,
             "repairable": self.repairable,
+            "by_handle_alone": self.by_handle_alone,
             "candidates": [candidate.to_json() for candidate in self.candidates],
             "reason": self.reason,
         }
@@ -427,13 +431,17 @@ def _by_handle(archive: _Archive, line: _Line, handle: str) -> ResidueMatch:
             excluded.append(post.candidate(f"same handle, other day ({post.day.isoformat()})"))
         else:
             kept.append((post, "same handle, same day"))
-    if len(kept) > 1 and line.text is not None:
+    if line.text is not None:
         text = line.text
         same = [(post, why + ", same caption") for post, why in kept if _same_caption(text, post.captions)]
         if same:
             kept = same
     if len(kept) == 1:
-        return line.matched(*kept[0])
+        post, why = kept[0]
+        alone = line.day is None and not why.endswith("same caption")
+        if alone:
+            why += "; nothing but the handle confirms it"
+        return replace(line.matched(post, why), by_handle_alone=alone)
     if kept:
         listed = [post.candidate(why) for post, why in kept]
         names = ", ".join(_name(candidate) for candidate in listed)
@@ -506,7 +514,9 @@ def residue_targets(session: Session, article: Article, settings: RewriteSetting
         if snapshot is None or match.span is None:
             continue
         card = CardData.from_snapshot(snapshot.embed, snapshot, settings)
-        targets.append(Target(match.span, card, snapshot.embed_id))
+        review = match.by_handle_alone and settings.residue_by_handle_alone == "approve"
+        note = f"residue line {match.reason}" + ("; an editor approves it" if review else "")
+        targets.append(Target(match.span, card, snapshot.embed_id, note=note, review=review))
     return targets
 
 

@@ -154,12 +154,16 @@ class Target:
     """One unit to replace: its byte span in the article, and the card to put there.
 
     `fixed` pins the exact card bytes and variant (an approved rewrite is written as approved).
+    `note` says why a target that is not the embed's own unit is there (residue matched to a post); it
+    becomes the journal row's reason. `review`: an editor approves it even where the mode is apply.
     """
 
     span: Span
     card: CardData
     embed_id: int | None = None
     fixed: tuple[Variant, bytes] | None = None
+    note: str | None = None
+    review: bool = False
 
     @property
     def key(self) -> str:
@@ -287,9 +291,11 @@ class PlannedChange:
     original: bytes
     replacement: bytes
     card_start: int
+    note: str | None = None
+    review: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "embed": self.embed_id,
             "provider": self.provider,
             "id": self.post_id,
@@ -297,6 +303,11 @@ class PlannedChange:
             "variant": self.variant,
             "version": self.snapshot_version,
         }
+        if self.note is not None:
+            out["note"] = self.note
+        if self.review:
+            out["review"] = True
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -461,6 +472,8 @@ def _plan(
             original=change.edit.old,
             replacement=change.edit.new,
             card_start=change.card_start,
+            note=change.target.note,
+            review=change.target.review,
         )
         for change in spliced.changes
     )
@@ -620,7 +633,8 @@ def _run_article(
             return ArticleOutcome(plan, "reported")
         now = deps.clock.now()
         refused = _journal_refusals(session, article, plan, journal, now)
-        if plan.mode == "apply" and not any(row.state == APPROVED for row in journal):
+        writes_at_once = not any(change.review for change in plan.changes)
+        if plan.mode == "apply" and writes_at_once and not any(row.state == APPROVED for row in journal):
             # The plan was verified against the article's bytes of this very moment: write it.
             rows = _journal_open_rows(session, article, plan, journal, APPLYING, now)
             session.commit()
@@ -684,7 +698,8 @@ def _journal_open_rows(
 
     Rows still open for the same unit (same embed, same original bytes) are reused: a planned row is
     brought up to date (or, in mode apply, taken over); an approved row keeps what the editor approved
-    unless the plan writes at once. Planned rows the plan no longer has are superseded (refused).
+    unless the plan writes at once. A change for review is planned whatever `state` says. Planned rows
+    the plan no longer has are superseded (refused).
     """
     open_rows: dict[tuple[int | None, bytes], list[Rewrite]] = {}
     for row in journal:
@@ -696,10 +711,11 @@ def _journal_open_rows(
         existing = candidates.pop(0) if candidates else None
         if existing is not None and existing.state == APPROVED and state != APPLYING:
             continue  # approved as it was: apply_article writes exactly that
-        values = _row_values(article, plan, change, state, now)
-        if state in (APPROVED, APPLYING):
+        row_state = PLANNED if change.review else state
+        values = _row_values(article, plan, change, row_state, now)
+        if row_state in (APPROVED, APPLYING):
             values.update(approved_at=now, approved_by=AUTO_APPROVER)
-        if state == APPLYING:
+        if row_state == APPLYING:
             values["card_start"] = change.card_start
         if existing is None:
             rows.append(queries.add_rewrite(session, **values))
@@ -707,7 +723,6 @@ def _journal_open_rows(
         for name, value in values.items():
             if name != "created_at":
                 setattr(existing, name, value)
-        existing.reason = None
         rows.append(existing)
     for leftovers in open_rows.values():
         for row in leftovers:
@@ -738,6 +753,7 @@ def _row_values(
         "replacement_bytes": change.replacement,
         "article_sha256_before": plan.before_sha256,
         "article_sha256_after": plan.after_sha256,
+        "reason": change.note,
         "created_at": now,
     }
 
@@ -976,8 +992,7 @@ def _finish_apply(
             row.card_start = splice.shifted(row.card_start, edits)
     for row in rows:
         row.state = APPLIED
-        row.applied_at = now
-        row.reason = None
+        row.applied_at = now  # `reason` stays: a residue card's note says which line it replaced
     article = session.get(Article, article_id)
     if article is not None:
         _move_occurrences(article, edits)
