@@ -365,6 +365,12 @@ def test_synthetic_ckeditor_oembed_tag_and_preview_div() -> None:
         "<p> {url} </p>",
         '<p><a href="{url}">{url}</a></p>',
         '<p class="x">\n  <a href="{url}" rel="nofollow">{url}</a>\n</p>',
+        # What shows nothing is looked past: comments, and the last <br> editors leave in a paragraph.
+        "<p>{url}<!-- /embed --></p>",
+        "<p><!-- wp:paragraph --> {url} <!-- more --></p>",
+        '<p><a href="{url}">{url}</a><!-- x --></p>',
+        "<p>{url}<br></p>",
+        '<p>{url} <br data-mce-bogus="1"/>\n</p>',
     ],
 )
 def test_synthetic_bare_url_paragraph(block: str) -> None:
@@ -391,6 +397,8 @@ def test_synthetic_bare_url_on_its_own_line() -> None:
         "<p>See {url} for more.</p>",  # a URL with words around it
         "<p><a href='{url}'>{url}</a> was deleted later.</p>",
         "<p><a href='{url}'>View this post</a></p>",  # a lone link whose text is not the URL
+        "<p>{url}<br>More text after a line break.</p>",  # one line of a paragraph
+        "<p>Sources:<br>{url}<br></p>",
         "<ul><li><a href='{url}'><img src='x.jpg' alt=''></a></li></ul>",  # a feed widget
     ],
 )

@@ -68,6 +68,7 @@ _OPEN_P = re.compile(r"<[pP](?:[\t\n\f\r ][^>]*)?>$")
 _OPEN_A = re.compile(r"<[aA][\t\n\f\r ][^>]*>$")
 _CLOSE_A = re.compile(r"</[aA]\s*>")
 _CLOSE_P = re.compile(r"</[pP]\s*>")
+_BR = re.compile(r"<[bB][rR](?:[\t\n\f\r /][^>]*)?>")
 _IMPLIED_P_END = re.compile(
     r"</?(?:div|p|h[1-6]|ul|ol|li|blockquote|figure|table|section|article|aside|header|footer|pre|hr|"
     r"form|body)(?=[\t\n\f\r />])",
@@ -587,34 +588,30 @@ def _invisible_before(text: str, at: int) -> int:
 
 
 def _lone_in_paragraph(source: SourceText, start: int, end: int) -> tuple[int, int] | None:
-    """The range of the <p> that holds only this URL (as text, or as the text of its only <a>)."""
+    """The range of the <p> that holds only this URL (as text, or as the text of its only <a>); what
+    shows nothing is looked past: whitespace, comments, and a last `<br>` (editors leave one there)."""
     text = source.text
-    before = start
-    while before > 0 and text[before - 1] in _WS:
-        before -= 1
+    before = _invisible_before(text, start)
     tag_start = text.rfind("<", 0, before)
     if tag_start == -1:
         return None
     opened_link = _OPEN_A.match(text, tag_start, before) is not None
     if opened_link:
-        before = tag_start
-        while before > 0 and text[before - 1] in _WS:
-            before -= 1
+        before = _invisible_before(text, tag_start)
         tag_start = text.rfind("<", 0, before)
         if tag_start == -1:
             return None
     if not _OPEN_P.match(text, tag_start, before):
         return None
-    after = end
-    while after < len(text) and text[after] in _WS:
-        after += 1
+    after = _invisible_after(text, end)
     if opened_link:
         close_a = _CLOSE_A.match(text, after)
         if close_a is None:
             return None
-        after = close_a.end()
-        while after < len(text) and text[after] in _WS:
-            after += 1
+        after = _invisible_after(text, close_a.end())
+    line_break = _BR.match(text, after)
+    if line_break is not None:
+        after = _invisible_after(text, line_break.end())
     close_p = _CLOSE_P.match(text, after)
     if close_p is not None:
         return tag_start, close_p.end()
