@@ -128,14 +128,22 @@ def db_upgrade(ctx: Context) -> None:
 @cli.command()
 @click.argument("targets", nargs=-1)
 @click.option("--dry-run", is_flag=True, help="Read and scan only; touch nothing.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Processes that read and scan files at once (a backfill: one per core). Sql sources are "
+    "scanned in this process.",
+)
 @json_option
 @pass_ctx
-def scan(ctx: Context, targets: tuple[str, ...], dry_run: bool, as_json: bool) -> None:
+def scan(ctx: Context, targets: tuple[str, ...], dry_run: bool, workers: int, as_json: bool) -> None:
     """Find embeds in articles: TARGETS are source names, files, folders or globs.
 
     With no TARGETS every configured source is scanned.
     """
-    reports = _scan(ctx, targets, dry_run=dry_run, as_json=as_json)
+    reports = _scan(ctx, targets, dry_run=dry_run, as_json=as_json, workers=workers)
     if not as_json:
         _scan_summary(reports, stored=not dry_run)
     _exit(1 if any(r.status is article_stage.ArticleStatus.ERROR for r in reports) else 0)
@@ -602,7 +610,7 @@ def providers_command(ctx: Context, as_json: bool) -> None:
 
 
 def _scan(
-    ctx: Context, targets: tuple[str, ...], *, dry_run: bool, as_json: bool
+    ctx: Context, targets: tuple[str, ...], *, dry_run: bool, as_json: bool, workers: int = 1
 ) -> list[article_stage.ArticleReport]:
     app = ctx.app
     chosen = targets or tuple(s.name for s in app.settings.sources)
@@ -627,7 +635,13 @@ def _scan(
                 )
 
         return article_stage.scan_targets(
-            resolved, app.settings.scan, providers, sessions=sessions, clock=app.clock, on_article=on_article
+            resolved,
+            app.settings.scan,
+            providers,
+            sessions=sessions,
+            clock=app.clock,
+            on_article=on_article,
+            workers=workers,
         )
 
 

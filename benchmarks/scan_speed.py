@@ -10,6 +10,7 @@ rounds for each side and the ratio.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -62,10 +63,17 @@ def bare_parse_bytes(paths: list[Path]) -> int:
     return found
 
 
-def archiver_scan(folder: Path) -> int:
+def archiver_scan(folder: Path, workers: int = 1) -> int:
     targets = resolve_targets([str(folder)], [])
-    reports = scan_targets(targets, ScanSettings(), PROVIDERS, sessions=None, clock=SystemClock())
+    reports = scan_targets(
+        targets, ScanSettings(), PROVIDERS, sessions=None, clock=SystemClock(), workers=workers
+    )
     return sum(len(r.embeds) for r in reports)
+
+
+def archiver_scan_pooled(folder: Path) -> int:
+    """`archive scan --dry-run --workers N`, one worker per core (process start-up included)."""
+    return archiver_scan(folder, os.cpu_count() or 1)
 
 
 def best_of(rounds: int, work: object, arg: object) -> tuple[float, int]:
@@ -91,6 +99,8 @@ def main() -> None:
         base_time, elements = best_of(args.rounds, bare_parse, paths)
         bytes_time, _ = best_of(args.rounds, bare_parse_bytes, paths)
         scan_time, embeds = best_of(args.rounds, archiver_scan, folder)
+        pooled_time, pooled_embeds = best_of(args.rounds, archiver_scan_pooled, folder)
+    assert pooled_embeds == embeds, "a scan in worker processes must find what one process finds"
     table = Table(title=f"Scan speed: {len(paths)} files, {size / 1e6:.0f} MB, best of {args.rounds}")
     table.add_column("run")
     table.add_column("seconds", justify="right")
@@ -113,6 +123,12 @@ def main() -> None:
         "",
     )
     table.add_row("ratio to it (information)", f"{scan_time / bytes_time:.2f}", "", "")
+    table.add_row(
+        f"archive scan --dry-run --workers {os.cpu_count() or 1} (information: wall time, all cores)",
+        f"{pooled_time:.2f}",
+        f"{len(paths) / pooled_time:.0f}",
+        f"{pooled_embeds} embeds",
+    )
     Console().print(table)
 
 

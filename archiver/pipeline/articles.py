@@ -1,13 +1,14 @@
 """Read articles from their sources, scan them, and (unless dry-running) store what was found.
 
 Each article is its own unit: one that cannot be read is reported in one line and the run goes on;
-an article whose bytes did not change since its last scan is skipped.
+an article whose bytes did not change since its last scan is skipped. With `workers` above 1, files are
+read and scanned in that many processes (`scan_pool`); results are stored here, in the files' order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
@@ -18,11 +19,13 @@ from archiver.clock import Clock
 from archiver.config import ScanSettings, SourceSettings
 from archiver.errors import ArticleError
 from archiver.pipeline.scan import scan_article
+from archiver.pipeline.scan_pool import FileJob, scan_files
 from archiver.providers.base import Provider
 from archiver.records import Article, EmbedRef, ScanResult
 from archiver.sources.files import ArticleFile, files_of, files_of_source, read_article
 from archiver.sources.sql import SqlStore
 from archiver.storage import queries
+from archiver.storage.models import Source
 
 AD_HOC_SOURCE = "local"
 
@@ -146,11 +149,19 @@ def scan_targets(
     sessions: sessionmaker[Session] | None,
     clock: Clock,
     on_article: Callable[[ArticleReport], None] | None = None,
+    workers: int = 1,
 ) -> list[ArticleReport]:
-    """Scan every article of the targets; store results unless `sessions` is None (dry run)."""
+    """Scan every article of the targets; store results unless `sessions` is None (dry run).
+
+    `workers` > 1 scans files in that many processes (`ScanPoolError` if one dies); rows of a sql
+    source are always read and scanned here."""
     reports: list[ArticleReport] = []
     for target in targets:
-        for report in _scan_target(target, scan_settings, providers, sessions, clock):
+        if workers > 1 and all(isinstance(item, FileItem) for item in target.items):
+            found = _scan_files_pooled(target, scan_settings, providers, sessions, clock, workers)
+        else:
+            found = _scan_target(target, scan_settings, providers, sessions, clock)
+        for report in found:
             reports.append(report)
             if on_article is not None:
                 on_article(report)
@@ -168,11 +179,7 @@ def _scan_target(
         try:
             article = item.read(target.source, scan_settings, sessions is not None)
         except ArticleError as exc:
-            if sessions is not None:
-                with sessions() as session, session.begin():
-                    source = queries.ensure_source(session, target.source, target.kind, clock.now())
-                    queries.record_article_error(session, source, item.key, str(exc), clock.now())
-            yield ArticleReport(item.label, ArticleStatus.ERROR, error=str(exc))
+            yield _unreadable(target, item.key, item.label, str(exc), sessions, clock)
             continue
         if sessions is None:
             result = scan_article(article, providers)
@@ -183,15 +190,67 @@ def _scan_target(
             if queries.article_unchanged(session, source, article.key, article.sha256):
                 yield ArticleReport(item.label, ArticleStatus.UNCHANGED)
                 continue
-            known = queries.get_article(session, source, article.key) is not None
-            result = scan_article(article, providers)
-            if result.error is not None:
-                queries.record_article_error(session, source, article.key, result.error, clock.now())
-                yield _report(item.label, ArticleStatus.ERROR, result)
-                continue
-            saved = queries.save_scan(session, source, article, result.embeds, clock.now())
-        status = ArticleStatus.CHANGED if known else ArticleStatus.NEW
-        yield ArticleReport(item.label, status, result.embeds, new_embeds=saved.new_embeds)
+            yield _store(session, source, item.label, article, scan_article(article, providers), clock)
+
+
+def _scan_files_pooled(
+    target: Target,
+    scan_settings: ScanSettings,
+    providers: tuple[Provider, ...],
+    sessions: sessionmaker[Session] | None,
+    clock: Clock,
+    workers: int,
+) -> Iterator[ArticleReport]:
+    """`_scan_target` for files, read and scanned by `workers` processes; stored here, in order."""
+
+    def stored(batch: Sequence[FileJob]) -> list[FileJob]:
+        assert sessions is not None
+        with sessions() as session:
+            digests = queries.scanned_digests(session, target.source, [job.file.label for job in batch])
+        return [replace(job, stored_sha256=digests.get(job.file.label)) for job in batch]
+
+    jobs = (FileJob(item.file, target.source) for item in target.items if isinstance(item, FileItem))
+    digest = sessions is not None
+    for done in scan_files(
+        jobs, scan_settings, providers, workers, digest=digest, stored=stored if digest else None
+    ):
+        label = done.file.label
+        if done.error is not None:
+            yield _unreadable(target, label, label, done.error, sessions, clock)
+        elif done.unchanged:
+            yield ArticleReport(label, ArticleStatus.UNCHANGED)
+        elif done.article is None or done.result is None:
+            raise AssertionError("a scanned file comes back with its article and result")
+        elif sessions is None:
+            yield _report(label, ArticleStatus.SCANNED, done.result)
+        else:
+            with sessions() as session, session.begin():
+                source = queries.ensure_source(session, target.source, target.kind, clock.now())
+                yield _store(session, source, label, done.article, done.result, clock)
+
+
+def _unreadable(
+    target: Target, key: str, label: str, error: str, sessions: sessionmaker[Session] | None, clock: Clock
+) -> ArticleReport:
+    """An article that could not be read: recorded (unless dry-running) and reported in one line."""
+    if sessions is not None:
+        with sessions() as session, session.begin():
+            source = queries.ensure_source(session, target.source, target.kind, clock.now())
+            queries.record_article_error(session, source, key, error, clock.now())
+    return ArticleReport(label, ArticleStatus.ERROR, error=error)
+
+
+def _store(
+    session: Session, source: Source, label: str, article: Article, result: ScanResult, clock: Clock
+) -> ArticleReport:
+    """Store one article's scan (or its scan error) in `session`; the caller commits."""
+    known = queries.get_article(session, source, article.key) is not None
+    if result.error is not None:
+        queries.record_article_error(session, source, article.key, result.error, clock.now())
+        return _report(label, ArticleStatus.ERROR, result)
+    saved = queries.save_scan(session, source, article, result.embeds, clock.now())
+    status = ArticleStatus.CHANGED if known else ArticleStatus.NEW
+    return ArticleReport(label, status, result.embeds, new_embeds=saved.new_embeds)
 
 
 def _report(label: str, status: ArticleStatus, result: ScanResult) -> ArticleReport:
