@@ -27,18 +27,17 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
-from selectolax.lexbor import LexborHTMLParser
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from rewrite_world import World, break_everything, corpus_pages, make_world, scan  # noqa: E402
+from scan_speed import bare_parse  # noqa: E402  (the same baseline as the scan benchmark)
 
 from archiver.pipeline import rewrite  # noqa: E402
 from archiver.pipeline.fallback import CardData  # noqa: E402
 from archiver.pipeline.scan import scan_article  # noqa: E402
 from archiver.records import Article  # noqa: E402
-from archiver.sources.files import decode_html  # noqa: E402
 from archiver.storage import queries  # noqa: E402
 from archiver.storage.models import Embed  # noqa: E402
 
@@ -53,14 +52,6 @@ def fresh_world(folder: Path, files: int) -> World:
     scan(world)
     break_everything(world)
     return world
-
-
-def bare_parse(paths: list[Path]) -> int:
-    found = 0
-    for path in paths:
-        text, _ = decode_html(path.read_bytes())
-        found += len(LexborHTMLParser(text).css("blockquote, iframe"))
-    return found
 
 
 def core_inputs(world: World) -> list[tuple[Article, list[rewrite.Target]]]:

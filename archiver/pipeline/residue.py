@@ -431,14 +431,15 @@ def _by_handle(archive: _Archive, line: _Line, handle: str) -> ResidueMatch:
             excluded.append(post.candidate(f"same handle, other day ({post.day.isoformat()})"))
         else:
             kept.append((post, "same handle, same day"))
+    captioned = False
     if line.text is not None:
         text = line.text
         same = [(post, why + ", same caption") for post, why in kept if _same_caption(text, post.captions)]
         if same:
-            kept = same
+            kept, captioned = same, True
     if len(kept) == 1:
         post, why = kept[0]
-        alone = line.day is None and not why.endswith("same caption")
+        alone = line.day is None and not captioned
         if alone:
             why += "; nothing but the handle confirms it"
         return replace(line.matched(post, why), by_handle_alone=alone)

@@ -81,7 +81,7 @@ def _scan_batch(jobs: Sequence[FileJob]) -> list[FileScanned]:
 def scan_file(
     job: FileJob, settings: ScanSettings, providers: tuple[Provider, ...], digest: bool
 ) -> FileScanned:
-    """Read, hash and scan one file (a worker's task; also callable in-process)."""
+    """Read, hash and scan one file: a worker's task."""
     try:
         article = read_article(job.file, job.source, settings, digest=digest)
     except ArticleError as exc:
