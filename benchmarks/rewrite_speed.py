@@ -35,7 +35,7 @@ from rewrite_world import World, break_everything, corpus_pages, make_world, sca
 from scan_speed import bare_parse  # noqa: E402  (the same baseline as the scan benchmark)
 
 from archiver.pipeline import rewrite  # noqa: E402
-from archiver.pipeline.fallback import CardData  # noqa: E402
+from archiver.pipeline.rewrite.fallback import CardData, CardRenderer  # noqa: E402
 from archiver.pipeline.scan import scan_article  # noqa: E402
 from archiver.records import Article  # noqa: E402
 from archiver.storage import queries  # noqa: E402
@@ -76,7 +76,7 @@ def core_inputs(world: World) -> list[tuple[Article, list[rewrite.Target]]]:
     return inputs
 
 
-def core(inputs: list[tuple[Article, list[rewrite.Target]]], renderer: rewrite.CardRenderer) -> int:
+def core(inputs: list[tuple[Article, list[rewrite.Target]]], renderer: CardRenderer) -> int:
     changed = 0
     for article, targets in inputs:
         if targets:

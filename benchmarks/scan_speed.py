@@ -23,7 +23,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from archiver.clock import SystemClock
 from archiver.config import ScanSettings
-from archiver.pipeline.articles import resolve_targets, scan_targets
+from archiver.pipeline.scan.articles import resolve_targets, scan_targets
 from archiver.providers import PROVIDERS
 from archiver.sources.files import decode_html, files_of
 

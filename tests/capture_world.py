@@ -24,7 +24,7 @@ from archiver.app import App
 from archiver.config import Settings, parse_rate
 from archiver.pipeline.capture import CaptureReport, capture_due
 from archiver.providers import provider_named
-from archiver.providers.base import CaptureContext
+from archiver.providers.common.base import CaptureContext
 from archiver.records import Article, EmbedRef, MarkupKind, Outcome
 from archiver.storage import queries
 from archiver.storage.models import Embed

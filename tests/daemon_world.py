@@ -222,7 +222,7 @@ def free_port() -> int:
 
 @dataclass
 class DaemonProcess:
-    """`python -m archiver.scheduler --config PATH` in a process of its own, logs in a file."""
+    """`python -m archiver.daemon --config PATH` in a process of its own, logs in a file."""
 
     config: Path
     log_path: Path
@@ -232,7 +232,7 @@ class DaemonProcess:
     def start(self) -> DaemonProcess:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "archiver.scheduler", "--config", str(self.config)],
+            [sys.executable, "-m", "archiver.daemon", "--config", str(self.config)],
             cwd=self.config.parent,
             env={**os.environ, **self.env},
             stdout=log,

@@ -23,8 +23,9 @@ sys.path.insert(0, str(HERE.parent))
 
 from archiver.clock import FixedClock  # noqa: E402
 from archiver.config import Settings, load_settings  # noqa: E402
-from archiver.pipeline import articles as article_stage  # noqa: E402
 from archiver.pipeline import rewrite  # noqa: E402
+from archiver.pipeline.scan import articles as article_stage  # noqa: E402
+from archiver.providers import PROVIDERS  # noqa: E402
 from archiver.storage import db  # noqa: E402
 from archiver.storage.blobs import LocalBlobStore  # noqa: E402
 from archiver.storage.models import Embed, Media, Snapshot, SnapshotMedia  # noqa: E402
@@ -109,7 +110,7 @@ def open_world(root: Path) -> World:
 def scan(world: World) -> None:
     targets = article_stage.resolve_targets(["site"], world.settings.sources)
     reports = article_stage.scan_targets(
-        targets, world.settings.scan, rewrite.PROVIDERS, sessions=world.sessions, clock=world.clock
+        targets, world.settings.scan, PROVIDERS, sessions=world.sessions, clock=world.clock
     )
     errors = [r for r in reports if r.error]
     assert not errors, errors

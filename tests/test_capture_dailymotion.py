@@ -17,7 +17,7 @@ from support.fake_server import Canned, FakeServer
 
 from archiver.app import App
 from archiver.providers import provider_named
-from archiver.providers.base import Provider
+from archiver.providers.common.base import Provider
 from archiver.records import Outcome
 
 VIDEO = "x7tgad0"

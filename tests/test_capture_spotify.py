@@ -15,7 +15,7 @@ from support.fake_server import Canned, FakeServer, Recorded
 
 from archiver.app import App
 from archiver.providers import provider_named
-from archiver.providers.base import Provider
+from archiver.providers.common.base import Provider
 from archiver.records import Outcome
 
 TRACK = "7y8NWS6gR3Wz4C7W8Bh0WL"

@@ -28,12 +28,7 @@ from sqlalchemy import func, select
 from archiver.app import App
 from archiver.clock import Clock, FixedClock, SystemClock
 from archiver.config import Settings
-from archiver.pipeline.capture import STOP_GRACE, capture_due, climb, record, run_climbs
-from archiver.pipeline.check import check_due
-from archiver.pipeline.gc import collect_media
-from archiver.pipeline.leases import LEASE_LOST, Claims
-from archiver.records import Article, EmbedRef, MarkupKind
-from archiver.scheduler import (
+from archiver.daemon import (
     Daemon,
     JsonFormatter,
     Schedule,
@@ -41,6 +36,11 @@ from archiver.scheduler import (
     run_daemon,
     serve_endpoint,
 )
+from archiver.pipeline.capture import STOP_GRACE, capture_due, climb, record, run_climbs
+from archiver.pipeline.capture.leases import LEASE_LOST, Claims
+from archiver.pipeline.check import check_due
+from archiver.pipeline.gc import collect_media
+from archiver.records import Article, EmbedRef, MarkupKind
 from archiver.storage import blobs, queries
 from archiver.storage.models import Check, Embed, Media, Snapshot, SnapshotMedia
 

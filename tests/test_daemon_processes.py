@@ -1,4 +1,4 @@
-"""Daemons as real processes (issue 7): `python -m archiver.scheduler --config PATH`, the entry the
+"""Daemons as real processes (issue 7): `python -m archiver.daemon --config PATH`, the entry the
 `archive daemon` command shares.
 
 - SIGTERM ends a daemon within 10 seconds, climbs hanging or not, and gives back every lease;

@@ -23,7 +23,9 @@ def test_corpus_scan_is_byte_identical_to_the_recorded_one(
 ) -> None:
     monkeypatch.chdir(SHARED)
     fixture_pages = sorted(str(p.relative_to(SHARED)) for p in (SHARED / "fixtures").rglob("*.html"))
-    result = run_archive(monkeypatch, capsys, "scan", "--dry-run", "--json", "corpus/dev/pages", *fixture_pages)
+    result = run_archive(
+        monkeypatch, capsys, "scan", "--dry-run", "--json", "corpus/dev/pages", *fixture_pages
+    )
     assert result.code == 0, result.err
     want = GOLDEN.read_text(encoding="utf-8").splitlines()
     got = result.out.splitlines()

@@ -15,7 +15,7 @@ import pytest
 
 from archiver.pipeline.scan import scan_article
 from archiver.providers import provider_for_url, provider_named
-from archiver.providers.attribution import iso_date
+from archiver.providers.common.attribution import iso_date
 from archiver.records import Article, EmbedRef, MarkupKind
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "providers"

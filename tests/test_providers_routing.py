@@ -8,7 +8,7 @@ import pytest
 
 from archiver.errors import UsageError
 from archiver.providers import PROVIDERS, names, provider_for_url, provider_named
-from archiver.providers.base import Provider
+from archiver.providers.common.base import Provider
 
 EXAMPLES = [(provider.name, url) for provider in PROVIDERS for url in provider.examples]
 NOT_EXAMPLES = [(provider.name, url) for provider in PROVIDERS for url in provider.not_examples]

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from support.archive_cli import run_archive
 
 from archiver.pipeline import rewrite
-from archiver.pipeline.residue import (
+from archiver.pipeline.rewrite.residue import (
     ResidueMatch,
     ResidueTargets,
     day_of,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from archiver.pipeline.archived import archived_cards, is_card
+from archiver.pipeline.scan.archived import archived_cards, is_card
 
 CARD = (
     '<figure class="archiver-fallback" data-archiver-embed="twitter:123" data-archiver-version="2">'

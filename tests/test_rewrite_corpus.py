@@ -22,12 +22,14 @@ from rewrite_world import break_everything, corpus_pages, make_world, scan
 from sqlalchemy import select
 
 from archiver.config import RewriteSettings
-from archiver.pipeline import rewrite, splice
-from archiver.pipeline.archived import archived_cards
-from archiver.pipeline.fallback import CardRenderer, card_data
-from archiver.pipeline.offsets import byte_offsets
+from archiver.pipeline import rewrite
+from archiver.pipeline.rewrite import splice
+from archiver.pipeline.rewrite.fallback import CardRenderer, card_data
 from archiver.pipeline.scan import scan_article
+from archiver.pipeline.scan.archived import archived_cards
+from archiver.pipeline.scan.offsets import byte_offsets
 from archiver.records import Article, EmbedRef, MarkupKind
+from archiver.storage.models import Article as ArticleRow
 from archiver.storage.models import Rewrite
 
 pytestmark = pytest.mark.skipif(not available(), reason="shared/corpus/dev is not there")
@@ -158,7 +160,7 @@ def test_corpus_through_the_journal_apply_rerun_restore(tmp_path: Path) -> None:
         by_article.setdefault(row.article_id, []).append(row)
     with world.sessions() as session:
         for article_id, group in by_article.items():
-            key = session.get(rewrite.Article, article_id).key  # type: ignore[union-attr]
+            key = session.get(ArticleRow, article_id).key  # type: ignore[union-attr]
             data = Path(key).read_bytes()
             assert hashlib.sha256(data).hexdigest() == group[0].article_sha256_after
             for row in group:

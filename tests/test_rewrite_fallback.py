@@ -10,8 +10,8 @@ import pytest
 from selectolax.lexbor import LexborHTMLParser
 
 from archiver.config import RewriteSettings, Settings
-from archiver.pipeline.archived import archived_cards, is_card
-from archiver.pipeline.fallback import STYLESHEET, CardData, CardRenderer, archive_url, card_data
+from archiver.pipeline.rewrite.fallback import STYLESHEET, CardData, CardRenderer, archive_url, card_data
+from archiver.pipeline.scan.archived import archived_cards, is_card
 
 CAPTURED = datetime(2026, 2, 3, 4, 5, 6, tzinfo=UTC)
 HOSTILE = (

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archiver.pipeline import rewrite
-from archiver.pipeline.fallback import CardData
+from archiver.pipeline.rewrite.fallback import CardData
 from archiver.records import Span
 from archiver.sources.store import FileStore, WriteConflict
 from archiver.storage import queries

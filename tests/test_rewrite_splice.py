@@ -10,9 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archiver.config import RewriteSettings
-from archiver.pipeline import splice, verify
-from archiver.pipeline.fallback import CardRenderer, card_data
-from archiver.pipeline.rewrite import Target, rewrite_bytes
+from archiver.pipeline.rewrite import Target, rewrite_bytes, splice, verify
+from archiver.pipeline.rewrite.fallback import CardRenderer, card_data
 from archiver.records import Article, Span
 
 RENDERER = CardRenderer()

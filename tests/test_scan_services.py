@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from embed_scan import assert_unit, embeds, keys, page
 
-from archiver.pipeline.services import wrapped_urls
+from archiver.pipeline.scan.services import wrapped_urls
 from archiver.records import MarkupKind
 
 VIDEO = "dQw4w9WgXcQ"

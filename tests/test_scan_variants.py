@@ -19,7 +19,7 @@ import pytest
 from corpus_scoring import article, available, page_names, scanned
 
 from archiver.pipeline.scan import scan_article
-from archiver.pipeline.spans import SourceText
+from archiver.pipeline.scan.spans import SourceText
 from archiver.records import Article, ScanResult
 
 pytestmark = [pytest.mark.skipif(not available(), reason="shared corpus not present"), pytest.mark.slow]

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from support.archive_cli import run_archive
 
 from archiver.config import ScanSettings
-from archiver.pipeline import articles as article_stage
-from archiver.pipeline.scan_pool import ScanPoolError
+from archiver.pipeline.scan import articles as article_stage
+from archiver.pipeline.scan.pool import ScanPoolError
 from archiver.providers import PROVIDERS
 from archiver.storage.models import Article, Occurrence
 

@@ -33,8 +33,8 @@ from support.archive_cli import run_archive
 from archiver.clock import FixedClock
 from archiver.config import ScanSettings, Settings, SourceSettings
 from archiver.errors import ArchiverError, ConfigError
-from archiver.pipeline import articles as article_stage
 from archiver.pipeline import rewrite
+from archiver.pipeline.scan import articles as article_stage
 from archiver.pipeline.scan import scan_article
 from archiver.providers import PROVIDERS
 from archiver.records import Article as ArticleRecord

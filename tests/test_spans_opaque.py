@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archiver.pipeline.spans import Opaque, SourceText
+from archiver.pipeline.scan.spans import Opaque, SourceText
 
 PIECES = [
     "<p>text</p>",

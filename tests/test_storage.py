@@ -319,7 +319,7 @@ def test_record_capture_writes_a_version_only_when_content_changes(session: Sess
     assert stored.media_file is not None and stored.media_file.sha256 == "ab" * 32
     assert (stored.kind, stored.position, stored.error) == ("thumbnail", 0, None)
     assert (failed.media_id, failed.error, failed.position) == (None, "too large", 1)
-    # The state is the verdicts' business (pipeline/liveness.py), not the recorder's.
+    # The state is the verdicts' business (pipeline/verdict.py), not the recorder's.
     assert (embed.state, embed.last_captured_at, embed.next_capture_at) == ("new", NOW, None)
     assert (embed.capture_attempts, embed.last_outcome) == (1, "ok")
 

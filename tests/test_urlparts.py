@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from archiver.providers.urlparts import split_url
+from archiver.providers.common.urlparts import split_url
 
 
 @pytest.mark.parametrize(

@@ -40,7 +40,7 @@ from archiver import __version__
 from archiver.clock import Clock
 from archiver.errors import NotFound, StorageError, UsageError
 from archiver.http import redact_url
-from archiver.providers.ladder import MAX_STORED_BODY
+from archiver.providers.common.ladder import MAX_STORED_BODY
 from archiver.storage import queries
 from archiver.storage.blobs import TEMP_PREFIX, BlobStore
 from archiver.storage.models import Snapshot, SnapshotMedia

@@ -1,6 +1,7 @@
 """Verdicts: what an embed's checks say about it, and when to look again (DESIGN.md section 6).
 
-Pure functions over outcomes; the check stage feeds them and stores what they decide.
+Pure functions over outcomes (`decide`, `next_check`), and `apply_verdict`, which stores what they decide.
+Both stages that fetch end here: the first capture and every later check.
 
     new ──ok──► live ──gone──► suspect ──gone x N over >= span, no ok between──► broken
                  ▲   ◄──ok────────┘  ◄──────────────────ok─────────────────────────┘
@@ -18,8 +19,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from archiver.config import CheckSettings, VerdictSettings, parse_duration
+from sqlalchemy.orm import Session
+
+from archiver.config import CheckSettings, Settings, VerdictSettings, parse_duration
 from archiver.records import Outcome
+from archiver.storage import queries
+from archiver.storage.models import Embed, StateChange
 
 
 class State(StrEnum):
@@ -109,3 +114,29 @@ def _jitter_share(embed_id: int, now: datetime) -> float:
 
 def _jittered(interval: timedelta, embed_id: int, now: datetime, jitter: float) -> timedelta:
     return interval * (1 + jitter * (2 * _jitter_share(embed_id, now) - 1))
+
+
+def apply_verdict(session: Session, embed: Embed, settings: Settings, now: datetime) -> StateChange | None:
+    """Decide the embed's state from its counted checks and schedule its next check."""
+    embed.last_ok_at = queries.last_counted_ok(session, embed)
+    observations = [
+        Observation(at, Outcome(outcome)) for at, outcome in queries.counted_outcomes_since_ok(session, embed)
+    ]
+    verdict = decide(observations, embed.last_ok_at is not None, settings.verdicts)
+    change = queries.set_state(session, embed, verdict.state.value, now, verdict.reason)
+    if embed.last_captured_at is not None:  # never captured: the capture queue retries it instead
+        embed.next_check_at = next_check(
+            embed.id,
+            verdict.state,
+            embed.first_seen_at,
+            now,
+            Outcome(embed.last_outcome or Outcome.OK.value),
+            queries.transient_streak(session, embed),
+            settings.checks,
+            settings.verdicts,
+        )
+    return change
+
+
+def is_broken(embed: Embed) -> bool:
+    return embed.state == State.BROKEN.value

@@ -9,8 +9,8 @@ from __future__ import annotations
 from archiver.errors import UsageError
 from archiver.providers.apple_music import AppleMusic
 from archiver.providers.apple_podcasts import ApplePodcasts
-from archiver.providers.base import PostUrl, Provider
 from archiver.providers.bluesky import Bluesky
+from archiver.providers.common.base import PostUrl, Provider
 from archiver.providers.dailymotion import Dailymotion
 from archiver.providers.facebook import Facebook
 from archiver.providers.generic import Generic

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import ClassVar
 
-from archiver.providers.av_capture import (
+from archiver.providers.common.av_capture import (
     artwork,
     caption_fields,
     iso_utc,
@@ -27,9 +27,16 @@ from archiver.providers.av_capture import (
     same_id,
     storefront,
 )
-from archiver.providers.base import CaptureContext, PostUrl
-from archiver.providers.ladder import RungResult, assemble, markup_fields, reclassified, text_field, url_field
-from archiver.providers.players import PLAYER_TAGS, PlayerProvider, UrlParts, on_host, split_url
+from archiver.providers.common.base import CaptureContext, PostUrl
+from archiver.providers.common.ladder import (
+    RungResult,
+    assemble,
+    markup_fields,
+    reclassified,
+    text_field,
+    url_field,
+)
+from archiver.providers.common.players import PLAYER_TAGS, PlayerProvider, UrlParts, on_host, split_url
 from archiver.records import Capture, EmbedRef, Field, MediaRef, Outcome
 
 _COUNTRY = re.compile(r"[a-z]{2}", re.IGNORECASE)

@@ -21,8 +21,8 @@ from urllib.parse import unquote, urlencode
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from archiver.providers.attribution import DASHES, block_lines, handle_after_dash, iso_date
-from archiver.providers.base import (
+from archiver.providers.common.attribution import DASHES, block_lines, handle_after_dash, iso_date
+from archiver.providers.common.base import (
     NO_FIELDS,
     CaptureContext,
     MarkupFields,
@@ -32,7 +32,7 @@ from archiver.providers.base import (
     has_class,
     squeeze,
 )
-from archiver.providers.ladder import (
+from archiver.providers.common.ladder import (
     RungResult,
     assemble,
     markup_fields,
@@ -41,7 +41,16 @@ from archiver.providers.ladder import (
     text_field,
     url_field,
 )
-from archiver.providers.public_api import error_object, fill, iso_utc, items, obj, one_line, put, request_json
+from archiver.providers.common.public_api import (
+    error_object,
+    fill,
+    iso_utc,
+    items,
+    obj,
+    one_line,
+    put,
+    request_json,
+)
 from archiver.records import Capture, EmbedRef, Field, MarkupKind, MediaRef, Outcome
 from archiver.sanitize import clean_html, plain_text
 

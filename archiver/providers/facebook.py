@@ -31,8 +31,8 @@ from typing import ClassVar
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from archiver.providers.attribution import iso_date
-from archiver.providers.base import (
+from archiver.providers.common.attribution import iso_date
+from archiver.providers.common.base import (
     NO_FIELDS,
     CaptureContext,
     MarkupFields,
@@ -44,7 +44,7 @@ from archiver.providers.base import (
     node_text,
     squeeze,
 )
-from archiver.providers.ladder import (
+from archiver.providers.common.ladder import (
     RungResult,
     assemble,
     markup_fields,
@@ -52,8 +52,8 @@ from archiver.providers.ladder import (
     request_oembed,
     text_field,
 )
-from archiver.providers.meta import graph_outcome
-from archiver.providers.urlparts import UrlParts, as_written, split_url
+from archiver.providers.common.meta import graph_outcome
+from archiver.providers.common.urlparts import UrlParts, as_written, split_url
 from archiver.records import Capture, EmbedRef, Field, MarkupKind, MediaRef, Outcome
 from archiver.sanitize import clean_html, plain_text
 

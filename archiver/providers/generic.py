@@ -34,8 +34,16 @@ from urllib.parse import urljoin, urlsplit
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from archiver.http import FetchResult
-from archiver.providers.base import CaptureContext, Page, PostUrl, Provider, Sighting, has_class, node_text
-from archiver.providers.ladder import (
+from archiver.providers.common.base import (
+    CaptureContext,
+    Page,
+    PostUrl,
+    Provider,
+    Sighting,
+    has_class,
+    node_text,
+)
+from archiver.providers.common.ladder import (
     RungResult,
     assemble,
     failed_rung,
@@ -45,7 +53,7 @@ from archiver.providers.ladder import (
     parse_oembed_body,
     raw_response,
 )
-from archiver.providers.urlparts import MAX_URL
+from archiver.providers.common.urlparts import MAX_URL
 from archiver.records import Capture, EmbedRef, MarkupKind, MediaRef, Outcome
 
 TRACKING_PARAMS = frozenset({"fbclid", "gclid", "mc_cid", "mc_eid"})

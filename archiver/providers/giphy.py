@@ -23,8 +23,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import ClassVar
 
-from archiver.providers.base import CaptureContext, PostUrl, Provider
-from archiver.providers.ladder import (
+from archiver.providers.common.base import CaptureContext, PostUrl, Provider
+from archiver.providers.common.ladder import (
     assemble,
     handle_from,
     markup_fields,
@@ -33,7 +33,7 @@ from archiver.providers.ladder import (
     request_oembed,
     url_field,
 )
-from archiver.providers.urlparts import split_url
+from archiver.providers.common.urlparts import split_url
 from archiver.records import Capture, EmbedRef, Field, MediaRef, Outcome
 
 CANONICAL_BASE = "https://giphy.com"

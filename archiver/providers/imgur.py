@@ -26,8 +26,8 @@ from typing import Any, ClassVar
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from archiver.providers.base import CaptureContext, PostUrl, Provider, Sighting, has_class, squeeze
-from archiver.providers.ladder import (
+from archiver.providers.common.base import CaptureContext, PostUrl, Provider, Sighting, has_class, squeeze
+from archiver.providers.common.ladder import (
     RungResult,
     assemble,
     markup_fields,
@@ -35,7 +35,7 @@ from archiver.providers.ladder import (
     reclassified,
     request_oembed,
 )
-from archiver.providers.urlparts import split_url
+from archiver.providers.common.urlparts import split_url
 from archiver.records import Capture, EmbedRef, Field, MarkupKind, MediaRef, Outcome
 from archiver.sanitize import plain_text
 

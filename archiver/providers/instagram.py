@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from archiver.providers.base import (
+from archiver.providers.common.base import (
     NO_FIELDS,
     CaptureContext,
     MarkupFields,
@@ -31,7 +31,7 @@ from archiver.providers.base import (
     node_text,
     squeeze,
 )
-from archiver.providers.ladder import (
+from archiver.providers.common.ladder import (
     RungResult,
     assemble,
     failed_rung,
@@ -41,7 +41,7 @@ from archiver.providers.ladder import (
     raw_response,
     request_oembed,
 )
-from archiver.providers.meta import graph_outcome
+from archiver.providers.common.meta import graph_outcome
 from archiver.records import Capture, EmbedRef, Field, MarkupKind, MediaRef, Outcome
 from archiver.sanitize import clean_html, plain_text
 

@@ -22,8 +22,8 @@ from types import MappingProxyType
 from typing import ClassVar
 from urllib.parse import unquote
 
-from archiver.providers.base import PostUrl, Provider
-from archiver.providers.urlparts import split_url
+from archiver.providers.common.base import PostUrl, Provider
+from archiver.providers.common.urlparts import split_url
 
 CANONICAL_BASE = "https://www.linkedin.com"
 # Subdomains serving the feed (country subdomains such as de.linkedin.com among them).

@@ -28,9 +28,16 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborNode
 
-from archiver.providers.attribution import block_lines
-from archiver.providers.base import CaptureContext, MarkupFields, PostUrl, Provider, Sighting, has_class
-from archiver.providers.ladder import (
+from archiver.providers.common.attribution import block_lines
+from archiver.providers.common.base import (
+    CaptureContext,
+    MarkupFields,
+    PostUrl,
+    Provider,
+    Sighting,
+    has_class,
+)
+from archiver.providers.common.ladder import (
     RungResult,
     assemble,
     markup_fields,
@@ -39,7 +46,16 @@ from archiver.providers.ladder import (
     text_field,
     url_field,
 )
-from archiver.providers.public_api import error_object, fill, iso_utc, items, obj, one_line, put, request_json
+from archiver.providers.common.public_api import (
+    error_object,
+    fill,
+    iso_utc,
+    items,
+    obj,
+    one_line,
+    put,
+    request_json,
+)
 from archiver.records import Capture, EmbedRef, Field, MarkupKind, MediaRef, Outcome
 from archiver.sanitize import clean_html, plain_text
 

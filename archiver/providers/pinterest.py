@@ -24,8 +24,8 @@ from typing import ClassVar
 
 from selectolax.lexbor import LexborNode
 
-from archiver.providers.base import CaptureContext, Page, PostUrl, Provider, Sighting
-from archiver.providers.ladder import (
+from archiver.providers.common.base import CaptureContext, Page, PostUrl, Provider, Sighting
+from archiver.providers.common.ladder import (
     assemble,
     handle_from,
     markup_fields,
@@ -33,7 +33,7 @@ from archiver.providers.ladder import (
     request_oembed,
     url_field,
 )
-from archiver.providers.urlparts import split_url
+from archiver.providers.common.urlparts import split_url
 from archiver.records import Capture, EmbedRef, Field, MarkupKind, MediaRef, Outcome
 
 CANONICAL_BASE = "https://www.pinterest.com"

@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from archiver.providers.base import (
+from archiver.providers.common.base import (
     CaptureContext,
     MarkupFields,
     PostUrl,
@@ -38,7 +38,7 @@ from archiver.providers.base import (
     has_class,
     node_text,
 )
-from archiver.providers.ladder import (
+from archiver.providers.common.ladder import (
     RungResult,
     assemble,
     markup_fields,
@@ -48,7 +48,7 @@ from archiver.providers.ladder import (
     text_field,
     url_field,
 )
-from archiver.providers.public_api import (
+from archiver.providers.common.public_api import (
     epoch_utc,
     error_object,
     fill,
@@ -58,7 +58,7 @@ from archiver.providers.public_api import (
     put,
     request_json,
 )
-from archiver.providers.urlparts import split_url
+from archiver.providers.common.urlparts import split_url
 from archiver.records import Capture, EmbedRef, Field, MarkupKind, MediaRef, Outcome
 from archiver.sanitize import clean_html, plain_text
 

@@ -22,10 +22,10 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import ClassVar
 
-from archiver.providers.av_capture import caption_fields, handle_in, markup_then_oembed
-from archiver.providers.base import CaptureContext, PostUrl
-from archiver.providers.ladder import RungResult, reclassified, text_field, url_field
-from archiver.providers.players import PLAYER_TAGS, PlayerProvider, UrlParts, split_url
+from archiver.providers.common.av_capture import caption_fields, handle_in, markup_then_oembed
+from archiver.providers.common.base import CaptureContext, PostUrl
+from archiver.providers.common.ladder import RungResult, reclassified, text_field, url_field
+from archiver.providers.common.players import PLAYER_TAGS, PlayerProvider, UrlParts, split_url
 from archiver.records import Capture, EmbedRef, Field, MediaRef, Outcome
 
 API = "https://api.soundcloud.com/{}/{}"

@@ -19,8 +19,8 @@ from types import MappingProxyType
 from typing import ClassVar
 from urllib.parse import unquote
 
-from archiver.providers.base import PostUrl
-from archiver.providers.players import PLAYER_TAGS, PlayerProvider, UrlParts, on_host, split_url
+from archiver.providers.common.base import PostUrl
+from archiver.providers.common.players import PLAYER_TAGS, PlayerProvider, UrlParts, on_host, split_url
 
 CANONICAL = "https://open.spotify.com/{}/{}"
 TYPES = frozenset({"track", "album", "playlist", "episode", "show", "artist"})

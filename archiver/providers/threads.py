@@ -17,7 +17,7 @@ from typing import ClassVar
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from archiver.providers.base import (
+from archiver.providers.common.base import (
     CaptureContext,
     MarkupFields,
     PostUrl,
@@ -26,7 +26,7 @@ from archiver.providers.base import (
     has_class,
     node_text,
 )
-from archiver.providers.ladder import (
+from archiver.providers.common.ladder import (
     RungResult,
     assemble,
     markup_fields,
@@ -34,8 +34,8 @@ from archiver.providers.ladder import (
     reclassified,
     request_oembed,
 )
-from archiver.providers.meta import graph_outcome
-from archiver.providers.public_api import put
+from archiver.providers.common.meta import graph_outcome
+from archiver.providers.common.public_api import put
 from archiver.records import Capture, EmbedRef, Field, MarkupKind, MediaRef, Outcome
 
 CANONICAL_BASE = "https://www.threads.com"
@@ -115,7 +115,7 @@ class Threads(Provider):
     # ---- capture ----------------------------------------------------------------------------------
     # Ladder: the article's markup (rung 1: the handle), then Graph oEmbed (2), tokenless since 2026-06
     # (1,000 calls an hour) or with a token from `access_token_env`. It sends only html (the handle in its
-    # permalink); Graph error answers are read as for Instagram (archiver.providers.meta). No public
+    # permalink); Graph error answers are read as for Instagram (archiver.providers.common.meta). No public
     # source gives the text (reference/providers.md section 6).
 
     def capture(self, ref: EmbedRef, ctx: CaptureContext) -> Capture:

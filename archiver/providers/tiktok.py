@@ -26,8 +26,8 @@ from typing import ClassVar
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from archiver.providers.av_capture import handle_in, markup_then_oembed
-from archiver.providers.base import (
+from archiver.providers.common.av_capture import handle_in, markup_then_oembed
+from archiver.providers.common.base import (
     CaptureContext,
     MarkupFields,
     PostUrl,
@@ -36,8 +36,8 @@ from archiver.providers.base import (
     has_class,
     node_text,
 )
-from archiver.providers.ladder import RungResult, reclassified, text_field, url_field
-from archiver.providers.urlparts import split_url
+from archiver.providers.common.ladder import RungResult, reclassified, text_field, url_field
+from archiver.providers.common.urlparts import split_url
 from archiver.records import Capture, EmbedRef, Field, MarkupKind, MediaRef, Outcome
 from archiver.sanitize import clean_html, plain_text
 

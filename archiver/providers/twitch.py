@@ -22,8 +22,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import ClassVar
 
-from archiver.providers.base import PostUrl
-from archiver.providers.players import PLAYER_TAGS, PlayerProvider, UrlParts, on_host, split_url
+from archiver.providers.common.base import PostUrl
+from archiver.providers.common.players import PLAYER_TAGS, PlayerProvider, UrlParts, on_host, split_url
 
 VIDEO = "https://www.twitch.tv/videos/{}"
 CLIP = "https://clips.twitch.tv/{}"

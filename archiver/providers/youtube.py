@@ -26,9 +26,9 @@ from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborNode
 
-from archiver.providers.av_capture import handle_in, no_url, oembed_rung
-from archiver.providers.base import CaptureContext, Page, PostUrl, Sighting
-from archiver.providers.ladder import (
+from archiver.providers.common.av_capture import handle_in, no_url, oembed_rung
+from archiver.providers.common.base import CaptureContext, Page, PostUrl, Sighting
+from archiver.providers.common.ladder import (
     RungResult,
     assemble,
     markup_fields,
@@ -37,7 +37,7 @@ from archiver.providers.ladder import (
     text_field,
     url_field,
 )
-from archiver.providers.players import (
+from archiver.providers.common.players import (
     PLAYER_TAGS,
     PlayerProvider,
     UrlParts,

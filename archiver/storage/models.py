@@ -12,7 +12,7 @@ dead embed is an occurrence without an embed. A `Snapshot` is an immutable versi
 providers whose verdicts are paused, and what operators were told.
 `RateWindow` and `HostBackoff` hold the HTTP manners every process shares: request budgets per host
 and the backoffs hosts asked for. `Embed.lease_owner`/`lease_until` and `JobRun` let several daemons
-share the due work (`archiver.scheduler`).
+share the due work (`archiver.daemon`).
 `Rewrite` is the rewrite journal: the exact original bytes of every embed unit replaced by a card, so
 that every rewrite can be undone byte for byte (`archiver.pipeline.rewrite`).
 

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from archiver.pipeline.services import unwrapped_post
-from archiver.pipeline.spans import Opaque, SourceText
-from archiver.providers.base import PostUrl, Provider, Sighting, has_class, node_text
+from archiver.pipeline.scan.services import unwrapped_post
+from archiver.pipeline.scan.spans import Opaque, SourceText
+from archiver.providers.common.base import PostUrl, Provider, Sighting, has_class, node_text
 from archiver.records import MarkupKind
 
 ELEMENT_TAGS = ("iframe", "amp-iframe", "figure", "oembed", "o-embed")

@@ -15,7 +15,7 @@ from types import MappingProxyType
 
 from selectolax.lexbor import LexborNode
 
-from archiver.providers.base import squeeze
+from archiver.providers.common.base import squeeze
 
 # How the attribution dash is written in page source (the decoded text always has U+2014 or U+2013).
 DASH_FORMS: tuple[str, ...] = ("—", "&mdash;", "&#8212;", "&#x2014;", "&#X2014;", "&#x2014", "–", "&ndash;")

@@ -23,7 +23,7 @@ seconds to finish, and every lease still held is released. Logs are JSON lines o
 fields (job, article, embed, provider); `/healthz` and `/metrics` (Prometheus text) answer on
 `[daemon] http_host:http_port`.
 
-Entry points: `run_daemon(app)` (what `archive daemon` calls), and `python -m archiver.scheduler
+Entry points: `run_daemon(app)` (what `archive daemon` calls), and `python -m archiver.daemon
 [--config PATH]`.
 """
 
@@ -59,13 +59,13 @@ from archiver.clock import clock_from_env
 from archiver.config import find_config, load_settings, parse_duration, parse_schedule
 from archiver.errors import ArchiverError, ConfigError
 from archiver.http import HttpClient
-from archiver.pipeline.articles import ArticleStatus, Target, resolve_targets, scan_targets
 from archiver.pipeline.capture import CaptureDeps, CaptureItem, capture_due
+from archiver.pipeline.capture.leases import LEASE_LOST, new_owner
 from archiver.pipeline.check import check_due
 from archiver.pipeline.gc import collect_media
-from archiver.pipeline.leases import LEASE_LOST, new_owner
 from archiver.pipeline.rewrite import ArticleOutcome, RewriteDeps
 from archiver.pipeline.rewrite import run as run_rewrites
+from archiver.pipeline.scan.articles import ArticleStatus, Target, resolve_targets, scan_targets
 from archiver.providers import PROVIDERS, names
 from archiver.storage import queries
 from archiver.storage.throttle import DbHostBackoffs
@@ -924,10 +924,8 @@ def _install_signal_handlers(stop: threading.Event) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m archiver.scheduler [--config PATH]`: the daemon without the CLI around it."""
-    parser = argparse.ArgumentParser(
-        prog="python -m archiver.scheduler", description="Run the archiver daemon."
-    )
+    """`python -m archiver.daemon [--config PATH]`: the daemon without the CLI around it."""
+    parser = argparse.ArgumentParser(prog="python -m archiver.daemon", description="Run the archiver daemon.")
     parser.add_argument("--config", type=Path, help="Settings file (default: ./archiver.toml when present).")
     args = parser.parse_args(argv)
     env = dict(os.environ)

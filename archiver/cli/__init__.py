@@ -17,55 +17,24 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from archiver import __version__
 from archiver.app import App
-from archiver.clock import clock_from_env
-from archiver.config import DEFAULT_CONFIG_NAME, find_config, load_settings
+from archiver.cli.common import ERR, OUT, Context, json_option, pass_ctx
+from archiver.config import DEFAULT_CONFIG_NAME, load_settings
 from archiver.errors import ArchiverError, ConfigError, NotFound, UsageError
-from archiver.pipeline import articles as article_stage
-from archiver.pipeline import residue as residue_stage
 from archiver.pipeline import rewrite as rewrite_stage
 from archiver.pipeline.capture import CaptureItem, CaptureReport, capture_due
 from archiver.pipeline.check import check_due
 from archiver.pipeline.export import export_warc
+from archiver.pipeline.rewrite import residue as residue_stage
+from archiver.pipeline.scan import articles as article_stage
 from archiver.providers import PROVIDERS, names, provider_named
 from archiver.records import Outcome
 from archiver.storage import db, queries
-
-# Piped output is not squeezed to 80 columns: tables stay readable in logs and files.
-OUT = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
-ERR = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-class Context:
-    """Lazily built app for the current invocation."""
-
-    def __init__(self, config: Path | None, progress: bool) -> None:
-        self.config = config
-        self.progress = progress
-        self._app: App | None = None
-
-    @property
-    def app(self) -> App:
-        if self._app is None:
-            env = dict(os.environ)
-            path = find_config(self.config, Path.cwd())
-            settings = load_settings(path, env, known_providers=names())
-            self._app = App(settings, clock_from_env(env), env, path)
-        return self._app
-
-    def close(self) -> None:
-        if self._app is not None:
-            self._app.close()
-
-
-pass_ctx = click.make_pass_decorator(Context)
-json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -563,7 +532,7 @@ def restore(ctx: Context, article: str, embed: str | None, editor: str, as_json:
 def daemon(ctx: Context) -> None:
     """Run the scheduler: scan, capture, check, rewrite and collect media on the [daemon] schedules,
     sharing due work with other daemons through leases; SIGTERM or SIGINT stops it within 10 seconds."""
-    from archiver.scheduler import run_daemon
+    from archiver.daemon import run_daemon
 
     _exit(run_daemon(ctx.app))
 

@@ -45,14 +45,14 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 from archiver.clock import Clock
 from archiver.config import Settings, SourceSettings
 from archiver.errors import ArchiverError, ArticleError
-from archiver.pipeline import splice, verify
-from archiver.pipeline.archived import archived_cards
-from archiver.pipeline.fallback import CardData, CardRenderer, Variant
-from archiver.pipeline.offsets import byte_offsets
-from archiver.pipeline.residue import ResidueTargets, repairable_articles
+from archiver.pipeline.rewrite import splice, verify
+from archiver.pipeline.rewrite.fallback import CardData, CardRenderer, Variant
+from archiver.pipeline.rewrite.residue import ResidueTargets, repairable_articles
 from archiver.pipeline.scan import scan_article
+from archiver.pipeline.scan.archived import archived_cards
+from archiver.pipeline.scan.offsets import byte_offsets
 from archiver.providers import PROVIDERS
-from archiver.providers.base import Provider
+from archiver.providers.common.base import Provider
 from archiver.records import Article as ArticleRecord
 from archiver.records import Span
 from archiver.sources.sql import SqlStore

@@ -15,8 +15,8 @@ from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from archiver.pipeline.spans import SourceText
-from archiver.providers.base import MarkupFields, Provider, Sighting, node_text, squeeze
+from archiver.pipeline.scan.spans import SourceText
+from archiver.providers.common.base import MarkupFields, Provider, Sighting, node_text, squeeze
 from archiver.records import MarkupKind
 
 # Elements that look like a consent or embed placeholder (looked at only when script data holds posts).

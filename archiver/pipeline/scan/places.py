@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from archiver.providers.base import Provider, marker_offsets
+from archiver.providers.common.base import Provider, marker_offsets
 
 # Subdomain labels skipped before a host name ("www.", "platform.", "de."): a host name past 64 chars
 # from the URL's start is no post URL's anyway (`Provider.post_url_at` looks back 64 chars).

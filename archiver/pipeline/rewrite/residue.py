@@ -47,10 +47,10 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlalchemy.orm import Session
 
 from archiver.config import RewriteSettings
-from archiver.pipeline.fallback import CardData
+from archiver.pipeline.rewrite.fallback import CardData
 from archiver.pipeline.verdict import State
-from archiver.providers.attribution import iso_date
-from archiver.providers.base import squeeze
+from archiver.providers.common.attribution import iso_date
+from archiver.providers.common.base import squeeze
 from archiver.records import MarkupKind, Span
 from archiver.storage import queries
 from archiver.storage.models import Article, Embed, Occurrence, Snapshot

@@ -19,8 +19,8 @@ from archiver.clock import Clock
 from archiver.config import ScanSettings, SourceSettings
 from archiver.errors import ArticleError
 from archiver.pipeline.scan import scan_article
-from archiver.pipeline.scan_pool import FileJob, scan_files
-from archiver.providers.base import Provider
+from archiver.pipeline.scan.pool import FileJob, scan_files
+from archiver.providers.common.base import Provider
 from archiver.records import Article, EmbedRef, ScanResult
 from archiver.sources.files import ArticleFile, files_of, files_of_source, read_article
 from archiver.sources.sql import SqlStore

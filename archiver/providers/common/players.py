@@ -38,7 +38,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from selectolax.lexbor import LexborNode
 
-from archiver.providers.base import Page, PostUrl, Provider, Sighting
+from archiver.providers.common.base import Page, PostUrl, Provider, Sighting
 from archiver.records import MarkupKind
 
 # URLs longer than this are not post URLs (an attribute may hold megabytes; nothing here reads them).

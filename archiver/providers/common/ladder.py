@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from archiver.http import FetchErrorKind, FetchResult, redact_url
-from archiver.providers.base import CaptureContext, Provider
+from archiver.providers.common.base import CaptureContext, Provider
 from archiver.records import Capture, EmbedRef, Field, MediaRef, Outcome, RawResponse
 
 OEMBED_TYPES = frozenset({"photo", "video", "link", "rich"})

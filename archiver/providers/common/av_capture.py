@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from archiver.providers.base import CaptureContext, PostUrl, Provider
-from archiver.providers.ladder import (
+from archiver.providers.common.base import CaptureContext, PostUrl, Provider
+from archiver.providers.common.ladder import (
     RungResult,
     assemble,
     failed_rung,

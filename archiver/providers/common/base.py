@@ -350,7 +350,7 @@ class Provider:
 
         The default ladder is the article's markup, then the provider's oEmbed endpoint; providers with
         richer public sources override this."""
-        from archiver.providers.ladder import oembed_capture  # the ladder module builds on this one
+        from archiver.providers.common.ladder import oembed_capture  # the ladder module builds on this one
 
         if "oembed_endpoint" not in self.endpoints:
             raise NotImplementedError(f"{self.name} has no way to capture posts")

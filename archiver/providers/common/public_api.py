@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from archiver.providers.base import CaptureContext
-from archiver.providers.ladder import RungResult, failed_rung, fetch, raw_response
+from archiver.providers.common.base import CaptureContext
+from archiver.providers.common.ladder import RungResult, failed_rung, fetch, raw_response
 from archiver.records import Field, Outcome
 
 # How much of a provider's own error message goes into a reason.

@@ -22,7 +22,7 @@ from archiver.config import ScanSettings
 from archiver.errors import ArchiverError, ArticleError
 from archiver.pipeline.scan import scan_article
 from archiver.providers import PROVIDERS
-from archiver.providers.base import Provider
+from archiver.providers.common.base import Provider
 from archiver.records import Article, ScanResult
 from archiver.sources.files import ArticleFile, read_article
 

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from archiver.pipeline.fallback import MARKER_ATTRIBUTE, VERSION_ATTRIBUTE
+from archiver.pipeline.rewrite.fallback import MARKER_ATTRIBUTE, VERSION_ATTRIBUTE
 
 _MARKER = re.compile(MARKER_ATTRIBUTE + r"""\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""", re.IGNORECASE)
 _START_TAG = re.compile(r"""<([a-zA-Z][a-zA-Z0-9-]*)((?:[^>"']|"[^"]*"|'[^']*')*)>""")

@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from archiver.providers.base import PostUrl, Sighting, has_class
+from archiver.providers.common.base import PostUrl, Sighting, has_class
 from archiver.records import MarkupKind
 
 # Host names of the services, found by the same pass as the providers' (their cards and players are

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from archiver.providers.ladder import RungResult
+from archiver.providers.common.ladder import RungResult
 from archiver.records import Outcome
 
 # Graph error codes meaning "slow down" (rate limits), and "your credentials are refused".

@@ -1281,7 +1281,7 @@ def all_provider_health(session: Session) -> list[ProviderHealth]:
     return list(session.scalars(select(ProviderHealth).order_by(ProviderHealth.provider)))
 
 
-# --- residue repair (archiver.pipeline.residue) ---------------------------------------------------
+# --- residue repair (archiver.pipeline.rewrite.residue) ---------------------------------------------------
 
 
 def residue_occurrences(

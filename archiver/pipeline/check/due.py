@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from archiver.config import parse_duration
-from archiver.pipeline.capture import (
+from archiver.pipeline.capture.due import (
     CaptureDeps,
     CaptureItem,
     Work,
@@ -35,7 +35,7 @@ from archiver.pipeline.capture import (
     settle,
     work_for,
 )
-from archiver.pipeline.leases import DEFAULT_BATCH, DEFAULT_LEASE, LEASE_LOST, Claims
+from archiver.pipeline.capture.leases import DEFAULT_BATCH, DEFAULT_LEASE, LEASE_LOST, Claims
 from archiver.providers import provider_named
 from archiver.records import EmbedRef, MarkupKind, Outcome
 from archiver.storage import queries

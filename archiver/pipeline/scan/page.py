@@ -50,8 +50,8 @@ from functools import lru_cache
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from archiver.pipeline.archived import archived_cards
-from archiver.pipeline.forms import (
+from archiver.pipeline.scan.archived import archived_cards
+from archiver.pipeline.scan.forms import (
     ELEMENT_TAGS,
     Routes,
     in_site_chrome,
@@ -59,18 +59,18 @@ from archiver.pipeline.forms import (
     read_element,
     text_posts,
 )
-from archiver.pipeline.leftovers import (
+from archiver.pipeline.scan.leftovers import (
     placeholder_candidates,
     residue,
     residue_phrases,
     url_less_placeholders,
 )
-from archiver.pipeline.offsets import byte_offsets
-from archiver.pipeline.places import PagePlaces, PlaceIndex
-from archiver.pipeline.services import SERVICE_HOSTS, card_loaders, service_cards
-from archiver.pipeline.spans import SourceText
+from archiver.pipeline.scan.offsets import byte_offsets
+from archiver.pipeline.scan.places import PagePlaces, PlaceIndex
+from archiver.pipeline.scan.services import SERVICE_HOSTS, card_loaders, service_cards
+from archiver.pipeline.scan.spans import SourceText
 from archiver.providers import PROVIDERS
-from archiver.providers.base import NO_FIELDS, Page, PostUrl, Provider, Sighting, has_class, url_from
+from archiver.providers.common.base import NO_FIELDS, Page, PostUrl, Provider, Sighting, has_class, url_from
 from archiver.records import Article, EmbedRef, MarkupKind, ScanResult, Span
 
 # Which sighting names a unit's markup when several are one embed (a comment pair around the unit

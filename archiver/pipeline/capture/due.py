@@ -20,11 +20,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from archiver.clock import Clock
 from archiver.config import Settings, parse_rate
 from archiver.http import Budgets, HttpClient
-from archiver.pipeline.leases import DEFAULT_BATCH, DEFAULT_LEASE, LEASE_LOST, Claims
-from archiver.pipeline.liveness import apply_verdict
-from archiver.pipeline.media import refusal_reason, sniff_media_type
+from archiver.pipeline.capture.leases import DEFAULT_BATCH, DEFAULT_LEASE, LEASE_LOST, Claims
+from archiver.pipeline.capture.media import refusal_reason, sniff_media_type
+from archiver.pipeline.verdict import apply_verdict
 from archiver.providers import PROVIDERS, provider_named
-from archiver.providers.base import CaptureContext
+from archiver.providers.common.base import CaptureContext
 from archiver.records import Capture, EmbedRef, MarkupKind, Outcome
 from archiver.storage import queries
 from archiver.storage.blobs import BlobStore
