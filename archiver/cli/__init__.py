@@ -33,7 +33,7 @@ from archiver.pipeline.export import export_warc
 from archiver.pipeline.rewrite import residue as residue_stage
 from archiver.pipeline.scan import articles as article_stage
 from archiver.providers import PROVIDERS, names, provider_named
-from archiver.records import Outcome
+from archiver.records import EmbedRef, Outcome
 from archiver.storage import db, queries
 
 
@@ -233,7 +233,7 @@ def status(ctx: Context, as_json: bool) -> None:
     for paused in counts["paused_providers"]:
         ERR.print(f"[bold red]paused[/] {paused['provider']} since {paused['since']}: {paused['reason']}")
     table = Table(title="Archive status", show_header=False)
-    for key in ("articles", "articles_with_errors", "embeds", "residues", "snapshots", "media"):
+    for key in ("articles", "articles_with_errors", "embeds", "residues", "lost", "snapshots", "media"):
         table.add_row(key.replace("_", " "), str(counts.get(key, 0)))
     OUT.print(table)
     if counts.get("by_provider"):
@@ -680,15 +680,20 @@ def _progress(ctx: Context, as_json: bool, label: str, total: int | None) -> Ite
         yield advance
 
 
+def _found_label(ref: EmbedRef) -> str:
+    if ref.is_residue:
+        return f"{ref.provider} residue @{ref.handle or '?'}"
+    if ref.is_lost:
+        return f"lost {ref.announces or 'embed'}" + (f" ({ref.hint})" if ref.hint else "")
+    return f"{ref.provider}:{ref.post_id}"
+
+
 def _scan_summary(reports: list[article_stage.ArticleReport], *, stored: bool) -> None:
     table = Table("article", "embeds", "found")
     for report in reports:
         if report.status is article_stage.ArticleStatus.ERROR:
             continue
-        found = ", ".join(
-            f"{e.provider}:{e.post_id}" if not e.is_residue else f"{e.provider} residue @{e.handle or '?'}"
-            for e in report.embeds
-        )
+        found = ", ".join(_found_label(e) for e in report.embeds)
         label = (
             "unchanged" if report.status is article_stage.ArticleStatus.UNCHANGED else str(len(report.embeds))
         )
@@ -696,10 +701,13 @@ def _scan_summary(reports: list[article_stage.ArticleReport], *, stored: bool) -
     if reports:
         OUT.print(table)
     errors = sum(1 for r in reports if r.status is article_stage.ArticleStatus.ERROR)
-    embeds_found = sum(1 for r in reports for e in r.embeds if not e.is_residue)
+    embeds_found = sum(1 for r in reports for e in r.embeds if not (e.is_residue or e.is_lost))
     residues = sum(1 for r in reports for e in r.embeds if e.is_residue)
+    lost = sum(1 for r in reports for e in r.embeds if e.is_lost)
     new = sum(r.new_embeds for r in reports)
     line = f"Scanned {len(reports)} article(s): {embeds_found} embed(s), {residues} residue(s) of broken ones"
+    if lost:
+        line += f", {lost} lost (see `archive recover --list`)"
     if stored:
         line += f", {new} new"
     if errors:

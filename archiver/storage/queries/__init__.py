@@ -180,7 +180,7 @@ def save_scan(
                 "span_start": ref.span.start if ref.span is not None else None,
                 "span_end": ref.span.end if ref.span is not None else None,
                 "position": position,
-                "found": ref.markup_fields(),
+                "found": ref.occurrence_fields(),
             }
         )
     _replace_occurrences(row, wanted)
@@ -401,6 +401,9 @@ def status_counts(session: Session) -> dict[str, Any]:
             select(func.count(Occurrence.id))
             .where(Occurrence.embed_id.is_(None), Occurrence.markup == records.MarkupKind.RESIDUE.value)
             .scalar_subquery(),
+            select(func.count(Occurrence.id))
+            .where(Occurrence.embed_id.is_(None), Occurrence.markup == records.MarkupKind.LOST.value)
+            .scalar_subquery(),
             select(func.count(Snapshot.id)).scalar_subquery(),
             select(func.count(Media.id)).scalar_subquery(),
         )
@@ -415,12 +418,13 @@ def status_counts(session: Session) -> dict[str, Any]:
     for provider, state, n in grouped:
         by_state[state] = by_state.get(state, 0) + n
         by_provider.setdefault(provider, {})[state] = n
-    articles, articles_with_errors, residue_count, snapshots, media = (int(n or 0) for n in totals)
+    articles, articles_with_errors, residues, lost, snapshots, media = (int(n or 0) for n in totals)
     return {
         "articles": articles,
         "articles_with_errors": articles_with_errors,
         "embeds": sum(by_state.values()),
-        "residues": residue_count,
+        "residues": residues,
+        "lost": lost,
         "snapshots": snapshots,
         "media": media,
         "by_state": dict(sorted(by_state.items())),
