@@ -55,6 +55,8 @@ class Article:
     text: str
     encoding: str
     sha256: str
+    # Where the article is published (canonical link, og:url, the source's url_template or url_column).
+    url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -123,6 +123,8 @@ class Article(Base):
     scanned_at: Mapped[datetime | None]
     # Why the last scan could not read the article; None when it could.
     scan_error: Mapped[str | None] = mapped_column(Text)
+    # Where it is published (canonical link, og:url, url_template, url_column): what recovery looks up.
+    url: Mapped[str | None] = mapped_column(String(2048))
 
     source: Mapped[Source] = relationship(back_populates="articles")
     occurrences: Mapped[list[Occurrence]] = relationship(

@@ -165,6 +165,8 @@ def save_scan(
     row.size_bytes = len(article.data)
     row.scanned_at = now
     row.scan_error = None
+    if article.url:
+        row.url = article.url
 
     keyed = [ref for ref in embeds if _post_key(ref) is not None]
     by_key, new_embeds = _ensure_embeds(session, keyed, now)
