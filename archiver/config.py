@@ -420,6 +420,31 @@ class ProviderSettings(BaseModel):
         return {k: str(v) for k, v in (self.model_extra or {}).items()}
 
 
+class ArchiveSettings(_Section):
+    """One `[[archives]]` entry: a web archive `archive recover` asks for earlier copies of articles."""
+
+    name: str = Field(description="Name of the archive, unique; named in the provenance of what it gave.")
+    base: str = Field(
+        description="Wayback-layout base URL: TimeMaps at {base}/timemap/link/{url}, raw copies at "
+        "{base}/{timestamp}id_/{url} (the Wayback Machine, or a pywb collection such as .../web)."
+    )
+    rate: str = Field("15/m", description='Request budget for this archive, e.g. "15/m" (conservative).')
+
+    @model_validator(mode="after")
+    def _valid(self) -> ArchiveSettings:
+        parts, rate = urlsplit(self.base), _RATE.match(self.rate)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"archive {self.name!r}: {self.base!r} is not an http(s) base URL")
+        if not rate or int(rate.group(1)) <= 0:
+            raise ValueError(f'archive {self.name!r}: {self.rate!r} is not a rate such as "15/m"')
+        object.__setattr__(self, "base", self.base.strip().rstrip("/"))
+        return self
+
+
+class RecoverSettings(_Section):
+    max_copies: int = Field(12, ge=1, description="Most earlier copies of one article fetched per run.")
+
+
 class Settings(BaseSettings):
     """Every setting of the archiver. See config.example.toml for the file form."""
 
@@ -438,6 +463,10 @@ class Settings(BaseSettings):
     rewrite: RewriteSettings = RewriteSettings()
     daemon: DaemonSettings = DaemonSettings()
     providers: dict[str, ProviderSettings] = Field(default_factory=dict)
+    archives: tuple[ArchiveSettings, ...] = (
+        ArchiveSettings(name="wayback", base="https://web.archive.org/web"),
+    )
+    recover: RecoverSettings = RecoverSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -450,6 +479,15 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # The TOML file arrives as init kwargs; the environment must win over it.
         return (env_settings, init_settings)
+
+    @field_validator("archives")
+    @classmethod
+    def _unique_archives(cls, value: tuple[ArchiveSettings, ...]) -> tuple[ArchiveSettings, ...]:
+        names = [a.name for a in value]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"archive names must be unique: {', '.join(dupes)}")
+        return value
 
     @field_validator("sources")
     @classmethod

@@ -16,10 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from lost_corpus import lost_after_cutting  # (first: see the note on import order there)
-
-# isort: split
 from corpus_scoring import available, page_names, scanned
+from lost_corpus import lost_after_cutting
 
 
 def main() -> None:

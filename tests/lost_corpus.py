@@ -12,11 +12,6 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass, replace
 
-# The rewrite package first: on this branch scan.archived imports rewrite.fallback, whose package imports
-# scan, a cycle that fails when entered from scan (main removes it; drop these lines after merging).
-import archiver.pipeline.rewrite  # noqa: F401
-
-# isort: split
 from corpus_scoring import article, expected, found_key, page_names, scanned
 
 from archiver.pipeline.scan import scan_article

@@ -246,7 +246,7 @@ def test_rewrite_approve_and_restore_byte_for_byte(archive, world, monkeypatch, 
 
 
 def test_a_rescan_of_a_rewritten_article_reports_the_embed_archived(archive, world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from archiver.pipeline.rewrite.fallback import MARKER_ATTRIBUTE
+    from archiver.pipeline.scan.archived import MARKER_ATTRIBUTE
 
     page = tmp_path / "card.html"
     page.write_text(

@@ -11,10 +11,8 @@ import json
 from pathlib import Path
 
 import pytest
-from lost_corpus import cut_page, lost_after_cutting
-
-# isort: split
 from corpus_scoring import article, available, page_names, scanned
+from lost_corpus import cut_page, lost_after_cutting
 from support.archive_cli import run_archive
 
 from archiver.pipeline.scan import scan_article

@@ -23,6 +23,7 @@ from rich.table import Table
 
 from archiver import __version__
 from archiver.app import App
+from archiver.cli import recover as recover_commands
 from archiver.cli.common import ERR, OUT, Context, json_option, pass_ctx
 from archiver.config import DEFAULT_CONFIG_NAME, load_settings
 from archiver.errors import ArchiverError, ConfigError, NotFound, UsageError
@@ -879,6 +880,9 @@ def _provider_or_usage_error(name: str) -> None:
         provider_named(name)
     except KeyError:
         raise UsageError(f"no provider named {name!r}; see `archive providers`") from None
+
+
+recover_commands.register(cli)
 
 
 def _print_json(data: Any) -> None:

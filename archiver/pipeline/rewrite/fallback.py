@@ -55,8 +55,6 @@ STYLESHEET = TEMPLATES / "fallback.css"
 TEMPLATE_NAMES: dict[Variant, str] = {"block": "fallback_block.html", "inline": "fallback_inline.html"}
 # The class and attribute names of the marker (archived.py reads them back).
 CARD_CLASS = "archiver-fallback"
-MARKER_ATTRIBUTE = "data-archiver-embed"
-VERSION_ATTRIBUTE = "data-archiver-version"
 _IMAGE_KINDS = ("image", "thumbnail")
 _MONTHS = (
     "January",

@@ -17,7 +17,10 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from archiver.pipeline.rewrite.fallback import MARKER_ATTRIBUTE, VERSION_ATTRIBUTE
+# The attributes that mark a card's root element as ours (the rewrite's templates write them; named
+# here so that scan never imports rewrite, whose engine imports scan).
+MARKER_ATTRIBUTE = "data-archiver-embed"
+VERSION_ATTRIBUTE = "data-archiver-version"
 
 _MARKER = re.compile(MARKER_ATTRIBUTE + r"""\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""", re.IGNORECASE)
 _START_TAG = re.compile(r"""<([a-zA-Z][a-zA-Z0-9-]*)((?:[^>"']|"[^"]*"|'[^']*')*)>""")

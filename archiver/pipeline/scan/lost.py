@@ -247,7 +247,7 @@ class _Finder:
         span = self._locate(node)
         if span is None or self._near_found(span, inside_only=False):
             return None
-        return _Spot(node, hint, None, None, shell, span[0], span[1])
+        return _Spot(node, hint, None, _sentence_before(node), shell, span[0], span[1])
 
     # ---- lead-ins --------------------------------------------------------------------------------------
     def lead_ins(self) -> Iterator[_Spot]:
@@ -436,6 +436,17 @@ def _figure_provider(figure: LexborNode, providers: Sequence[Provider]) -> str |
             if token.startswith(prefix) and token[len(prefix) :] in names:
                 return token[len(prefix) :]
     return None
+
+
+def _sentence_before(node: LexborNode) -> str | None:
+    """The last sentence of the element before `node` (what recovery finds a shell's place by)."""
+    before = node.prev
+    while before is not None and not (_is_element(before) and visible_text(before)):
+        before = before.prev
+    if before is None:
+        return None
+    sentence = _SENTENCE_END.split(visible_text(before))[-1]
+    return sentence if len(sentence) <= LEAD_IN_MAX else None
 
 
 def _holds(node: LexborNode, selector: str) -> bool:

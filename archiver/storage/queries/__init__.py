@@ -40,6 +40,13 @@ from archiver.storage.models import (
     Source,
     StateChange,
 )
+from archiver.storage.queries.recovery import add_archived_snapshot as add_archived_snapshot
+from archiver.storage.queries.recovery import articles_with_spots as articles_with_spots
+from archiver.storage.queries.recovery import ensure_embed as ensure_embed
+from archiver.storage.queries.recovery import recoveries as recoveries
+from archiver.storage.queries.recovery import recovery_of as recovery_of
+from archiver.storage.queries.recovery import save_recovery as save_recovery
+from archiver.storage.queries.recovery import spots_of as spots_of
 
 # The snapshot columns a capture's fields fill, by field name. Other field names are not stored
 # (their raw responses are) and do not count towards the content hash.
