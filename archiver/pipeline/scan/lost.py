@@ -108,10 +108,27 @@ _SHARED_ON = re.compile(
     r".{0,100}\b(?:on|via|to|in|auf|bei|sur|en|su|no|na|op|på)\s+(?P<where>[\w .]{2,30}?)\s*:", re.IGNORECASE
 )
 # Cheap test: none of these words, no lead-in (one pass over the text, only when a page has any).
-_ANY_WORD = re.compile(
-    r"(?i:below|watch|here|tweet|unten|hier|ci-dessous|voici|regardez|continuaci|abajo|sotto|seguito|"
-    r"abaixo|veja|confira|hieronder|bekijk|kijk|poniżej|zobacz|nedan|nedenfor|herunder|mira|guarda)|:"
+# Cheap test before any parse: a lead-in ends its block, so its last word stands right before an end tag
+# ("below.</p>", "Watch:</strong></p>"). A few plain searches for rare words, and a look before each
+# block-ending colon for a word that makes it a lead-in; no regex pass over the page.
+_LEAD_END_WORDS = (
+    "below", "beneath", "underneath", "unten", "ci-dessous", "continuación", "abajo", "sotto", "seguito",
+    "abaixo", "hieronder", "poniżej", "nedan", "nedenfor", "herunder",
+)  # fmt: skip
+_COLON_WORDS = re.compile(
+    r"(?i:watch|see|look|here|voici|regardez|mira|veja|confira|kijk|guarda|zobacz|schaut|seht|hier|"
+    r"tweet|instagram|twitter|tiktok|youtube|facebook|bluesky|threads|mastodon|reddit|vimeo|spotify)"
 )
+_END_TAG_NEAR = 16
+_COLON_LOOK_BACK = 120
+_COLONS_LOOKED_AT = 400
+# The same, on a block's own text: a word of a lead-in among its last characters (before the walk reads
+# the block's visible text, the costly part).
+_TAIL_WORD = re.compile(
+    r"(?i:below|beneath|underneath|unten|ci-dessous|continuaci|abajo|sotto|seguito|abaixo|hieronder|"
+    r"poniżej|nedan|nedenfor|herunder)|:"
+)
+_TAIL_CHARS = 24
 _WATCH = re.compile(r"(?i:watch|regardez|mira|guarda|kijk|schaut|seht)\b")
 _SENTENCE_END = re.compile(r"(?<=[.!?…:])[\"'”’»)]*\s+(?=\S)")
 # Tags that make a block more than text: media, embeds, the places embeds live in.
@@ -171,7 +188,7 @@ def lost_spots(
     text = article.text
     shells = tuple(dict.fromkeys(c for p in providers for c in p.shell_classes if c in text))
     wrappers = _SHELL_WRAPPER_CLASS in text
-    lead_words = _ANY_WORD.search(text) is not None
+    lead_words = _may_hold_lead_in(text)
     if not (shells or wrappers or lead_words):
         return ()
     finder = _Finder(article, embeds, tree(), providers)
@@ -180,6 +197,24 @@ def lost_spots(
         taken = {spot.node.mem_id for spot in spots}
         spots += [s for s in finder.lead_ins() if s.node.mem_id not in taken]
     return _refs(article, spots)
+
+
+def _may_hold_lead_in(text: str) -> bool:
+    """Whether a lead-in may end a block of `text` (no false "no": `_Finder.lead_ins` decides)."""
+    for word in _LEAD_END_WORDS:
+        at = text.find(word)
+        while at != -1:
+            if "</" in text[at : at + len(word) + _END_TAG_NEAR]:
+                return True
+            at = text.find(word, at + len(word))
+    at = text.find(":</")
+    looked = 0
+    while at != -1 and looked < _COLONS_LOOKED_AT:
+        if _COLON_WORDS.search(text, max(0, at - _COLON_LOOK_BACK), at):
+            return True
+        looked += 1
+        at = text.find(":</", at + 3)
+    return looked >= _COLONS_LOOKED_AT  # too many to look at: let the walk decide
 
 
 def merged(embeds: Sequence[EmbedRef], lost: Sequence[EmbedRef]) -> tuple[EmbedRef, ...]:
@@ -258,6 +293,9 @@ class _Finder:
                     yield spot
 
     def _lead_in(self, node: LexborNode) -> _Spot | None:
+        tail = (node.text(deep=True) or "").rstrip()[-_TAIL_CHARS:]
+        if not tail or _TAIL_WORD.search(tail) is None:
+            return None  # the block does not end as a lead-in does
         if node.tag in ("div", "li") and node.css_first("p, div, li") is not None:
             return None  # a container: its paragraphs speak for themselves
         if node.css_first(_MEDIA) is not None:
