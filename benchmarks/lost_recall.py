@@ -2,11 +2,11 @@
 
     .venv/bin/python benchmarks/lost_recall.py
 
-Cuts every labelled embed unit the scan finds out of each corpus page (tests/lost_corpus.py) and scans
+Cuts every labelled embed unit the scan finds out of each corpus page (tests/support/lost_corpus.py) and scans
 the page again: the lost spots found are what the scanner would tell an editor about a page whose embeds
 vanished without a trace. Recall is information (most cut units leave no lead-in, and the scanner only
-speaks when the text announces an embed); precision is the bar, held by tests/test_scan_lost.py (no lost
-spot on any intact page).
+speaks when the text announces an embed); precision is the bar, held by
+tests/pipeline/scan/test_scan_lost.py (no lost spot on any intact page).
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from corpus_scoring import available, page_names, scanned
-from lost_corpus import lost_after_cutting
+
+from tests.support.lost_corpus import lost_after_cutting
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
-from archiver.config import ScanSettings, SourceSettings
+from archiver.config import ScanSettings
 from archiver.errors import ArticleError
 from archiver.records import Article
 from archiver.sources.urls import url_from_template, url_in_page
@@ -126,17 +126,18 @@ def files_of(pattern: str) -> Iterator[ArticleFile]:
                 yield ArticleFile(Path(name), name)
 
 
-def files_of_source(source: SourceSettings) -> Iterator[ArticleFile]:
-    if not source.url_template:
-        yield from files_of(source.path)
+def files_with_urls(pattern: str, url_template: str | None) -> Iterator[ArticleFile]:
+    """`files_of(pattern)`, each with the public URL `url_template` gives it (when there is one)."""
+    if not url_template:
+        yield from files_of(pattern)
         return
-    root = source_root(source.path)
-    for file in files_of(source.path):
+    root = source_root(pattern)
+    for file in files_of(pattern):
         try:
             relative = PurePosixPath(file.path.resolve().relative_to(root.resolve()).as_posix())
         except ValueError:
             relative = PurePosixPath(file.path.name)
-        yield replace(file, url=url_from_template(source.url_template, relative))
+        yield replace(file, url=url_from_template(url_template, relative))
 
 
 def source_root(pattern: str) -> Path:

@@ -42,7 +42,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from archiver.pipeline.rewrite.fallback import Variant
 from archiver.pipeline.rewrite.splice import Edit
-from archiver.pipeline.scan.archived import MARKER_ATTRIBUTE, VERSION_ATTRIBUTE
+from archiver.pipeline.scan import MARKER_ATTRIBUTE, VERSION_ATTRIBUTE
 from archiver.records import Span
 
 # The probe is a <template>: the one element the HTML parser keeps where it is written in every

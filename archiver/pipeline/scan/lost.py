@@ -17,7 +17,7 @@ Precision comes first: a lost spot that is not one sends editors after nothing. 
 at the very end of its block, only when the next element is a `<p>` of plain text (no media, no embed
 found by the scan, no link to a provider's post), with nothing but whitespace between the two; and
 nothing inside an embed the scan found, in site chrome (sidebars), or in our own cards counts. The test
-over every corpus page (tests/test_scan_lost.py) holds the bar: no lost spot on an intact page.
+over every corpus page (tests/pipeline/scan/test_scan_lost.py) holds the bar: no lost spot on an intact page.
 
 Cheap on pages with neither: one regex search over the text for a lead-in word and a few plain searches
 for shell class names decide whether the tree is looked at at all.
