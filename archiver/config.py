@@ -295,14 +295,9 @@ class SourceSettings(_Section):
         description="sql: a column the CMS changes on every save (an integer revision, bumped by one "
         "on a rewrite, or a timestamp, set to now); empty: writes compare the whole body instead.",
     )
-    url_column: str = Field(
-        "", description="sql: the column holding the article's public URL (for recovery from web archives)."
-    )
+    url_column: str = Field("", description="sql: the column holding the article's public URL.")
     url_template: str = Field(
-        "",
-        description='files: the public URL of each file, e.g. "https://site.example/{path}" ({path}: the '
-        "path below the source root with its extension, {path_noext}: without it; index.html is its folder). "
-        "A page's own canonical link or og:url wins.",
+        "", description='files: each file\'s public URL, e.g. "https://site.example/{path}" ({path_noext}).'
     )
     where: str = Field(
         "",
@@ -443,6 +438,9 @@ class ArchiveSettings(_Section):
 
 class RecoverSettings(_Section):
     max_copies: int = Field(12, ge=1, description="Most earlier copies of one article fetched per run.")
+    repairs: Literal["approve", "apply"] = Field(
+        "approve", description="Cards for recovered spots: 'approve' waits for an editor whatever the mode."
+    )
 
 
 class Settings(BaseSettings):

@@ -184,6 +184,16 @@ class EmbedRef:
         return out
 
 
+def spot_anchor(markup: str, found: Mapping[str, Any]) -> str:
+    """The text that tells a residue line or lost spot in its article (`Recovery.anchor`), from what its
+    occurrence keeps (`EmbedRef.occurrence_fields`): the residue's "@handle", or the lost spot's
+    lead-in sentence (for a shell: the last sentence before it). Byte spans move; this does not."""
+    if markup == MarkupKind.RESIDUE.value:
+        handle = found.get("handle")
+        return f"@{handle}" if handle else ""
+    return str(found.get("lead_in") or "")
+
+
 @dataclass(frozen=True, slots=True)
 class ScanResult:
     """The embeds of one article, or the one-line reason it could not be scanned."""

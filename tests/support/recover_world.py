@@ -113,11 +113,21 @@ def write_articles(folder: Path) -> dict[str, Path]:
     return written
 
 
-def config(folder: Path, archive_base: str, http: str = "") -> str:
+def config(folder: Path, archive_base: str, http: str = "", mode: str = "approve", more: str = "") -> str:
+    """The config of the recovery tests: the articles as source `site` in `mode`, one archive `local`;
+    `more` is appended (provider tables, `[recover]`)."""
     return (
         '[database]\nurl = "sqlite:///archive.db"\n[media]\ndir = "media"\n'
         f'[http]\nallow_networks = ["127.0.0.0/8"]\n{http}'
-        f'[[sources]]\nname = "site"\nkind = "files"\npath = "{folder}"\n'
+        f'[[sources]]\nname = "site"\nkind = "files"\npath = "{folder}"\nmode = "{mode}"\n'
         f'url_template = "{SITE}/{{path_noext}}/"\n'
-        f'[[archives]]\nname = "local"\nbase = "{archive_base}"\nrate = "600/m"\n'
+        f'[[archives]]\nname = "local"\nbase = "{archive_base}"\nrate = "600/m"\n{more}'
+    )
+
+
+def instagram_gone(server_url: str) -> str:
+    """Config for an Instagram on loopback (`server_url`) where every post answers 404: gone."""
+    return (
+        f'[providers.instagram]\noembed_endpoint = "{server_url}/v26.0/instagram_oembed"\n'
+        f'embed_page_base = "{server_url}"\naccess_token_env = "TEST_META_TOKEN"\n'
     )

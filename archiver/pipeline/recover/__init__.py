@@ -252,7 +252,8 @@ def _store_pairing(
         }
         digest = queries.content_sha256(values, [])
         provenance = dict.fromkeys(values, rung)
-        queries.add_archived_snapshot(session, embed, values, digest, provenance, [raw], now)
+        # Dated by the copy: the card says when the archive saw the post, not when we found it.
+        queries.add_archived_snapshot(session, embed, values, digest, provenance, [raw], stated)
     queries.save_recovery(
         session, article.id, spot.markup.value, spot.anchor, now,
         provider=ref.provider, state=PAIRED, embed_id=embed.id, archive=archive.name,

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from archiver.providers.common.base import squeeze
-from archiver.records import Article, EmbedRef, MarkupKind
+from archiver.records import Article, EmbedRef, MarkupKind, spot_anchor
 
 # How far before an embed (in bytes of the copy) its lead-in is looked for.
 _BEFORE_BYTES = 6_000
@@ -40,9 +40,7 @@ class Spot:
     @property
     def anchor(self) -> str:
         """The text that identifies the spot in its article (the recoveries table's key)."""
-        if self.markup is MarkupKind.RESIDUE:
-            return f"@{self.handle}" if self.handle else ""
-        return self.lead_in or ""
+        return spot_anchor(self.markup.value, {"handle": self.handle, "lead_in": self.lead_in})
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,8 +69,10 @@ from archiver.storage.queries.liveness import (
 )
 from archiver.storage.queries.recovery import (
     add_archived_snapshot,
+    articles_with_recovered_posts,
     articles_with_spots,
     ensure_embed,
+    paired_recoveries,
     recoveries,
     recovery_of,
     save_recovery,
@@ -129,6 +131,7 @@ __all__ = [
     "article_rewrites",
     "article_unchanged",
     "articles_to_rewrite",
+    "articles_with_recovered_posts",
     "articles_with_spots",
     "broken_occurrences",
     "checked_since_due",
@@ -163,6 +166,7 @@ __all__ = [
     "list_embeds",
     "mark_job_run",
     "markup_fields_for",
+    "paired_recoveries",
     "pause_provider",
     "paused_providers",
     "provider_health",

@@ -76,6 +76,36 @@ def save_recovery(
     return row
 
 
+def paired_recoveries(session: Session, article_id: int) -> list[Recovery]:
+    """The article's spots recovery paired with a post, with their embed loaded, by id."""
+    stmt = (
+        select(Recovery)
+        .where(Recovery.article_id == article_id, Recovery.state == "paired", Recovery.embed_id.is_not(None))
+        .options(joinedload(Recovery.embed))
+        .order_by(Recovery.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def articles_with_recovered_posts(
+    session: Session, state: str, sources: Collection[str] | None = None
+) -> list[int]:
+    """Ids of the articles with a spot paired with a post in `state` (broken: a card is due), by id."""
+    stmt = (
+        select(Recovery.article_id)
+        .join(Embed, Embed.id == Recovery.embed_id)
+        .where(Recovery.state == "paired", Embed.state == state)
+        .distinct()
+    )
+    if sources is not None:
+        stmt = (
+            stmt.join(Article, Article.id == Recovery.article_id)
+            .join(Source, Source.id == Article.source_id)
+            .where(Source.name.in_(sorted(set(sources))))
+        )
+    return sorted(int(article_id) for article_id in session.scalars(stmt))
+
+
 def recoveries(session: Session, sources: Collection[str] | None = None) -> list[tuple[Recovery, Article]]:
     """Every recovery row with its article, by article then id."""
     stmt = select(Recovery, Article).join(Article, Article.id == Recovery.article_id)
@@ -114,17 +144,18 @@ def add_archived_snapshot(
     digest: str,
     provenance: Mapping[str, str],
     raw: Sequence[Mapping[str, Any]],
-    now: datetime,
+    captured_at: datetime,
 ) -> Snapshot | None:
-    """A snapshot of what an archived copy showed of the post, unless a version with that content
-    (`digest`, `content_sha256`) exists. No `Check` row: a memento says nothing of the post today."""
+    """A snapshot of what an archived copy showed of the post (`captured_at`: when the archive made the
+    copy), unless a version with that content (`digest`, `content_sha256`) exists. No `Check` row: a
+    memento says nothing of the post today."""
     versions = list(session.scalars(select(Snapshot).where(Snapshot.embed_id == embed.id)))
     if any(v.content_sha256 == digest for v in versions):
         return None
     snapshot = Snapshot(
         embed=embed,
         version=max((v.version for v in versions), default=0) + 1,
-        captured_at=now,
+        captured_at=captured_at,
         content_sha256=digest,
         provenance=dict(provenance),
         raw=[dict(r) for r in raw],

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from archiver import records
 from archiver.storage.models import Article, Check, Embed, Media, Occurrence, Rewrite, Snapshot
+from archiver.storage.queries._common import never_captured
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,10 +133,9 @@ def rewrite_state_counts(session: Session) -> dict[str, int]:
 
 def due_counts(session: Session, now: datetime) -> dict[str, int]:
     """How many embeds are due now, leased or not: for a first capture, and for a check."""
-    has_snapshot = select(Snapshot.id).where(Snapshot.embed_id == Embed.id).exists()
     capture = session.scalar(
         select(func.count(Embed.id)).where(
-            ~has_snapshot, or_(Embed.next_capture_at.is_(None), Embed.next_capture_at <= now)
+            never_captured(), or_(Embed.next_capture_at.is_(None), Embed.next_capture_at <= now)
         )
     )
     check = session.scalar(select(func.count(Embed.id)).where(Embed.next_check_at <= now))

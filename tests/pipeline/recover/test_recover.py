@@ -223,3 +223,188 @@ def test_archive_faults_recover_nothing_wrongly_and_a_later_run_finishes(
         world.TRAINING: ("paired", f"instagram:{world.TRAINING_POST}"),
         world.QUIET: ("unpaired", None),
     }
+
+
+def test_recovered_posts_confirmed_gone_get_cards_an_editor_approves_and_restore_gives_every_byte_back(
+    pywb: PywbServer,
+    fake_server: FakeServer,
+    archive,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    pages = world.write_articles(tmp_path / "articles")
+    # Mode apply: recovered cards still wait for an editor (recover.repairs defaults to "approve").
+    config = world.config(
+        tmp_path / "articles", pywb.base, mode="apply", more=world.instagram_gone(fake_server.url)
+    )
+    (tmp_path / "archiver.toml").write_text(config, encoding="utf-8")
+    monkeypatch.setenv("TEST_META_TOKEN", "test-token")
+    before = {name: path.read_bytes() for name, path in pages.items()}
+    monkeypatch.setenv("ARCHIVER_NOW", "2030-01-01T00:00:00Z")
+    assert archive("scan", "site").code == 0
+    assert archive("recover", "--json").code == 0
+
+    # Nothing is rewritten while the posts are only recovered (not yet known to be gone).
+    first = archive("rewrite", "--json")
+    assert first.code == 0, first.err
+    assert first.lines() == []
+
+    # Instagram answers 404 for both: the verdict rule (3 gone outcomes over 48h) makes them broken.
+    fake_server.route("/v26.0/instagram_oembed", Canned(404))
+    for day in range(4):
+        monkeypatch.setenv("ARCHIVER_NOW", f"2030-01-0{1 + day}T00:00:00Z")
+        archive("fetch")
+    embeds = json.loads(archive("embeds", "--json").out)
+    assert {e["post_id"]: e["state"] for e in embeds} == {
+        world.DRIVING_POST: "broken",
+        world.TRAINING_POST: "broken",
+    }
+
+    planned = archive("rewrite", "--json")
+    assert planned.code == 0, planned.err
+    statuses = {Path(str(a["article"])).stem: a["status"] for a in planned.lines()}
+    assert statuses == {world.DRIVING: "planned", world.TRAINING: "planned"}
+    assert {name: path.read_bytes() for name, path in pages.items()} == before  # waiting for an editor
+    pending = json.loads(archive("rewrite", "--pending", "--json").out)
+    assert len(pending) == 2
+    reasons = " | ".join(str(p["reason"]) for p in pending)
+    assert "recovered from web archive local: the residue line @wellhayley replaced" in reasons
+    assert "inserted after the lead-in 'Check out the video below.'" in reasons
+    assert "the copy of 2020-10-05T08:15:00Z" in reasons and "the copy of 2021-03-20T12:00:00Z" in reasons
+
+    approve = [arg for p in pending for arg in ("--approve", str(p["id"]))]
+    applied = archive("rewrite", *approve, "--json")
+    assert applied.code == 0, applied.out + applied.err
+    after = {name: path.read_bytes() for name, path in pages.items()}
+    assert after[world.QUIET] == before[world.QUIET]
+
+    # The residue line's block is replaced by the driving post's card, every other byte kept.
+    driving, was = after[world.DRIVING], before[world.DRIVING]
+    at = was.index(world.RESIDUE_LINE)
+    tail = was[at + len(world.RESIDUE_LINE) :]
+    assert world.RESIDUE_LINE not in driving
+    assert driving.startswith(was[:at]) and driving.endswith(tail)
+    card = driving[at : len(driving) - len(tail)]
+    assert f'data-archiver-embed="instagram:{world.DRIVING_POST}"'.encode() in card
+    assert b"My new driving instructor" in card
+
+    # The training post's card is inserted right after "Check out the video below.", nothing removed.
+    training, was = after[world.TRAINING], before[world.TRAINING]
+    at = was.index(world.LEAD_IN_END) + len(world.LEAD_IN_END)
+    assert training.startswith(was[:at]) and training.endswith(was[at:])
+    inserted = training[at : len(training) - len(was) + at]
+    assert (
+        inserted.startswith(b"<")
+        and f'data-archiver-embed="instagram:{world.TRAINING_POST}"'.encode() in inserted
+    )
+    assert b"Training day. Every day." in inserted
+    # The card dates the archived copy by the memento it came from, not by the day we found it.
+    assert b"this is an archived copy from 20 March 2021" in inserted
+
+    # Idempotent: a rescan and another run change nothing.
+    assert archive("scan", "site").code == 0
+    again = archive("rewrite", "--json")
+    assert again.code == 0 and [a["status"] for a in again.lines()] == ["unchanged", "unchanged"], again.out
+    assert {name: path.read_bytes() for name, path in pages.items()} == after
+
+    for name in (world.DRIVING, world.TRAINING):
+        restored = archive("restore", str(pages[name]), "--json")
+        assert restored.code == 0, restored.out + restored.err
+    assert {name: path.read_bytes() for name, path in pages.items()} == before
+
+
+def recovered_then_gone(
+    archive,  # type: ignore[no-untyped-def]
+    server: FakeServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    mode: str,
+    more: str = "",
+) -> dict[str, Path]:
+    """Both seed posts recovered from a fake archive on `server`, then confirmed gone by its Instagram."""
+    pages = world.write_articles(tmp_path / "articles")
+    config = world.config(
+        tmp_path / "articles", f"{server.url}/web", mode=mode, more=world.instagram_gone(server.url) + more
+    )
+    (tmp_path / "archiver.toml").write_text(config, encoding="utf-8")
+    monkeypatch.setenv("TEST_META_TOKEN", "test-token")
+    old = ("20201005081500", "Mon, 05 Oct 2020 08:15:00 GMT")
+    for name, earlier in (
+        (world.DRIVING, world.earlier_driving()),
+        (world.TRAINING, world.earlier_training()),
+    ):
+        timemap(server, name, [old])
+        copy_route(server, name, old[0], earlier, old[1])
+    timemap(server, world.QUIET, [old])
+    copy_route(server, world.QUIET, old[0], world.QUIET_PAGE, old[1])
+    server.route("/v26.0/instagram_oembed", Canned(404))
+    monkeypatch.setenv("ARCHIVER_NOW", "2030-01-01T00:00:00Z")
+    assert archive("scan", "site").code == 0
+    assert archive("recover").code == 0
+    for day in range(4):
+        monkeypatch.setenv("ARCHIVER_NOW", f"2030-01-0{1 + day}T00:00:00Z")
+        archive("fetch")
+    return pages
+
+
+def test_recover_repairs_apply_follows_the_source_mode_and_writes_at_once(
+    fake_server: FakeServer,
+    archive,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    pages = recovered_then_gone(
+        archive, fake_server, tmp_path, monkeypatch, "apply", '[recover]\nrepairs = "apply"\n'
+    )
+    before = {name: path.read_bytes() for name, path in pages.items()}
+    result = archive("rewrite", "--json")
+    assert result.code == 0, result.out + result.err
+    statuses = {Path(str(a["article"])).stem: a["status"] for a in result.lines()}
+    assert statuses == {world.DRIVING: "applied", world.TRAINING: "applied"}
+    assert json.loads(archive("rewrite", "--pending", "--json").out) == []
+    assert pages[world.QUIET].read_bytes() == before[world.QUIET]
+    assert world.RESIDUE_LINE not in pages[world.DRIVING].read_bytes()
+    for name in (world.DRIVING, world.TRAINING):
+        assert archive("restore", str(pages[name])).code == 0
+        assert pages[name].read_bytes() == before[name]
+
+
+def test_an_insertion_is_written_only_into_the_bytes_it_was_planned_on_and_a_rejection_sticks(
+    fake_server: FakeServer,
+    archive,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    pages = recovered_then_gone(archive, fake_server, tmp_path, monkeypatch, "approve")
+    assert archive("rewrite").code == 0
+    pending = {
+        Path(str(p["article"])).stem: p["id"]
+        for p in json.loads(archive("rewrite", "--pending", "--json").out)
+    }
+    assert set(pending) == {world.DRIVING, world.TRAINING}
+
+    # An editor adds a paragraph at the top after the plan: the approved insertion's offset is stale.
+    training = pages[world.TRAINING]
+    edited = training.read_bytes().replace(b"<body>", b"<body><p>Updated: corrections below.</p>", 1)
+    assert edited != training.read_bytes()
+    training.write_bytes(edited)
+    result = archive("rewrite", "--approve", str(pending[world.TRAINING]), "--json")
+    assert training.read_bytes() == edited  # nothing written at a guessed place
+    [line] = [line for line in result.out.splitlines() if f"{world.TRAINING}.html" in line]
+    assert json.loads(line)["status"] == "refused", result.out
+    assert archive("rewrite").code == 0  # the next run plans it again, on the bytes as they are now
+    journal = json.loads(archive("rewrite", "--pending", "--json").out)
+    replanned = [p for p in journal if Path(str(p["article"])).stem == world.TRAINING]
+    assert len(replanned) == 1 and replanned[0]["id"] != pending[world.TRAINING], result.out
+    # Approved again, on the bytes as they are now: the card goes right after the lead-in.
+    assert archive("rewrite", "--approve", str(replanned[0]["id"])).code == 0
+    after = training.read_bytes()
+    at = edited.index(world.LEAD_IN_END) + len(world.LEAD_IN_END)
+    assert after.startswith(edited[:at] + b"<figure") and after.endswith(edited[at:])
+
+    # The driving card is rejected: no later run plans it again.
+    assert archive("rewrite", "--reject", str(pending[world.DRIVING])).code == 0
+    again = archive("rewrite", "--json")
+    assert again.code == 0
+    assert json.loads(archive("rewrite", "--pending", "--json").out) == []
+    assert world.RESIDUE_LINE in pages[world.DRIVING].read_bytes()
