@@ -8,6 +8,7 @@ as records (`records.Outcome`, `http.FetchResult.error`). Exceptions are for wha
     ├── UsageError                a command was asked for something that cannot be (exit code 2)
     ├── StorageError              the database or the media folder cannot be used
     ├── ArticleError              one article cannot be read (binary, too large, undecodable); the run goes on
+    ├── SourceError               a source (a WordPress site) cannot be listed or written right now
     └── NotFound                  `archive show` and friends: no such embed or article
 """
 
@@ -38,6 +39,11 @@ class StorageError(ArchiverError):
 
 class ArticleError(ArchiverError):
     """One article cannot be read as HTML. Reported per article; the rest of the run goes on."""
+
+
+class SourceError(ArchiverError):
+    """A source cannot be listed or written: a WordPress site refused (401, 403), is down or in
+    maintenance, or did not answer as its REST API does. Nothing was written."""
 
 
 class NotFound(ArchiverError):

@@ -105,14 +105,21 @@ def db_upgrade(ctx: Context) -> None:
     help="Processes that read and scan files at once (a backfill: one per core). Sql sources are "
     "scanned in this process.",
 )
+@click.option(
+    "--full",
+    is_flag=True,
+    help="A wordpress source: list every post, not only those modified since its last scan.",
+)
 @json_option
 @pass_ctx
-def scan(ctx: Context, targets: tuple[str, ...], dry_run: bool, workers: int, as_json: bool) -> None:
+def scan(
+    ctx: Context, targets: tuple[str, ...], dry_run: bool, workers: int, full: bool, as_json: bool
+) -> None:
     """Find embeds in articles: TARGETS are source names, files, folders or globs.
 
     With no TARGETS every configured source is scanned.
     """
-    reports = _scan(ctx, targets, dry_run=dry_run, as_json=as_json, workers=workers)
+    reports = _scan(ctx, targets, dry_run=dry_run, as_json=as_json, workers=workers, full=full)
     if not as_json:
         _scan_summary(reports, stored=not dry_run)
     _exit(1 if any(r.status is article_stage.ArticleStatus.ERROR for r in reports) else 0)
@@ -579,13 +586,20 @@ def providers_command(ctx: Context, as_json: bool) -> None:
 
 
 def _scan(
-    ctx: Context, targets: tuple[str, ...], *, dry_run: bool, as_json: bool, workers: int = 1
+    ctx: Context,
+    targets: tuple[str, ...],
+    *,
+    dry_run: bool,
+    as_json: bool,
+    workers: int = 1,
+    full: bool = False,
 ) -> list[article_stage.ArticleReport]:
     app = ctx.app
     chosen = targets or tuple(s.name for s in app.settings.sources)
     if not chosen:
         raise UsageError("nothing to scan: name files, folders or globs, or configure [[sources]]")
-    resolved = article_stage.resolve_targets(chosen, app.settings.sources, app.settings.scan, app.env)
+    access = article_stage.SourceAccess(app.settings, app.clock, app.sessions, full, remember=not dry_run)
+    resolved = article_stage.resolve_targets(chosen, app.settings.sources, app.settings.scan, app.env, access)
     total = sum(len(t.items) for t in resolved)
     providers = tuple(p for p in PROVIDERS if app.settings.provider(p.name).enabled)
     sessions = None if dry_run else app.sessions

@@ -65,7 +65,13 @@ from archiver.pipeline.check import check_due
 from archiver.pipeline.gc import collect_media
 from archiver.pipeline.rewrite import ArticleOutcome, RewriteDeps
 from archiver.pipeline.rewrite import run as run_rewrites
-from archiver.pipeline.scan.articles import ArticleStatus, Target, resolve_targets, scan_targets
+from archiver.pipeline.scan.articles import (
+    ArticleStatus,
+    SourceAccess,
+    Target,
+    resolve_targets,
+    scan_targets,
+)
 from archiver.providers import PROVIDERS, names
 from archiver.storage import queries
 from archiver.storage.throttle import DbHostBackoffs
@@ -377,7 +383,8 @@ class Daemon:
         counts: Counter[str] = Counter()
         new_embeds = 0
         names = [s.name for s in settings.sources]
-        for target in resolve_targets(names, settings.sources, settings.scan, self.app.env):
+        access = SourceAccess(settings, self.app.clock, self.app.sessions)
+        for target in resolve_targets(names, settings.sources, settings.scan, self.app.env, access):
             for item in target.items:
                 if self.stop.is_set():
                     break

@@ -57,6 +57,7 @@ from archiver.records import Article as ArticleRecord
 from archiver.records import Span
 from archiver.sources.sql import SqlStore
 from archiver.sources.store import ArticleStore, FileStore, WriteConflict, stale_temp_files
+from archiver.sources.wordpress import wordpress_store
 from archiver.storage import queries
 from archiver.storage.models import Article, Embed, Rewrite
 
@@ -98,7 +99,8 @@ class RewriteDeps:
     clock: Clock
     renderer: CardRenderer
     providers: tuple[Provider, ...] = PROVIDERS
-    # Stores by source name; otherwise a configured sql source is a `SqlStore`, any other source files.
+    # Stores by source name; otherwise a configured sql source is a `SqlStore`, a wordpress source a
+    # `WordPressStore`, any other source files.
     stores: dict[str, ArticleStore] = field(default_factory=dict)
     # More targets for an article than its broken embeds (residue matched to a snapshot), asked each
     # time an article is planned; `run(article_ids=...)` brings articles that only have those.
@@ -140,6 +142,8 @@ class RewriteDeps:
             configured = self.source_settings(source)
             if configured is not None and configured.kind == "sql":
                 store = SqlStore(configured, self.settings.scan, self.env, self.clock.now)
+            elif configured is not None and configured.kind == "wordpress":
+                store = wordpress_store(configured, self.settings, self.clock, self.env)
             else:
                 store = FileStore(source, self.settings.scan)
             self.stores[source] = store

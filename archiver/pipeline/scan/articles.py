@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
@@ -16,14 +17,15 @@ from typing import Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from archiver.clock import Clock
-from archiver.config import ScanSettings, SourceSettings
-from archiver.errors import ArticleError
+from archiver.config import ScanSettings, Settings, SourceSettings
+from archiver.errors import ArticleError, UsageError
 from archiver.pipeline.scan import scan_article
 from archiver.pipeline.scan.pool import FileJob, scan_files
 from archiver.providers.common.base import Provider
 from archiver.records import Article, EmbedRef, ScanResult
 from archiver.sources.files import ArticleFile, files_of, files_of_source, read_article
 from archiver.sources.sql import SqlStore
+from archiver.sources.wordpress import PostListing, wordpress_store
 from archiver.storage import queries
 from archiver.storage.models import Source
 
@@ -85,13 +87,34 @@ class RowItem:
         return self.store.read(self.key)
 
 
+class ArticleItems(Protocol):
+    """The articles of a target: a tuple, or a listing read page by page as it is iterated."""
+
+    def __iter__(self) -> Iterator[ArticleItem]: ...
+
+    def __len__(self) -> int: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Target:
-    """The articles of one source (files, or rows of a sql source) and the source's name."""
+    """The articles of one source (files, rows of a sql source, posts of a WordPress site) and the
+    source's name."""
 
     source: str
     kind: str
-    items: tuple[ArticleItem, ...]
+    items: ArticleItems
+
+
+@dataclass(frozen=True, slots=True)
+class SourceAccess:
+    """What listing a wordpress source needs besides its settings: HTTP settings and the clock, and the
+    database its incremental scan cursor is kept in (`sessions`; None: every post is listed)."""
+
+    settings: Settings
+    clock: Clock
+    sessions: sessionmaker[Session] | None = None
+    full: bool = False  # list every post, not only those modified since the last scan
+    remember: bool = True  # move the cursor once the listing was scanned (not on a dry run)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,20 +139,25 @@ def resolve_targets(
     sources: Iterable[SourceSettings],
     scan_settings: ScanSettings | None = None,
     env: Mapping[str, str] | None = None,
+    access: SourceAccess | None = None,
 ) -> list[Target]:
     """Command-line words to targets: a configured source by name, else a path, folder or glob.
 
-    A sql source is listed now (its keys); `ConfigError` or `StorageError` when it cannot be."""
+    A sql source is listed now (its keys); `ConfigError` or `StorageError` when it cannot be. A
+    wordpress source (which needs `access`) has its first pages read now, `SourceError` when they
+    cannot be, and the rest as it is scanned."""
     by_name = {s.name: s for s in sources}
     targets: list[Target] = []
     loose: list[ArticleItem] = []
     for arg in args:
         if arg in by_name:
             source = by_name[arg]
-            items: tuple[ArticleItem, ...]
+            items: ArticleItems
             if source.kind == "sql":
                 store = SqlStore(source, scan_settings or ScanSettings(), env or {})
                 items = tuple(RowItem(store, key) for key in store.article_keys())
+            elif source.kind == "wordpress":
+                items = _wordpress_listing(source, access, env or {})
             else:
                 items = tuple(FileItem(f) for f in files_of_source(source))
             targets.append(Target(source.name, source.kind, items))
@@ -139,6 +167,30 @@ def resolve_targets(
     if loose:
         targets.append(Target(AD_HOC_SOURCE, "files", tuple(loose)))
     return targets
+
+
+def _wordpress_listing(
+    source: SourceSettings, access: SourceAccess | None, env: Mapping[str, str]
+) -> PostListing:
+    """The posts of a wordpress source: modified since its cursor, or all of them."""
+    if access is None:
+        raise UsageError(
+            f"source {source.name!r}: a wordpress source cannot be listed here (no HTTP settings)"
+        )
+    sessions = access.sessions
+    since = None
+    if sessions is not None and not access.full:
+        with sessions() as session:
+            cursor = queries.scan_cursor(session, source.name)
+        since = datetime.fromisoformat(cursor) if cursor else None
+
+    def remember(cursor: datetime) -> None:
+        assert sessions is not None
+        with sessions() as session, session.begin():
+            queries.set_scan_cursor(session, source.name, source.kind, cursor.isoformat(), access.clock.now())
+
+    store = wordpress_store(source, access.settings, access.clock, env)
+    return store.listing(since, remember if sessions is not None and access.remember else None)
 
 
 def scan_targets(
@@ -157,7 +209,11 @@ def scan_targets(
     source are always read and scanned here."""
     reports: list[ArticleReport] = []
     for target in targets:
-        if workers > 1 and all(isinstance(item, FileItem) for item in target.items):
+        if (
+            workers > 1
+            and target.kind == "files"
+            and all(isinstance(item, FileItem) for item in target.items)
+        ):
             found = _scan_files_pooled(target, scan_settings, providers, sessions, clock, workers)
         else:
             found = _scan_target(target, scan_settings, providers, sessions, clock)

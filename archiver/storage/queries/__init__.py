@@ -165,6 +165,8 @@ def save_scan(
     row.size_bytes = len(article.data)
     row.scanned_at = now
     row.scan_error = None
+    if article.url is not None:
+        row.url = article.url
 
     keyed = [ref for ref in embeds if _post_key(ref) is not None]
     by_key, new_embeds = _ensure_embeds(session, keyed, now)
@@ -1371,3 +1373,18 @@ def applied_card_starts(session: Session, article_id: int) -> set[int]:
         Rewrite.article_id == article_id, Rewrite.state == "applied", Rewrite.card_start.is_not(None)
     )
     return {int(start) for start in session.scalars(stmt) if start is not None}
+
+
+# --- scan cursors ---------------------------------------------------------------------------------
+
+
+def scan_cursor(session: Session, name: str) -> str | None:
+    """Where the next incremental scan of the source `name` starts; None: from the beginning."""
+    source = _source_named(session, name)
+    return source.scan_cursor if source is not None else None
+
+
+def set_scan_cursor(session: Session, name: str, kind: str, cursor: str, now: datetime) -> None:
+    """Remember where the next incremental scan of the source `name` starts."""
+    ensure_source(session, name, kind, now).scan_cursor = cursor
+    session.flush()
