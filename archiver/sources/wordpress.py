@@ -339,6 +339,10 @@ class WordPressStore:
             )
         if status == 403:
             return f"{said}: user {self.source.user!r} lacks the permissions needed: {_PERMISSIONS}"
+        if code == "rest_no_route":
+            return (
+                f"{said}: the site has no such REST route (a plugin may hide it, or url is not the site root)"
+            )
         if status == 404:
             return f"{said}: not found"
         return said
