@@ -310,3 +310,27 @@ def test_a_site_that_refuses_or_fails_is_one_line_and_nothing_is_lost(
             states = {r.state for r in session.scalars(select(Rewrite))}
             assert session.scalar(select(func.count()).select_from(Rewrite)) == len(row_ids)
         assert states == {"approved"}
+
+
+def test_archive_scan_rewrite_and_restore_work_on_a_wordpress_source(
+    site: WordPressSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    post = site.create_post(BLOCK, title="Through the command line")
+    key = f"wordpress:blog#{post}"
+    with world(tmp_path, site) as w:
+        _archive(tmp_path, site, monkeypatch, w)
+        monkeypatch.setenv("ARCHIVER_NOW", w.clock.now().isoformat())  # the CLI on the world's clock
+        scanned = run_archive(monkeypatch, capsys, "scan", "blog", "--full", "--json")
+        assert scanned.code == 0, scanned.err
+        mine = [line for line in scanned.lines() if line["article"] == key]
+        assert [e["provider"] for e in mine[0]["embeds"]] == ["instagram", "twitter", "youtube"]  # type: ignore[index]
+        w.capture()
+        w.break_everything()
+        monkeypatch.setenv("ARCHIVER_NOW", w.clock.now().isoformat())
+        rewritten = run_archive(monkeypatch, capsys, "rewrite", "--source", "blog", "--json")
+        assert rewritten.code == 0, rewritten.err
+        assert [line["status"] for line in rewritten.lines() if line.get("article") == key] == ["applied"]
+        assert site.content_raw(post).count("data-archiver-embed=") == 3
+        restored = run_archive(monkeypatch, capsys, "restore", key, "--by", "editor")
+        assert restored.code == 0, restored.err
+        assert site.content_raw(post) == BLOCK
