@@ -9,6 +9,7 @@ as records (`records.Outcome`, `http.FetchResult.error`). Exceptions are for wha
     ├── StorageError              the database or the media folder cannot be used
     ├── ArticleError              one article cannot be read (binary, too large, undecodable); the run goes on
     ├── SourceError               a source (a WordPress site) cannot be listed or written right now
+    │   └── ArticleGone           the article is not in its source any more (a deleted post)
     └── NotFound                  `archive show` and friends: no such embed or article
 """
 
@@ -44,6 +45,10 @@ class ArticleError(ArchiverError):
 class SourceError(ArchiverError):
     """A source cannot be listed or written: a WordPress site refused (401, 403), is down or in
     maintenance, or did not answer as its REST API does. Nothing was written."""
+
+
+class ArticleGone(SourceError):
+    """The article is not in its source any more (a WordPress post deleted, or not of the types read)."""
 
 
 class NotFound(ArchiverError):

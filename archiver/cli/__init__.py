@@ -598,7 +598,8 @@ def _scan(
     chosen = targets or tuple(s.name for s in app.settings.sources)
     if not chosen:
         raise UsageError("nothing to scan: name files, folders or globs, or configure [[sources]]")
-    access = article_stage.SourceAccess(app.settings, app.clock, app.sessions, full, remember=not dry_run)
+    # A dry run opens no database: a wordpress source then lists every post (no cursor is read).
+    access = article_stage.SourceAccess(app.settings, app.clock, None if dry_run else app.sessions, full)
     resolved = article_stage.resolve_targets(chosen, app.settings.sources, app.settings.scan, app.env, access)
     total = sum(len(t.items) for t in resolved)
     providers = tuple(p for p in PROVIDERS if app.settings.provider(p.name).enabled)

@@ -52,7 +52,7 @@ from urllib.parse import urlencode, urlsplit
 
 from archiver.clock import Clock
 from archiver.config import ScanSettings, Settings, SourceSettings, parse_rate
-from archiver.errors import ArticleError, ConfigError, SourceError
+from archiver.errors import ArticleError, ArticleGone, ConfigError, SourceError
 from archiver.http import REDIRECT_STATUSES, FetchErrorKind, FetchResult, HttpClient
 from archiver.records import Article
 from archiver.sources.store import WriteConflict
@@ -212,7 +212,7 @@ class WordPressStore:
             raise SourceError(f"{key}: the new content is not UTF-8; nothing written") from None
         try:
             current = self._fetch(key)
-        except _Gone:
+        except ArticleGone:
             raise WriteConflict(f"{key}: no longer exists; nothing written") from None
         before = current.raw.encode("utf-8", "surrogatepass")
         if hashlib.sha256(before).hexdigest() != expected_sha256:
@@ -230,7 +230,7 @@ class WordPressStore:
             )
 
     def _fetch(self, key: str) -> Post:
-        """The post `key` now; `_Gone` when no configured type has it, `SourceError` for the rest."""
+        """The post `key` now; `ArticleGone` when no configured type has it, `SourceError` for the rest."""
         post_id = self.post_id(key)
         known = self._type_of.get(post_id)
         types = [known] if known else list(self.source.post_types)
@@ -242,7 +242,7 @@ class WordPressStore:
             post = self._post(self._json(result, f"{key}: reading it"), post_type, key)
             self._type_of[post_id] = post.type
             return post
-        raise _Gone(f"{key}: no such {' or '.join(types)} (deleted in WordPress?)")
+        raise ArticleGone(f"{key}: no such {' or '.join(types)} (deleted in WordPress?)")
 
     def _save(self, post: Post, text: str) -> str:
         """POST `text` as the post's raw content; the raw content WordPress saved."""
@@ -306,7 +306,7 @@ class WordPressStore:
         return str(body.get("code")) if isinstance(body, dict) and body.get("code") else None
 
     def _json(self, result: FetchResult, what: str) -> Any:
-        """The JSON of a successful answer; `SourceError` (`_Gone` for a deleted post) in one line."""
+        """The JSON of a successful answer; `SourceError` (`ArticleGone` for a deleted post) in one line."""
         where = f"{self._site}: {what}" if not what.startswith("wordpress:") else what
         if result.error is not None:
             raise SourceError(f"{where}: {result.error.message}")
@@ -319,7 +319,9 @@ class WordPressStore:
             body = None
         if isinstance(body, dict) and "code" in body and status >= 400:
             problem = self._api_error(status, str(body.get("code")), str(body.get("message") or ""))
-            error = _Gone if status == 404 and body.get("code") == "rest_post_invalid_id" else SourceError
+            error = (
+                ArticleGone if status == 404 and body.get("code") == "rest_post_invalid_id" else SourceError
+            )
             raise error(f"{where}: {problem}")
         if body is None or status >= 300:
             raise SourceError(f"{where}: {self._not_json(result, status)}")
@@ -389,10 +391,6 @@ class WordPressStore:
             raise SourceError(f"{self._site}: {what}: content.raw is not text")
         link = item.get("link")
         return Post(post_id, str(item.get("type") or post_type), link if isinstance(link, str) else None, raw)
-
-
-class _Gone(SourceError):
-    """The post is not there (any more)."""
 
 
 @dataclass(frozen=True, slots=True)
