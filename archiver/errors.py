@@ -10,7 +10,10 @@ as records (`records.Outcome`, `http.FetchResult.error`). Exceptions are for wha
     ├── ArticleError              one article cannot be read (binary, too large, undecodable); the run goes on
     ├── SourceError               a source (a WordPress site) cannot be listed or written right now
     │   └── ArticleGone           the article is not in its source any more (a deleted post)
-    └── NotFound                  `archive show` and friends: no such embed or article
+    ├── ScanPoolError             a scan worker process died; what was stored before it stands (scan)
+    ├── NotFound                  `archive show` and friends: no such embed or article
+    ├── WriteConflict             an article changed since it was read: nothing written (sources)
+    └── RestoreError              a card to put back is not in the article any more (rewrite)
 """
 
 from __future__ import annotations
@@ -51,7 +54,19 @@ class ArticleGone(SourceError):
     """The article is not in its source any more (a WordPress post deleted, or not of the types read)."""
 
 
+class ScanPoolError(ArchiverError):
+    """A scan worker process died (killed, or out of memory): what was saved before stays saved."""
+
+
 class NotFound(ArchiverError):
     """A lookup by URL or id found nothing."""
 
     exit_code = 2
+
+
+class WriteConflict(ArchiverError):
+    """The article changed since it was read (an editor saved it): nothing was written."""
+
+
+class RestoreError(ArchiverError):
+    """A card to put back is not where (nor anywhere near where) the journal says."""

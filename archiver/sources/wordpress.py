@@ -50,12 +50,10 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from archiver.clock import Clock
-from archiver.config import ScanSettings, Settings, SourceSettings, parse_rate
-from archiver.errors import ArticleError, ArticleGone, ConfigError, SourceError
+from archiver.config import ScanSettings, SourceSettings, parse_rate
+from archiver.errors import ArticleError, ArticleGone, ConfigError, SourceError, WriteConflict
 from archiver.http import REDIRECT_STATUSES, FetchErrorKind, FetchResult, HttpClient
 from archiver.records import Article
-from archiver.sources.store import WriteConflict
 
 PER_PAGE = 100
 _FIELDS = "id,type,link,content.raw"
@@ -89,13 +87,6 @@ class Route:
     @property
     def path(self) -> str:
         return f"/{self.namespace}/{self.base}"
-
-
-def wordpress_store(
-    source: SourceSettings, settings: Settings, clock: Clock, env: Mapping[str, str]
-) -> WordPressStore:
-    """The store of a configured wordpress source, with an HTTP client of its own."""
-    return WordPressStore(source, settings.scan, HttpClient(settings.http, clock), env)
 
 
 class WordPressStore:

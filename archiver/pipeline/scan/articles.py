@@ -2,7 +2,7 @@
 
 Each article is its own unit: one that cannot be read is reported in one line and the run goes on;
 an article whose bytes did not change since its last scan is skipped. With `workers` above 1, files are
-read and scanned in that many processes (`scan_pool`); results are stored here, in the files' order.
+read and scanned in that many processes (`pool`); results are stored here, in the files' order.
 """
 
 from __future__ import annotations
@@ -17,15 +17,17 @@ from typing import Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from archiver.clock import Clock
-from archiver.config import ScanSettings, Settings, SourceSettings
-from archiver.errors import ArticleError, UsageError
-from archiver.pipeline.scan import scan_article
+from archiver.config import ScanSettings, SourceSettings
+from archiver.errors import ArticleError
+from archiver.http import HttpClient
+from archiver.pipeline.scan.page import scan_article
 from archiver.pipeline.scan.pool import FileJob, scan_files
 from archiver.providers.common.base import Provider
 from archiver.records import Article, EmbedRef, ScanResult
-from archiver.sources.files import ArticleFile, files_of, files_of_source, read_article
-from archiver.sources.sql import SqlStore
-from archiver.sources.wordpress import PostListing, wordpress_store
+from archiver.sources.files import ArticleFile, files_of, read_article
+from archiver.sources.kinds import open_store
+from archiver.sources.store import FileStore, ListedStore
+from archiver.sources.wordpress import PostListing, WordPressStore
 from archiver.storage import queries
 from archiver.storage.models import Source
 
@@ -76,7 +78,7 @@ class FileItem:
 
 @dataclass(frozen=True, slots=True)
 class RowItem:
-    store: SqlStore
+    store: ListedStore
     key: str
 
     @property
@@ -107,14 +109,14 @@ class Target:
 
 @dataclass(frozen=True, slots=True)
 class SourceAccess:
-    """What listing a wordpress source needs besides its settings: HTTP settings and the clock, and the
-    database its incremental scan cursor is kept in (`sessions`; None: every post is listed)."""
+    """What listing a wordpress source needs besides its settings: the HTTP client it is reached
+    through, and the database its incremental scan cursor is kept in (`sessions`; None, as in a dry
+    run: every post is listed and no cursor is read or moved)."""
 
-    settings: Settings
+    http: HttpClient
     clock: Clock
     sessions: sessionmaker[Session] | None = None
     full: bool = False  # list every post, not only those modified since the last scan
-    remember: bool = True  # move the cursor once the listing was scanned (not on a dry run)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,13 +155,15 @@ def resolve_targets(
         if arg in by_name:
             source = by_name[arg]
             items: ArticleItems
-            if source.kind == "sql":
-                store = SqlStore(source, scan_settings or ScanSettings(), env or {})
-                items = tuple(RowItem(store, key) for key in store.article_keys())
-            elif source.kind == "wordpress":
-                items = _wordpress_listing(source, access, env or {})
+            http = access.http if access is not None else None
+            store = open_store(source, scan_settings or ScanSettings(), env=env, http=http)
+            if isinstance(store, FileStore):  # files are read by path (in worker processes, with --workers)
+                items = tuple(FileItem(f) for f in store.files())
+            elif isinstance(store, WordPressStore):
+                assert access is not None  # open_store refuses a wordpress source without a client
+                items = _wordpress_listing(store, access)
             else:
-                items = tuple(FileItem(f) for f in files_of_source(source))
+                items = tuple(RowItem(store, key) for key in store.article_keys())
             targets.append(Target(source.name, source.kind, items))
         else:
             found = tuple(files_of(arg))
@@ -169,28 +173,24 @@ def resolve_targets(
     return targets
 
 
-def _wordpress_listing(
-    source: SourceSettings, access: SourceAccess | None, env: Mapping[str, str]
-) -> PostListing:
-    """The posts of a wordpress source: modified since its cursor, or all of them."""
-    if access is None:
-        raise UsageError(
-            f"source {source.name!r}: a wordpress source cannot be listed here (no HTTP settings)"
-        )
+def _wordpress_listing(store: WordPressStore, access: SourceAccess) -> PostListing:
+    """The posts of a wordpress source: modified since its cursor, or all of them (`full`, or no
+    database); the cursor moves once the whole listing was scanned."""
+    name, kind = store.source.name, store.source.kind
     sessions = access.sessions
+    if sessions is None:
+        return store.listing(None, None)
     since = None
-    if sessions is not None and not access.full:
+    if not access.full:
         with sessions() as session:
-            cursor = queries.scan_cursor(session, source.name)
+            cursor = queries.scan_cursor(session, name)
         since = datetime.fromisoformat(cursor) if cursor else None
 
     def remember(cursor: datetime) -> None:
-        assert sessions is not None
         with sessions() as session, session.begin():
-            queries.set_scan_cursor(session, source.name, source.kind, cursor.isoformat(), access.clock.now())
+            queries.set_scan_cursor(session, name, kind, cursor.isoformat(), access.clock.now())
 
-    store = wordpress_store(source, access.settings, access.clock, env)
-    return store.listing(since, remember if sessions is not None and access.remember else None)
+    return store.listing(since, remember)
 
 
 def scan_targets(
@@ -209,11 +209,8 @@ def scan_targets(
     source are always read and scanned here."""
     reports: list[ArticleReport] = []
     for target in targets:
-        if (
-            workers > 1
-            and target.kind == "files"
-            and all(isinstance(item, FileItem) for item in target.items)
-        ):
+        # Only files go to workers; `target.kind` first: a wordpress listing is read as it is iterated.
+        if workers > 1 and target.kind == "files" and all(isinstance(i, FileItem) for i in target.items):
             found = _scan_files_pooled(target, scan_settings, providers, sessions, clock, workers)
         else:
             found = _scan_target(target, scan_settings, providers, sessions, clock)
