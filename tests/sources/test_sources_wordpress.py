@@ -4,13 +4,13 @@ provider and found broken on a simulated clock, rewritten through the API (a new
 every byte outside the embeds kept) and restored exactly; an editor's save is never overwritten; a
 site that refuses or fails is one line, and nothing is lost.
 
-The site is started once per test session (about 15 s) by tests/support/wordpress_site.py; the tests
-are marked `wordpress` and skip, saying which packages are missing, where Debian's are not installed.
+The site is started once per test session (about 15 s; the `site` fixture in tests/sources/conftest.py);
+the tests are marked `wordpress` and skip, saying which packages are missing, where Debian's are not
+installed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,23 +24,10 @@ from archiver.pipeline import rewrite
 from archiver.sources.wordpress import WordPressStore
 from archiver.storage.models import Article, Rewrite, Source
 from tests.support.archive_cli import run_archive
-from tests.support.wordpress_site import WordPressSite, missing
+from tests.support.wordpress_site import WordPressSite
 from tests.support.wordpress_world import BLOCK, CLASSIC, INSTAGRAM, PASSWORD_ENV, World, source_table, world
 
 pytestmark = pytest.mark.wordpress
-
-
-@pytest.fixture(scope="session")
-def site() -> Iterator[WordPressSite]:
-    reason = missing()
-    if reason is not None:
-        pytest.skip(reason)
-    wordpress = WordPressSite()
-    try:
-        wordpress.start()
-        yield wordpress
-    finally:
-        wordpress.close()
 
 
 def rows(w: World) -> tuple[list[tuple[str, str | None, str | None]], list[tuple[int, str]]]:
