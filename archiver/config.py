@@ -315,7 +315,11 @@ class SourceSettings(_Section):
     statuses: tuple[str, ...] = Field(
         ("publish",), description='wordpress: the post statuses scanned, e.g. ["publish", "future"].'
     )
-    rate: str = Field("5/s", description='wordpress: request budget for the site, e.g. "5/s" or "3000/h".')
+    rate: str = Field(
+        "5/s",
+        description='wordpress: request budget for the site, e.g. "5/s" or "3000/h"; counted in the '
+        "database, so every daemon and command on the archive spends the same one.",
+    )
     concurrency: int = Field(
         2, ge=1, le=16, description="wordpress: listing pages fetched at once during a scan."
     )

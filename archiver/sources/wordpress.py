@@ -12,7 +12,9 @@
     concurrency = 2
 
 Requests go to `URL/?rest_route=/wp/v2/...` (it works with and without pretty permalinks) with HTTP
-Basic auth (the user and the application password), through the guarded `HttpClient`. Redirects are
+Basic auth (the user and the application password), through the guarded `HttpClient` the caller
+hands in. `rate` is set on that client's budgets under the key `wordpress:NAME`: the app's client
+keeps them in the database, so every daemon and command spends the one budget. Redirects are
 never followed: the REST API does not redirect, so one means a wrong `url` (http for https, another
 host) or something in front of the site, and is said in one line.
 

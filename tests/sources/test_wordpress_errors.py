@@ -1,7 +1,8 @@
 """The `wordpress` source against a fake WordPress on loopback, for the answers a real site gives only
 behind plugins, firewalls or proxies: a security plugin's HTML challenge instead of JSON, the REST API
 switched off (`rest_disabled`), a redirect to another host, a save a content filter changes, and
-listings over several pages. Each failure is one line; nothing is written that was not meant.
+listings over several pages, the rate shared through the database. Each failure is one line; nothing
+is written that was not meant.
 """
 
 from __future__ import annotations
@@ -10,14 +11,17 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from archiver.app import App
 from archiver.clock import FixedClock
-from archiver.config import HttpSettings, ScanSettings, SourceSettings
+from archiver.config import HttpSettings, ScanSettings, Settings, SourceSettings
 from archiver.errors import ArticleError, ConfigError, SourceError, WriteConflict
 from archiver.http import HttpClient
+from archiver.sources.kinds import open_store
 from archiver.sources.wordpress import WordPressStore
 from tests.support.fake_server import Canned, FakeServer, Recorded
 
@@ -270,3 +274,37 @@ def test_wordpress_settings_are_checked_when_loaded(change: dict[str, Any], mess
     }
     with pytest.raises(ValueError, match=re.escape(message)):
         SourceSettings(**{**table, **change})
+
+
+def test_the_rate_is_one_budget_for_every_process_kept_in_the_database(
+    wordpress: FakeWordPress, tmp_path: Path
+) -> None:
+    """Two apps on one database (two daemons, or a daemon and a command) spend one `rate` together."""
+    wordpress.on("/wp/v2/posts/7", json_answer(post(7, "a")))
+    table = {
+        "name": "news",
+        "kind": "wordpress",
+        "url": wordpress.server.url,
+        "user": "archiver",
+        "password_env": "WP_PASSWORD",
+        "rate": "3/h",
+    }
+    settings = Settings(
+        database={"url": f"sqlite:///{tmp_path / 'archive.db'}"},
+        http={"allow_networks": ["127.0.0.0/8"], "deadline": 5.0},
+        sources=[table],
+    )
+    one, two = App(settings, FixedClock(NOW), ENV), App(settings, FixedClock(NOW), ENV)
+    try:
+        source = settings.sources[0]
+        first = open_store(source, settings.scan, env=ENV, http=one.http)
+        second = open_store(source, settings.scan, env=ENV, http=two.http)
+        assert first.read("wordpress:news#7").data == b"a"  # the post types, then the post: 2 of 3
+        with pytest.raises(ArticleError) as caught:
+            second.read("wordpress:news#7")  # the post types: 3 of 3; the post: refused
+        assert "rate budget for wordpress:news used up" in str(caught.value)
+        assert "\n" not in str(caught.value)
+        assert len(wordpress.server.requests) == 3
+    finally:
+        one.close()
+        two.close()
