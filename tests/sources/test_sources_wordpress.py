@@ -22,6 +22,7 @@ from archiver.errors import ArticleError, WriteConflict
 from archiver.http import HttpClient
 from archiver.pipeline import rewrite
 from archiver.sources.wordpress import WordPressStore
+from archiver.storage import queries
 from archiver.storage.models import Article, Rewrite, Source
 from tests.support.archive_cli import run_archive
 from tests.support.wordpress_site import WordPressSite
@@ -327,3 +328,31 @@ def test_archive_scan_rewrite_and_restore_work_on_a_wordpress_source(
         restored = run_archive(monkeypatch, capsys, "restore", key, "--by", "editor")
         assert restored.code == 0, restored.err
         assert site.content_raw(post) == BLOCK
+
+
+def test_a_dry_run_lists_every_post_says_so_and_opens_no_database(
+    site: WordPressSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    post = site.create_post(f"<p>Dry run.</p>\n\n{INSTAGRAM}\n", title="Dry run")
+    key = f"wordpress:blog#{post}"
+    said = "blog: a dry run lists every post (the scan cursor is not read or moved)"
+    with world(tmp_path, site) as w:
+        _archive(tmp_path, site, monkeypatch, w)
+        database = tmp_path / "archive.db"
+        dry = run_archive(monkeypatch, capsys, "scan", "blog", "--dry-run", "--json")
+        assert dry.code == 0 and _one_line(dry.err) == said
+        found = {line["article"]: line for line in dry.lines()}
+        assert [e["provider"] for e in found[key]["embeds"]] == ["instagram"]  # type: ignore[index]
+        assert not database.exists()  # a dry run opens no database
+
+        w.scan()
+        with w.app.sessions() as session, session.begin():
+            assert session.scalars(select(Source).where(Source.name == "blog")).one().scan_cursor
+            stored = "2030-01-01T00:00:00+00:00"  # an incremental scan would list nothing; no scan writes it
+            queries.set_scan_cursor(session, "blog", "wordpress", stored, w.clock.now())
+        dry = run_archive(monkeypatch, capsys, "scan", "blog", "--dry-run")
+        assert dry.code == 0 and said in dry.err
+        again = run_archive(monkeypatch, capsys, "scan", "blog", "--dry-run", "--json")
+        assert key in {line["article"] for line in again.lines()}  # the cursor was not read
+        with w.app.sessions() as session:
+            assert session.scalars(select(Source.scan_cursor).where(Source.name == "blog")).one() == stored
