@@ -316,12 +316,10 @@ class SourceSettings(_Section):
         ("publish",), description='wordpress: the post statuses scanned, e.g. ["publish", "future"].'
     )
     rate: str = Field(
-        "5/s",
-        description='wordpress: request budget for the site, e.g. "5/s" or "3000/h"; counted in the '
-        "database, so every daemon and command on the archive spends the same one.",
+        "5/s", description='wordpress: the site\'s request budget ("5/s", "3000/h"), one for all processes.'
     )
     concurrency: int = Field(
-        2, ge=1, le=16, description="wordpress: listing pages fetched at once during a scan."
+        2, ge=1, le=16, description="wordpress: requests a run (a scan, a rewrite) has in flight at once."
     )
     mode: Literal["monitor", "approve", "apply"] = Field(
         "approve",

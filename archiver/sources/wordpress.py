@@ -28,6 +28,10 @@ cursor is the site's own time (its `Date` header) when a listing began, less a m
 in that second, and it moves only after every listed post was scanned and the totals did not change
 while listing (a post deleted in between shifts the pages). `archive scan NAME --full` lists all.
 
+`concurrency` bounds the requests one store has in flight, whatever threads make them: a scan's
+listing fetches that many pages ahead; a rewrite reads and writes one post at a time. Each run (a
+command, the daemon's scan job, its rewrite job) opens its own store; together they are held to `rate`.
+
 Writing (a rewrite or a restore): the post is read again and its `content.raw` hashed. A hash other
 than the planned one means an editor saved it since: `WriteConflict`, nothing written, and the next run
 plans from the new content. Otherwise `content` (raw) is POSTed, so WordPress stores a revision as for
@@ -43,6 +47,7 @@ import base64
 import hashlib
 import json
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -104,6 +109,8 @@ class WordPressStore:
         self.budget_key = f"wordpress:{source.name}"
         http.budgets.set_limit(self.budget_key, *parse_rate(source.rate))
         self._env = env
+        # At most `concurrency` requests of this store in flight, whichever threads make them.
+        self._slots = threading.BoundedSemaphore(source.concurrency)
         self._routes: dict[str, Route] | None = None
         self._type_of: dict[int, str] = {}
 
@@ -271,10 +278,12 @@ class WordPressStore:
         return self._send(lambda: self.http.get(url, follow_redirects=False, **self._request_args()))
 
     def _send(self, request: Callable[[], FetchResult]) -> FetchResult:
-        """One request, waiting (a while) for the source's rate budget rather than failing at once."""
+        """One request, in one of the store's `concurrency` slots, waiting (a while, outside the slot)
+        for the source's rate budget rather than failing at once."""
         waited = 0.0
         while True:
-            result = request()
+            with self._slots:
+                result = request()
             if result.error is None or result.error.kind is not FetchErrorKind.BUDGET:
                 return result
             wait = max(self.http.budgets.retry_after(self.budget_key) or 0.0, 0.05)

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -308,3 +311,56 @@ def test_the_rate_is_one_budget_for_every_process_kept_in_the_database(
     finally:
         one.close()
         two.close()
+
+
+class InFlight:
+    """Counts the requests the fake site is answering at once (each answer takes `seconds`)."""
+
+    def __init__(self, seconds: float = 0.15) -> None:
+        self.seconds = seconds
+        self.now = 0
+        self.peak = 0
+        self.lock = threading.Lock()
+
+    def slowly(self, answer: Callable[[Recorded], Canned]) -> Callable[[Recorded], Canned]:
+        def respond(request: Recorded) -> Canned:
+            with self.lock:
+                self.now += 1
+                self.peak = max(self.peak, self.now)
+            time.sleep(self.seconds)
+            with self.lock:
+                self.now -= 1
+            return answer(request)
+
+        return respond
+
+
+@pytest.mark.parametrize("concurrency", [1, 3])
+def test_concurrency_bounds_the_requests_in_flight_for_listings_reads_and_writes(
+    wordpress: FakeWordPress, concurrency: int
+) -> None:
+    def listing(request: Recorded) -> Canned:
+        number = int(request.query["page"][0])
+        return json_answer([post(number, f"post {number}")], **{"X-WP-Total": "7", "X-WP-TotalPages": "7"})
+
+    flight = InFlight()
+    wordpress.on("/wp/v2/posts", flight.slowly(listing))
+    wordpress.on("/wp/v2/pages", json_answer([], **{"X-WP-Total": "0", "X-WP-TotalPages": "0"}))
+    for number in range(1, 8):
+        wordpress.on(f"/wp/v2/posts/{number}", flight.slowly(lambda r, n=number: json_answer(post(n, "x"))))
+        wordpress.on(
+            f"/wp/v2/posts/{number}",
+            flight.slowly(lambda r: json_answer(post(int(r.query["rest_route"][0].rsplit("/", 1)[1]), "y"))),
+            method="POST",
+        )
+    store = store_for(wordpress, concurrency=concurrency)
+    assert [item.key for item in store.listing()] == [f"wordpress:news#{n}" for n in range(1, 8)]
+    assert flight.peak == concurrency  # pages 2 to 7 fetched `concurrency` at a time, never more
+
+    flight.peak = 0
+    digest = store.read("wordpress:news#1").sha256
+    with ThreadPoolExecutor(max_workers=7) as threads:  # more callers than slots
+        read = list(threads.map(store.read, [f"wordpress:news#{n}" for n in range(1, 8)]))
+        list(threads.map(lambda n: store.write(f"wordpress:news#{n}", b"y", digest), range(1, 8)))
+    assert [a.data for a in read] == [b"x"] * 7
+    assert flight.peak == concurrency
