@@ -12,56 +12,31 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from archiver import __version__
+from archiver.config_values import parse_duration as parse_duration
+from archiver.config_values import parse_rate as parse_rate
+from archiver.config_values import parse_schedule as parse_schedule
 from archiver.errors import ConfigError
 
 DEFAULT_CONFIG_NAME = "archiver.toml"
 MiB = 1024 * 1024
 _SECRET_KEY = re.compile(r"(^|_)(token|secret|password|api_key)$")
 _S3_CREDENTIAL_KEY = re.compile(r"access_key|secret|session_token|password", re.IGNORECASE)
-_RATE = re.compile(r"^\s*(\d+)\s*/\s*(s|sec|m|min|h|hour|d|day)\s*$")
-_RATE_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
-
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
-_DURATION_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def parse_duration(text: str) -> timedelta:
-    """`"48h"` -> 48 hours; units s, m, h, d, w."""
-    match = _DURATION.match(text)
-    if not match or float(match.group(1)) <= 0:
-        raise ValueError(f'{text!r} is not a duration such as "30m", "48h" or "7d"')
-    return timedelta(seconds=float(match.group(1)) * _DURATION_SECONDS[match.group(2)])
-
-
-_EVERY = re.compile(r"^\s*every\s+(\d+(?:\.\d+)?\s*[smhdw])\s*$")
-_CRON = re.compile(r"^\s*cron\s+(\S+(?:\s+\S+){4})\s*$")
-
-
-def parse_schedule(text: str) -> timedelta | str:
-    """`"every 15m"` -> 15 minutes; `"cron */15 * * * *"` -> the crontab fields (checked, UTC)."""
-    every = _EVERY.match(text)
-    if every:
-        return parse_duration(every.group(1))
-    cron = _CRON.match(text)
-    if cron:
-        from apscheduler.triggers.cron import CronTrigger
-
-        try:
-            CronTrigger.from_crontab(cron.group(1), timezone="UTC")
-        except ValueError as exc:
-            raise ValueError(f"{text!r}: {exc}") from None
-        return " ".join(cron.group(1).split())
-    raise ValueError(f'{text!r} is not a schedule such as "every 15m" or "cron */15 * * * *"')
 
 
 class _Section(BaseModel):
@@ -273,8 +248,10 @@ class DaemonSettings(_Section):
 
 class SourceSettings(_Section):
     name: str = Field(description="Name of the source, unique; shown in reports.")
-    kind: Literal["files", "sql"] = Field(
-        "files", description="Where articles come from: files, or a table of a SQL database (sql)."
+    kind: Literal["files", "sql", "wordpress"] = Field(
+        "files",
+        description="Where articles come from: files, a table of a SQL database (sql), or a WordPress "
+        "site through its REST API (wordpress).",
     )
     path: str = Field(
         "", description="files: a folder (all *.html below it) or a glob such as articles/**/*.html."
@@ -282,7 +259,8 @@ class SourceSettings(_Section):
     url: str = Field(
         "",
         description="sql: SQLAlchemy URL of the database holding the articles, without a password "
-        "(put a URL with one in the variable named by url_env).",
+        "(put a URL with one in the variable named by url_env). wordpress: the site's root URL, as "
+        "WordPress knows it (its Site Address), e.g. https://news.example.org.",
     )
     url_env: str = Field(
         "", description="sql: environment variable holding the database URL (wins over url)."
@@ -304,6 +282,24 @@ class SourceSettings(_Section):
         description="sql: a SQL condition choosing the rows that are articles, e.g. "
         "\"post_status = 'publish'\" (trusted text from your config, pasted into the query).",
     )
+    user: str = Field("", description="wordpress: the WordPress user name the archiver works as.")
+    password_env: str = Field(
+        "",
+        description="wordpress: environment variable holding that user's application password "
+        "(Users > Profile > Application Passwords); never in this file.",
+    )
+    post_types: tuple[str, ...] = Field(
+        ("post", "page"), description="wordpress: the post types scanned (their REST routes are asked for)."
+    )
+    statuses: tuple[str, ...] = Field(
+        ("publish",), description='wordpress: the post statuses scanned, e.g. ["publish", "future"].'
+    )
+    rate: str = Field(
+        "5/s", description='wordpress: the site\'s request budget ("5/s", "3000/h"), one for all processes.'
+    )
+    concurrency: int = Field(
+        2, ge=1, le=16, description="wordpress: requests a run (a scan, a rewrite) has in flight at once."
+    )
     mode: Literal["monitor", "approve", "apply"] = Field(
         "approve",
         description="What a rewrite (`archive rewrite`, the daemon) does with broken embeds: monitor "
@@ -319,6 +315,8 @@ class SourceSettings(_Section):
             if not self.path.strip():
                 raise ValueError(f"source {self.name!r}: path is required for a files source")
             return self
+        if self.kind == "wordpress":
+            return self._wordpress_keys()
         missing = [k for k in ("table", "key_column", "body_column") if not getattr(self, k).strip()]
         if not self.url.strip() and not self.url_env.strip():
             missing.insert(0, "url (or url_env)")
@@ -329,6 +327,28 @@ class SourceSettings(_Section):
                 f"source {self.name!r}: url holds a password; put the URL in an environment variable "
                 "and name it in url_env"
             )
+        return self
+
+    def _wordpress_keys(self) -> SourceSettings:
+        missing = [k for k in ("url", "user", "password_env") if not getattr(self, k).strip()]
+        if missing:
+            raise ValueError(f"source {self.name!r}: a wordpress source needs {', '.join(missing)}")
+        parts = urlsplit(self.url.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"source {self.name!r}: url {self.url!r} is not an http(s) URL")
+        if parts.username or parts.password:
+            raise ValueError(
+                f"source {self.name!r}: url holds credentials; give the user in user and the "
+                "application password in the variable named by password_env"
+            )
+        if parts.query or parts.fragment:
+            raise ValueError(f"source {self.name!r}: url is the site root, without ?query or #fragment")
+        try:
+            parse_rate(self.rate)
+        except ValueError as exc:
+            raise ValueError(f"source {self.name!r}: rate: {exc}") from None
+        if not self.post_types or not self.statuses:
+            raise ValueError(f"source {self.name!r}: post_types and statuses must not be empty")
         return self
 
 
@@ -420,18 +440,16 @@ class ArchiveSettings(_Section):
 
     name: str = Field(description="Name of the archive, unique; named in the provenance of what it gave.")
     base: str = Field(
-        description="Wayback-layout base URL: TimeMaps at {base}/timemap/link/{url}, raw copies at "
-        "{base}/{timestamp}id_/{url} (the Wayback Machine, or a pywb collection such as .../web)."
+        description="Wayback-layout base: {base}/timemap/link/{url}, {base}/{timestamp}id_/{url}."
     )
     rate: str = Field("15/m", description='Request budget for this archive, e.g. "15/m" (conservative).')
 
     @model_validator(mode="after")
     def _valid(self) -> ArchiveSettings:
-        parts, rate = urlsplit(self.base), _RATE.match(self.rate)
+        parts = urlsplit(self.base)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"archive {self.name!r}: {self.base!r} is not an http(s) base URL")
-        if not rate or int(rate.group(1)) <= 0:
-            raise ValueError(f'archive {self.name!r}: {self.rate!r} is not a rate such as "15/m"')
+        parse_rate(self.rate)
         object.__setattr__(self, "base", self.base.strip().rstrip("/"))
         return self
 
@@ -478,22 +496,13 @@ class Settings(BaseSettings):
         # The TOML file arrives as init kwargs; the environment must win over it.
         return (env_settings, init_settings)
 
-    @field_validator("archives")
+    @field_validator("sources", "archives")
     @classmethod
-    def _unique_archives(cls, value: tuple[ArchiveSettings, ...]) -> tuple[ArchiveSettings, ...]:
-        names = [a.name for a in value]
+    def _unique_names(cls, value: tuple[SourceSettings | ArchiveSettings, ...], info: ValidationInfo) -> Any:
+        names = [entry.name for entry in value]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise ValueError(f"archive names must be unique: {', '.join(dupes)}")
-        return value
-
-    @field_validator("sources")
-    @classmethod
-    def _unique_sources(cls, value: tuple[SourceSettings, ...]) -> tuple[SourceSettings, ...]:
-        names = [s.name for s in value]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"source names must be unique: {', '.join(dupes)}")
+            raise ValueError(f"{str(info.field_name)[:-1]} names must be unique: {', '.join(dupes)}")
         return value
 
     def provider(self, name: str) -> ProviderSettings:
@@ -521,6 +530,8 @@ def _source_with_base_dir(source: SourceSettings, base: Path) -> SourceSettings:
     if source.kind == "files":
         path = source.path if os.path.isabs(source.path) else str(base / source.path)
         return source.model_copy(update={"path": path})
+    if source.kind == "wordpress":
+        return source
     return source.model_copy(update={"url": sqlite_url_with_base_dir(source.url, base)})
 
 
@@ -530,14 +541,6 @@ def sqlite_url_with_base_dir(url: str, base: Path) -> str:
     if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
         return prefix + str(base / url[len(prefix) :])
     return url
-
-
-def parse_rate(text: str) -> tuple[int, float]:
-    """`"1000/h"` -> (1000, 3600.0): a count and the window in seconds."""
-    match = _RATE.match(text)
-    if not match or int(match.group(1)) <= 0:
-        raise ValueError(f'{text!r} is not a rate such as "1000/h" or "10/s"')
-    return int(match.group(1)), float(_RATE_SECONDS[match.group(2)])
 
 
 def find_config(explicit: Path | None, cwd: Path) -> Path | None:

@@ -92,7 +92,8 @@ class Article:
     text: str
     encoding: str
     sha256: str
-    # Where the article is published (canonical link, og:url, the source's url_template or url_column).
+    # Its public address when the source knows it: canonical link, og:url, the source's url_template or
+    # url_column, a WordPress post's link (what recovery from web archives looks up).
     url: str | None = None
 
 

@@ -102,6 +102,9 @@ class Source(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime]
+    # Where the next incremental scan starts (a wordpress source: the site's time of the last full
+    # listing, ISO 8601); None: list everything.
+    scan_cursor: Mapped[str | None] = mapped_column(String(64))
 
     articles: Mapped[list[Article]] = relationship(
         back_populates="source", cascade="all, delete-orphan", passive_deletes=True
@@ -125,7 +128,8 @@ class Article(Base):
     scanned_at: Mapped[datetime | None]
     # Why the last scan could not read the article; None when it could.
     scan_error: Mapped[str | None] = mapped_column(Text)
-    # Where it is published (canonical link, og:url, url_template, url_column): what recovery looks up.
+    # Its public address when its source knows it (canonical link, og:url, url_template, url_column, a
+    # WordPress post's link): what recovery from web archives looks up.
     url: Mapped[str | None] = mapped_column(String(2048))
 
     source: Mapped[Source] = relationship(back_populates="articles")
