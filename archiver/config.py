@@ -220,6 +220,7 @@ class DaemonSettings(_Section):
         "came back (also right after a check turns an embed broken or back).",
     )
     gc: str = Field("every 1d", description="When to delete media files and records no snapshot uses.")
+    recover: str = Field("every 6h", description="When to look spots up in web archives (recover).")
     gc_grace: str = Field("1d", description="Media unused for less than this is kept (captures in flight).")
     lease: str = Field(
         "10m",
@@ -233,7 +234,7 @@ class DaemonSettings(_Section):
 
     @model_validator(mode="after")
     def _schedules(self) -> DaemonSettings:
-        for name in ("scan", "capture", "check", "rewrite", "gc"):
+        for name in ("scan", "capture", "check", "rewrite", "gc", "recover"):
             try:
                 parse_schedule(getattr(self, name))
             except ValueError as exc:

@@ -23,8 +23,9 @@ the repair of recovered spots (cards in place of residue, after lead-ins).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection
-from dataclasses import dataclass, field
+import threading
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -74,6 +75,8 @@ class SpotReport:
     memento_datetime: str | None = None
     reason: str | None = None
     copies: list[dict[str, Any]] = field(default_factory=list)
+    # Whether this run looked the spot up (it was new or pending); the others were settled before.
+    looked: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -91,6 +94,7 @@ class SpotReport:
             "memento_datetime": self.memento_datetime,
             "reason": self.reason,
             "copies": self.copies,
+            "looked": self.looked,
         }
 
 
@@ -104,18 +108,28 @@ class RecoverReport:
 
 
 def recover(
-    deps: RecoverDeps, sources: Collection[str] | None = None, keys: Collection[str] | None = None
+    deps: RecoverDeps,
+    sources: Collection[str] | None = None,
+    keys: Collection[str] | None = None,
+    *,
+    stop: threading.Event | None = None,
+    on_article: Callable[[list[SpotReport]], None] | None = None,
 ) -> RecoverReport:
-    """One recovery run over the articles with spots (of `sources`, or with keys in `keys`)."""
+    """One recovery run over the articles with spots (of `sources`, or with keys in `keys`), one
+    transaction an article; `stop` (the daemon stopping) ends it between two articles."""
     archives = [Archive(settings, deps.http) for settings in deps.settings.archives]
     with deps.sessions() as session:
         article_ids = [a.id for a in queries.articles_with_spots(session, sources, keys)]
     reports: list[SpotReport] = []
     for article_id in article_ids:
+        if stop is not None and stop.is_set():
+            break
         with deps.sessions() as session, session.begin():
             article = session.get(Article, article_id)
-            if article is not None:
-                reports += _recover_article(session, deps, archives, article)
+            found = _recover_article(session, deps, archives, article) if article is not None else []
+        reports += found
+        if on_article is not None and found:
+            on_article(found)
     return RecoverReport(tuple(reports))
 
 
@@ -174,7 +188,8 @@ def _recover_article(
     reports = []
     for spot in spots:
         row = queries.recovery_of(session, article.id, spot.markup.value, spot.anchor)
-        reports.append(_report(article, spot, row.state if row else "new", row))
+        report = _report(article, spot, row.state if row else "new", row)
+        reports.append(replace(report, looked=spot.anchor in looked))
     return reports
 
 
