@@ -53,6 +53,7 @@ def test_the_recover_job_spends_each_archives_budget_and_later_runs_finish(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     caplog: Any,
+    db_url: str,
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("ARCHIVER_NOW", START.isoformat())
@@ -61,7 +62,7 @@ def test_the_recover_job_spends_each_archives_budget_and_later_runs_finish(
         return run_archive(monkeypatch, capsys, *args)
 
     world.write_articles(tmp_path / "articles")
-    config = world.config(tmp_path / "articles", f"{fake_server.url}/web").replace(
+    config = world.config(tmp_path / "articles", f"{fake_server.url}/web", database=db_url).replace(
         'rate = "600/m"', 'rate = "3/h"'
     )
     (tmp_path / "archiver.toml").write_text(config, encoding="utf-8")

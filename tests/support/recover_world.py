@@ -113,11 +113,18 @@ def write_articles(folder: Path) -> dict[str, Path]:
     return written
 
 
-def config(folder: Path, archive_base: str, http: str = "", mode: str = "approve", more: str = "") -> str:
+def config(
+    folder: Path,
+    archive_base: str,
+    http: str = "",
+    mode: str = "approve",
+    more: str = "",
+    database: str = "sqlite:///archive.db",
+) -> str:
     """The config of the recovery tests: the articles as source `site` in `mode`, one archive `local`;
     `more` is appended (provider tables, `[recover]`)."""
     return (
-        '[database]\nurl = "sqlite:///archive.db"\n[media]\ndir = "media"\n'
+        f'[database]\nurl = "{database}"\n[media]\ndir = "media"\n'
         f'[http]\nallow_networks = ["127.0.0.0/8"]\n{http}'
         f'[[sources]]\nname = "site"\nkind = "files"\npath = "{folder}"\nmode = "{mode}"\n'
         f'url_template = "{SITE}/{{path_noext}}/"\n'

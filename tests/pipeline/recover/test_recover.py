@@ -43,9 +43,12 @@ def archive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capt
     return run
 
 
-def setup(tmp_path: Path, base: str, http: str = "") -> dict[str, Path]:
+def setup(
+    tmp_path: Path, base: str, http: str = "", database: str = "sqlite:///archive.db"
+) -> dict[str, Path]:
     pages = world.write_articles(tmp_path / "articles")
-    (tmp_path / "archiver.toml").write_text(world.config(tmp_path / "articles", base, http), encoding="utf-8")
+    config = world.config(tmp_path / "articles", base, http, database=database)
+    (tmp_path / "archiver.toml").write_text(config, encoding="utf-8")
     return pages
 
 
@@ -75,9 +78,10 @@ def test_link_format_parses_multi_word_rels_quotes_and_paging() -> None:
 def test_recover_finds_both_posts_with_their_fields_and_leaves_the_third_alone(
     pywb: PywbServer,
     archive,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    db_url: str,  # type: ignore[no-untyped-def]
 ) -> None:
-    pages = setup(tmp_path, pywb.base)
+    pages = setup(tmp_path, pywb.base, database=db_url)
     before = {name: path.read_bytes() for name, path in pages.items()}
     assert archive("scan", "site").code == 0
     listed = by_article(json.loads(archive("recover", "--list", "--json").out))
@@ -110,7 +114,7 @@ def test_recover_finds_both_posts_with_their_fields_and_leaves_the_third_alone(
         c["result"].startswith("already broken") for c in quiet["copies"]
     )
 
-    engine = db.make_engine("sqlite:///archive.db")
+    engine = db.make_engine(db_url)
     with db.session_factory(engine)() as session:
         snapshot = session.query(Snapshot).join(Embed).filter(Embed.post_id == world.DRIVING_POST).one()
         fields = ["author_name", "author_url", "handle", "published", "text"]
@@ -154,9 +158,10 @@ def test_archive_faults_recover_nothing_wrongly_and_a_later_run_finishes(
     fake_server: FakeServer,
     archive,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+    db_url: str,  # type: ignore[no-untyped-def]
 ) -> None:
-    setup(tmp_path, f"{fake_server.url}/web", "read_timeout = 0.5\ndeadline = 2.0\n")
+    setup(tmp_path, f"{fake_server.url}/web", "read_timeout = 0.5\ndeadline = 2.0\n", db_url)
     assert archive("scan", "site").code == 0
     old = ("20201005081500", "Mon, 05 Oct 2020 08:15:00 GMT")
     new = ("20230120100000", "Fri, 20 Jan 2023 10:00:00 GMT")
@@ -230,12 +235,17 @@ def test_recovered_posts_confirmed_gone_get_cards_an_editor_approves_and_restore
     fake_server: FakeServer,
     archive,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+    db_url: str,  # type: ignore[no-untyped-def]
 ) -> None:
     pages = world.write_articles(tmp_path / "articles")
     # Mode apply: recovered cards still wait for an editor (recover.repairs defaults to "approve").
     config = world.config(
-        tmp_path / "articles", pywb.base, mode="apply", more=world.instagram_gone(fake_server.url)
+        tmp_path / "articles",
+        pywb.base,
+        mode="apply",
+        more=world.instagram_gone(fake_server.url),
+        database=db_url,
     )
     (tmp_path / "archiver.toml").write_text(config, encoding="utf-8")
     monkeypatch.setenv("TEST_META_TOKEN", "test-token")
