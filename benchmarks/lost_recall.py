@@ -16,8 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from corpus_scoring import available, page_names, scanned
-
+from tests.support.corpus_scoring import available, page_names, scanned
 from tests.support.lost_corpus import lost_after_cutting
 
 

@@ -16,8 +16,12 @@ truncated body, our own rate budget), the spots stay `pending` and a later run g
 sleeps. Copies that are not the article (the archive's error page, a login wall, a consent page) are
 ignored and listed.
 
-Not built here: looking the post URLs themselves up in the archives (archived post or embed pages), and
-the repair of recovered spots (cards in place of residue, after lead-ins).
+A paired spot whose post is confirmed gone gets its card from the rewrite stage
+(`archiver.pipeline.rewrite.recovered`); the daemon runs `recover` as its `recover` job.
+
+Not built: looking the post URLs themselves up in the archives (archived post or embed pages), putting
+the original embed markup back when a recovered post is still alive (the markup is kept on the
+`Recovery` row for it), and asking Save Page Now to archive posts.
 """
 
 from __future__ import annotations
