@@ -88,7 +88,7 @@ def test_private_link_video_404_is_gone_with_or_without_its_hash(
     404 for a private-link video that still exists (vimeo/player.js#122 and #396, Vimeo's answers: "oEmbed
     does not accept urls without a hash"), but so does the player: a private-link video embedded without
     its hash shows "This video does not exist" (Vimeo help, "Embedded player displays 'This video does
-    not exist' message", quoted in stamat/youtube-background#64). Either way the reader sees no video:
+    not exist' message", linked from stamat/youtube-background#64). Either way the reader sees no video:
     gone, and the 404 is recorded as the evidence. (Synthetic 404s with empty bodies: no 404 of Vimeo's
     oEmbed was recorded.)"""
     fake_server.route(ENDPOINT, Canned(404, {"Content-Type": "application/json"}, b""))
