@@ -22,7 +22,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from archiver import __version__
+from archiver.accounts import write_secret_file
 from archiver.app import App
+from archiver.cli import web as web_commands
 from archiver.cli.common import ERR, OUT, Context, json_option, pass_ctx
 from archiver.config import DEFAULT_CONFIG_NAME, load_settings
 from archiver.errors import ArchiverError, ConfigError, NotFound, UsageError
@@ -69,6 +71,8 @@ def init(folder: Path) -> None:
     settings = load_settings(config, dict(os.environ), known_providers=names())
     db.upgrade(settings.database.url)
     OUT.print(f"Wrote {config}, created the database ({_safe_url(settings.database.url)}).")
+    if write_secret_file(settings.web.secret_file):
+        OUT.print(f"Wrote the web viewer's session secret to {settings.web.secret_file} (mode 0600).")
     OUT.print(f"Put HTML articles in {folder / 'articles'} and run: archive run articles")
 
 
@@ -889,6 +893,9 @@ def _safe_url(url: str) -> str:
 def _exit(code: int) -> None:
     if code:
         sys.exit(code)
+
+
+web_commands.register(cli)
 
 
 def main() -> None:
