@@ -55,11 +55,12 @@ def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
     )
 
 
-def hash_password(password: str) -> str:
-    """`scrypt$N$r$p$SALT$KEY`: the parameters travel with the hash, so they can be raised later."""
+def hash_password(password: str, n: int = _SCRYPT_N) -> str:
+    """`scrypt$N$r$p$SALT$KEY`: the parameters travel with the hash, so they can be raised later (and
+    tests can make cheap ones with a smaller `n`)."""
     salt = os.urandom(_SALT_BYTES)
-    key = _scrypt(password, salt, _SCRYPT_N, _SCRYPT_R, _SCRYPT_P)
-    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${_b64(salt)}${_b64(key)}"
+    key = _scrypt(password, salt, n, _SCRYPT_R, _SCRYPT_P)
+    return f"scrypt${n}${_SCRYPT_R}${_SCRYPT_P}${_b64(salt)}${_b64(key)}"
 
 
 def verify_password(password: str, stored: str) -> bool:

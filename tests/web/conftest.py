@@ -84,8 +84,12 @@ def build_world(root: Path, pages: dict[str, str], caption: str = "Caption line 
     return world
 
 
+# A cheap scrypt cost for the test accounts (the cost travels in the hash; the default is 2**15).
+TEST_COST = 2**10
+
+
 def add_accounts(app: App) -> None:
-    password_hash = accounts.hash_password(PASSWORD)
+    password_hash = accounts.hash_password(PASSWORD, n=TEST_COST)
     with app.sessions() as session, session.begin():
         user_queries.add_user(session, EDITOR, accounts.EDITOR, password_hash, app.clock.now())
         user_queries.add_user(session, VIEWER, accounts.VIEWER, password_hash, app.clock.now())
