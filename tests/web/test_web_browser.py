@@ -88,6 +88,7 @@ def test_the_viewer_reads_without_javascript_and_on_a_phone(viewer: Viewer) -> N
         width = page.evaluate("() => document.documentElement.scrollWidth")
         assert width <= 380, f"the queue is {width}px wide on a 360px phone"
         assert page.evaluate("() => typeof window.htmx") == "object"
+    assert watch.page_errors == [] and watch.dialogs == []
     with served(viewer.flask_app) as base:
         require_no_js(base)
 
