@@ -23,7 +23,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from archiver import accounts
 from archiver.app import App
-from archiver.web import api, auth, editors
+from archiver.web import api, auth, editors, public, search
 from archiver.web.common import EXTENSION, register_filters
 from archiver.web.security import init_security
 
@@ -57,6 +57,8 @@ def create_app(app: App) -> flask.Flask:
     flask_app.register_blueprint(auth.bp)
     flask_app.register_blueprint(editors.bp)
     flask_app.register_blueprint(api.bp)
+    flask_app.register_blueprint(public.bp)
+    flask_app.register_blueprint(search.bp)
     flask_app.register_error_handler(HTTPException, _http_error)
     flask_app.register_error_handler(Exception, _server_error)
     flask_app.add_url_rule("/", "home", _home)
