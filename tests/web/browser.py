@@ -102,15 +102,18 @@ def browser_page() -> Iterator[tuple[object, Watch]]:
 
 
 def xss_markers(page: object) -> list[str]:
-    """Frames (the page's and every iframe's) where a payload set `window.__xss`."""
-    hits = []
-    for frame in page.frames:  # type: ignore[attr-defined]
-        try:
-            if frame.evaluate("() => Boolean(window.__xss)"):
-                hits.append(frame.url)
-        except sync_api.Error:
-            continue  # a frame that went away meanwhile
-    return hits
+    """Signs that a payload ran or got out of its box: `window.__xss` set in the page (payloads in
+    frames set `top.__xss` too), or an iframe the page did not sandbox. Sandboxed frames are not asked
+    themselves: with scripts off there, an evaluation would wait for a context that never comes."""
+    signs = []
+    if page.evaluate("() => Boolean(window.__xss)"):  # type: ignore[attr-defined]
+        signs.append("window.__xss is set")
+    loose = page.evaluate(
+        "() => document.querySelectorAll('iframe:not([sandbox]), frame, object, embed').length"
+    )  # type: ignore[attr-defined]
+    if loose:
+        signs.append(f"{loose} frame(s) or object(s) outside a sandbox")
+    return signs
 
 
 def sign_in(page: object, base: str, name: str, password: str) -> None:
