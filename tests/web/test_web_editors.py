@@ -6,11 +6,18 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import EDITOR, Viewer, login
+from conftest import EDITOR, SECRET, Viewer, login
 from rewrite_world import NOW
 from sqlalchemy import select
 from support.archive_cli import run_archive
@@ -270,3 +277,38 @@ def test_serve_without_a_secret_says_so_in_one_line(
     assert result.code == 2
     assert result.err.strip().count("\n") == 0
     assert "no session secret: set ARCHIVER_WEB_SECRET or create" in result.err
+
+
+def test_archive_serve_runs_waitress(viewer: Viewer) -> None:
+    """`archive serve` as a user starts it: a real process on loopback answering with the headers."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "ARCHIVER_WEB_SECRET": SECRET}
+    command = [
+        sys.executable,
+        "-m",
+        "archiver",
+        "--config",
+        str(viewer.world.config),
+        "serve",
+        "--port",
+        str(port),
+    ]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                    assert json.loads(response.read()) == {"ok": True}
+                    assert response.headers["Server"] == "embed-archiver"
+                    assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                assert process.poll() is None, process.communicate()
+                assert time.monotonic() < deadline, "archive serve did not answer within 30 s"
+                time.sleep(0.2)
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
