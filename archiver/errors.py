@@ -8,7 +8,10 @@ as records (`records.Outcome`, `http.FetchResult.error`). Exceptions are for wha
     ├── UsageError                a command was asked for something that cannot be (exit code 2)
     ├── StorageError              the database or the media folder cannot be used
     ├── ArticleError              one article cannot be read (binary, too large, undecodable); the run goes on
-    └── NotFound                  `archive show` and friends: no such embed or article
+    ├── ScanPoolError             a scan worker process died; what was stored before it stands (scan)
+    ├── NotFound                  `archive show` and friends: no such embed or article
+    ├── WriteConflict             an article changed since it was read: nothing written (sources)
+    └── RestoreError              a card to put back is not in the article any more (rewrite)
 """
 
 from __future__ import annotations
@@ -40,7 +43,19 @@ class ArticleError(ArchiverError):
     """One article cannot be read as HTML. Reported per article; the rest of the run goes on."""
 
 
+class ScanPoolError(ArchiverError):
+    """A scan worker process died (killed, or out of memory): what was saved before stays saved."""
+
+
 class NotFound(ArchiverError):
     """A lookup by URL or id found nothing."""
 
     exit_code = 2
+
+
+class WriteConflict(ArchiverError):
+    """The article changed since it was read (an editor saved it): nothing was written."""
+
+
+class RestoreError(ArchiverError):
+    """A card to put back is not where (nor anywhere near where) the journal says."""

@@ -32,6 +32,43 @@ class MarkupKind(StrEnum):
     ARCHIVED = "archived"
 
 
+class EmbedState(StrEnum):
+    """An embed's liveness state (the `embeds.state` column; DESIGN.md section 6).
+
+    new ──ok──► live ──gone──► suspect ──gone x N over >= span, no ok between──► broken
+                 ▲   ◄──ok────────┘  ◄──────────────────ok─────────────────────────┘
+                 └──ok── needs_review ◄──ambiguous (login walls, soft 404s, 401/403)
+    """
+
+    NEW = "new"
+    LIVE = "live"
+    SUSPECT = "suspect"
+    BROKEN = "broken"
+    NEEDS_REVIEW = "needs_review"
+
+
+class JournalState(StrEnum):
+    """A rewrite's state in the journal (the `rewrites.state` column).
+
+        planned -> approved -> applying -> applied -> restoring -> restored
+        planned or approved -> rejected     an editor said no (sticky)
+        applied -> restored                 an editor removed the card by hand (sticky)
+        any unit that cannot be done -> refused (the article is flagged)
+
+    `applying` and `restoring` are the only states a crash can leave (the rewrite stage's recovery
+    settles them).
+    """
+
+    PLANNED = "planned"
+    APPROVED = "approved"
+    APPLYING = "applying"
+    APPLIED = "applied"
+    REFUSED = "refused"
+    REJECTED = "rejected"
+    RESTORING = "restoring"
+    RESTORED = "restored"
+
+
 class Outcome(StrEnum):
     """What one capture or check says about a post (DESIGN.md section 6)."""
 

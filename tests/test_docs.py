@@ -91,3 +91,14 @@ def test_every_provider_is_in_the_readme() -> None:
 
 def test_changelog_exists() -> None:
     assert "## [Unreleased]" in (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+
+
+def test_the_code_layout_lists_every_package_and_no_other() -> None:
+    section = README.split("## How the code is laid out", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"^\| `(archiver/[\w/]*)` \|", section, re.MULTILINE))
+    packages = {
+        str(init.parent.relative_to(ROOT)) + "/"
+        for init in (ROOT / "archiver").rglob("__init__.py")
+        if "_migrations" not in init.parts
+    }
+    assert listed == packages, f"not in the README: {packages - listed}; no longer there: {listed - packages}"

@@ -1,18 +1,18 @@
-"""What every command module of the CLI shares: the lazily built app, the JSON flag, the consoles."""
+"""What every command module of the CLI shares: the lazily built app, the JSON flag, the consoles, JSON
+output and the exit code."""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
 
 from archiver.app import App
-from archiver.clock import clock_from_env
-from archiver.config import find_config, load_settings
-from archiver.providers import names
 
 # Piped output is not squeezed to 80 columns: tables stay readable in logs and files.
 OUT = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
@@ -30,10 +30,7 @@ class Context:
     @property
     def app(self) -> App:
         if self._app is None:
-            env = dict(os.environ)
-            path = find_config(self.config, Path.cwd())
-            settings = load_settings(path, env, known_providers=names())
-            self._app = App(settings, clock_from_env(env), env, path)
+            self._app = App.from_environment(self.config, dict(os.environ), Path.cwd())
         return self._app
 
     def close(self) -> None:
@@ -43,3 +40,14 @@ class Context:
 
 pass_ctx = click.make_pass_decorator(Context)
 json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
+
+
+def print_json(data: Any) -> None:
+    """`data` as indented JSON on stdout (the `--json` output of the one-document commands)."""
+    OUT.print(json.dumps(data, ensure_ascii=False, indent=2, default=str), markup=False, highlight=False)
+
+
+def exit_with(code: int) -> None:
+    """End the command with `code` when it is not 0 (1: some items failed transiently, retried later)."""
+    if code:
+        sys.exit(code)

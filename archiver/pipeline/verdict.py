@@ -17,22 +17,13 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
 from archiver.config import CheckSettings, Settings, VerdictSettings, parse_duration
-from archiver.records import Outcome
+from archiver.records import EmbedState, Outcome
 from archiver.storage import queries
 from archiver.storage.models import Embed, StateChange
-
-
-class State(StrEnum):
-    NEW = "new"
-    LIVE = "live"
-    SUSPECT = "suspect"
-    BROKEN = "broken"
-    NEEDS_REVIEW = "needs_review"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +34,7 @@ class Observation:
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    state: State
+    state: EmbedState
     reason: str
 
 
@@ -54,23 +45,23 @@ def decide(since_last_ok: Sequence[Observation], ever_ok: bool, rules: VerdictSe
     span = parse_duration(rules.gone_span)
     if len(gone) >= rules.gone_checks and gone[-1] - gone[0] >= span:
         hours = (gone[-1] - gone[0]).total_seconds() / 3600
-        return Verdict(State.BROKEN, f"{len(gone)} gone outcomes over {hours:.0f}h with no ok between")
+        return Verdict(EmbedState.BROKEN, f"{len(gone)} gone outcomes over {hours:.0f}h with no ok between")
     if telling and telling[-1].outcome is Outcome.AMBIGUOUS:
         return Verdict(
-            State.NEEDS_REVIEW, "the provider's answer is ambiguous (login wall, 401/403, soft 404)"
+            EmbedState.NEEDS_REVIEW, "the provider's answer is ambiguous (login wall, 401/403, soft 404)"
         )
     if gone:
         return Verdict(
-            State.SUSPECT, f"{len(gone)} of {rules.gone_checks} gone outcomes needed to call it broken"
+            EmbedState.SUSPECT, f"{len(gone)} of {rules.gone_checks} gone outcomes needed to call it broken"
         )
     if ever_ok:
-        return Verdict(State.LIVE, "the last telling outcome was ok")
-    return Verdict(State.NEW, "no telling outcome yet")
+        return Verdict(EmbedState.LIVE, "the last telling outcome was ok")
+    return Verdict(EmbedState.NEW, "no telling outcome yet")
 
 
 def next_check(
     embed_id: int,
-    state: State,
+    state: EmbedState,
     first_seen: datetime,
     now: datetime,
     last_outcome: Outcome,
@@ -83,13 +74,13 @@ def next_check(
     if last_outcome in (Outcome.TRANSIENT, Outcome.PROVIDER_DOWN):
         retry = parse_duration(checks.retry) * (2 ** min(transient_streak, 5))
         return now + _jittered(min(retry, timedelta(days=1)), embed_id, now, checks.jitter)
-    if state is State.SUSPECT:
+    if state is EmbedState.SUSPECT:
         # Never earlier than the rule allows: jitter only delays a confirmation.
         step = parse_duration(rules.gone_span) / (rules.gone_checks - 1)
         return now + step + _jitter_share(embed_id, now) * checks.jitter * step
-    if state is State.BROKEN:
+    if state is EmbedState.BROKEN:
         return now + _jittered(parse_duration(checks.broken), embed_id, now, checks.jitter)
-    if state is State.NEEDS_REVIEW:
+    if state is EmbedState.NEEDS_REVIEW:
         return now + _jittered(parse_duration(checks.review), embed_id, now, checks.jitter)
     age = now - first_seen
     if age < timedelta(days=1):
@@ -139,4 +130,4 @@ def apply_verdict(session: Session, embed: Embed, settings: Settings, now: datet
 
 
 def is_broken(embed: Embed) -> bool:
-    return embed.state == State.BROKEN.value
+    return embed.state == EmbedState.BROKEN.value

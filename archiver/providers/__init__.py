@@ -1,11 +1,26 @@
-"""The provider registry: every platform the archiver knows, in the order they are asked.
+"""The providers: one module per platform, and this registry of them, in the order they are asked.
 
-Order matters where URL patterns could overlap: specific platforms first, the generic oEmbed discovery
-provider (when it exists) last. Adding a platform is one file in this package and one line here.
+What lives here:
+
+    PLATFORMS            one instance of each platform's provider (`instagram.py`, `twitter.py`, ...), in
+                         the order they are asked; where URL patterns could overlap, specific ones first
+    PROVIDERS            the platforms, then the generic oEmbed discovery provider (`generic.py`), which
+                         reads only what none of them claims and is handed them when it is made
+    names(), provider_named(), provider_for_url(), enabled_providers(settings)
+                         the registry's questions; `enabled_providers` is the one place that says which
+                         providers a run uses (`[providers.NAME] enabled`)
+    common/              what several platforms share (base class, capture ladder, URL reading...)
+
+A platform module imports `providers.common` and nothing else of this package (one platform's knowledge
+may span two modules named for it: `twitter.py` and `twitter_syndication.py`). `common/` never imports a
+platform module or this registry. Nothing in `providers/` imports the pipeline, storage or the edges: a
+provider receives an HTTP client and returns records. Adding a platform is one module here and one line
+in `PLATFORMS`.
 """
 
 from __future__ import annotations
 
+from archiver.config import Settings
 from archiver.errors import UsageError
 from archiver.providers.apple_music import AppleMusic
 from archiver.providers.apple_podcasts import ApplePodcasts
@@ -30,7 +45,7 @@ from archiver.providers.twitter import Twitter
 from archiver.providers.vimeo import Vimeo
 from archiver.providers.youtube import YouTube
 
-PROVIDERS: tuple[Provider, ...] = (
+PLATFORMS: tuple[Provider, ...] = (
     Instagram(),
     Twitter(),
     YouTube(),
@@ -51,8 +66,8 @@ PROVIDERS: tuple[Provider, ...] = (
     Giphy(),
     Twitch(),
     LinkedIn(),
-    Generic(),
 )
+PROVIDERS: tuple[Provider, ...] = (*PLATFORMS, Generic(PLATFORMS))
 
 _BY_NAME = {provider.name: provider for provider in PROVIDERS}
 
@@ -60,6 +75,12 @@ _BY_NAME = {provider.name: provider for provider in PROVIDERS}
 def names() -> frozenset[str]:
     """The names of all registered providers (the keys of `[providers.NAME]` tables)."""
     return frozenset(_BY_NAME)
+
+
+def enabled_providers(settings: Settings) -> tuple[Provider, ...]:
+    """The providers `settings` turn on (`[providers.NAME] enabled`), in registry order: the one place
+    that says which are on."""
+    return tuple(p for p in PROVIDERS if settings.provider(p.name).enabled)
 
 
 def provider_named(name: str) -> Provider:

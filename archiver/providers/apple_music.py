@@ -18,35 +18,35 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import ClassVar
 
-from archiver.providers.common.av_capture import (
+from archiver.providers.common.base import PostUrl
+from archiver.providers.common.context import CaptureContext
+from archiver.providers.common.itunes import (
+    ApplePlayerProvider,
     artwork,
-    iso_utc,
-    itunes_lookup,
     lookup_results,
-    no_url,
+    not_in_storefront,
     same_id,
     storefront,
 )
-from archiver.providers.common.base import CaptureContext, PostUrl
 from archiver.providers.common.ladder import (
     RungResult,
     assemble,
+    iso_utc,
     markup_fields,
-    reclassified,
+    no_url,
     text_field,
     url_field,
 )
-from archiver.providers.common.players import PLAYER_TAGS, PlayerProvider, UrlParts, on_host, split_url
+from archiver.providers.common.urlparts import UrlParts
 from archiver.records import Capture, EmbedRef, Field, MediaRef, Outcome
 
 KINDS = frozenset({"album", "playlist", "song", "music-video"})
-_COUNTRY = re.compile(r"[a-z]{2}", re.IGNORECASE)
 _NUMBER = re.compile(r"(?:id)?([0-9]{1,20})")
 _PLAYLIST = re.compile(r"pl\.[A-Za-z0-9.-]{4,64}")
 _SLUG = re.compile(r"[^/?#\s]{1,255}")
 
 
-class AppleMusic(PlayerProvider):
+class AppleMusic(ApplePlayerProvider):
     name = "apple_music"
     title = "Apple Music"
     hosts = frozenset({"music.apple.com", "itunes.apple.com"})
@@ -76,30 +76,11 @@ class AppleMusic(PlayerProvider):
         "https://notmusic.apple.com.example/us/album/x/1097861387",
     )
 
-    stem = "apple.com"
-    element_tags = PLAYER_TAGS
+    site = "music.apple.com"
     names = ("apple music", "apple-music", "applemusic", "music.apple")
 
-    def read_url(self, url: str) -> tuple[PostUrl, bool] | None:
-        return self._item(url)
-
-    def _item(self, url: str) -> tuple[PostUrl, bool] | None:
-        """(the item, whether the URL is a player URL), or None."""
-        parts = split_url(url)
-        if parts is None:
-            return None
-        if on_host(parts.host, "music.apple.com"):
-            player = parts.host == "embed.music.apple.com"
-        elif parts.host == "itunes.apple.com":
-            player = False
-        else:
-            return None
-        post = self._path(parts)
-        return (post, player) if post else None
-
-    def _path(self, parts: UrlParts) -> PostUrl | None:
-        segments = list(parts.segments)
-        country = segments.pop(0).lower() if segments and _COUNTRY.fullmatch(segments[0]) else "us"
+    def item(self, country: str, segments: list[str], parts: UrlParts) -> PostUrl | None:
+        """The album (with the song it plays, `?i=`), song, music video or playlist."""
         if not segments or segments[0] not in KINDS or len(segments) not in (2, 3):
             return None
         kind, last = segments[0], segments[-1]
@@ -113,16 +94,12 @@ class AppleMusic(PlayerProvider):
             item = str(int(number.group(1))) if number else None
         if item is None:
             return None
-        song = parts.query.get("i", "")
+        song = parts.param("i") or ""
         query = f"?i={int(song)}" if kind == "album" and song.isdigit() and len(song) <= 20 else ""
         path = "/".join(p for p in (country, kind, slug, item) if p)
         return PostUrl(self.name, item, f"https://music.apple.com/{path}{query}")
 
     # ---- capture ------------------------------------------------------------------------------------
-    # Apple's Search API allows about 20 requests a minute for a client; Apple Music and Apple Podcasts
-    # share the lookup host, so each takes half.
-    default_rate = "10/m"
-
     def capture(self, ref: EmbedRef, ctx: CaptureContext) -> Capture:
         """Markup, then the iTunes lookup API: title, artist, release date, artwork (`capture_music`)."""
         return capture_music(self, ref, ctx)
@@ -130,7 +107,7 @@ class AppleMusic(PlayerProvider):
 
 # ---- capture ------------------------------------------------------------------------------------------
 # Apple has no oEmbed and providers.md no Apple section; the public source is the iTunes lookup API
-# (`av_capture.itunes_lookup`), asked in the storefront of the embed's URL (`/de/album/...`: country=de),
+# (`itunes.itunes_lookup`), asked in the storefront of the embed's URL (`/de/album/...`: country=de),
 # since items are listed per country. Albums are `wrapperType: "collection"` results (collectionId,
 # collectionName), songs and music videos `wrapperType: "track"` (trackId, trackName, kind "song" or
 # "music-video"); both carry artistName, artistViewUrl, releaseDate (ISO 8601 UTC) and artworkUrl100.
@@ -143,7 +120,7 @@ class AppleMusic(PlayerProvider):
 def capture_music(provider: AppleMusic, ref: EmbedRef, ctx: CaptureContext) -> Capture:
     post = provider.parse_url(ref.url or "")
     if post is None:
-        return no_url(provider, ref, "an Apple Music item")
+        return no_url(provider.name, ref, "an Apple Music item")
     fields = markup_fields(ref)
     media: list[MediaRef] = []
     if post.post_id.startswith("pl."):
@@ -156,8 +133,7 @@ def capture_music(provider: AppleMusic, ref: EmbedRef, ctx: CaptureContext) -> C
             fields=fields,
         )
     country = storefront(post.url)
-    base = ctx.url("lookup_base", provider.endpoints["lookup_base"])
-    rung = itunes_lookup(ctx, base, {"id": post.post_id, "country": country})
+    rung = provider.lookup(ctx, {"id": post.post_id, "country": country})
     if rung.data is not None:
         rung = _read_lookup(post, country, rung, rung.data, fields, media)
     return assemble(provider.name, ref.post_id, ref.url, [rung], fields, media)
@@ -178,19 +154,14 @@ def _read_lookup(
     )
     if item is None:
         listed = "does not list it" if not items else "lists other items, not this one"
-        return reclassified(
-            rung,
-            Outcome.AMBIGUOUS,
-            f"iTunes lookup: the {country.upper()} storefront {listed} (removed, or not sold there: Apple"
-            " does not say which)",
-        )
+        return not_in_storefront(rung, country, listed, "not sold")
     is_track = item.get("wrapperType") == "track" and same_id(item, "trackId", post.post_id)
     title = text_field(item, "trackName") if is_track else text_field(item, "collectionName")
     for name, value in (
         ("title", title),
         ("author_name", text_field(item, "artistName")),
         ("author_url", url_field(item, "artistViewUrl")),
-        ("published", iso_utc(item.get("releaseDate"))),
+        ("published", iso_utc(item.get("releaseDate"), keep_day=True)),
     ):
         if value:
             fields[name] = Field(value, "lookup")

@@ -17,35 +17,36 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import ClassVar
 
-from archiver.providers.common.av_capture import (
+from archiver.providers.common.av_capture import caption_fields
+from archiver.providers.common.base import PostUrl
+from archiver.providers.common.context import CaptureContext
+from archiver.providers.common.itunes import (
+    ApplePlayerProvider,
     artwork,
-    caption_fields,
-    iso_utc,
-    itunes_lookup,
     lookup_results,
-    no_url,
+    not_in_storefront,
     same_id,
     storefront,
 )
-from archiver.providers.common.base import CaptureContext, PostUrl
 from archiver.providers.common.ladder import (
     RungResult,
     assemble,
+    iso_utc,
     markup_fields,
+    no_url,
     reclassified,
     text_field,
     url_field,
 )
-from archiver.providers.common.players import PLAYER_TAGS, PlayerProvider, UrlParts, on_host, split_url
+from archiver.providers.common.urlparts import UrlParts
 from archiver.records import Capture, EmbedRef, Field, MediaRef, Outcome
 
-_COUNTRY = re.compile(r"[a-z]{2}", re.IGNORECASE)
 _SHOW = re.compile(r"id([0-9]{1,20})")
 _EPISODE = re.compile(r"[0-9]{1,20}")
 _SLUG = re.compile(r"[^/?#\s]{1,255}")
 
 
-class ApplePodcasts(PlayerProvider):
+class ApplePodcasts(ApplePlayerProvider):
     name = "apple_podcasts"
     title = "Apple Podcasts"
     hosts = frozenset({"podcasts.apple.com", "itunes.apple.com"})
@@ -72,30 +73,11 @@ class ApplePodcasts(PlayerProvider):
         "https://podcasts.apple.com/us/podcast/the-daily/1200361736",
     )
 
-    stem = "apple.com"
-    element_tags = PLAYER_TAGS
+    site = "podcasts.apple.com"
     names = ("apple podcasts", "apple-podcasts", "applepodcasts", "podcasts.apple")
 
-    def read_url(self, url: str) -> tuple[PostUrl, bool] | None:
-        return self._item(url)
-
-    def _item(self, url: str) -> tuple[PostUrl, bool] | None:
-        """(the episode or show, whether the URL is a player URL), or None."""
-        parts = split_url(url)
-        if parts is None:
-            return None
-        if on_host(parts.host, "podcasts.apple.com"):
-            player = parts.host == "embed.podcasts.apple.com"
-        elif parts.host == "itunes.apple.com":
-            player = False
-        else:
-            return None
-        post = self._path(parts)
-        return (post, player) if post else None
-
-    def _path(self, parts: UrlParts) -> PostUrl | None:
-        segments = list(parts.segments)
-        country = segments.pop(0).lower() if segments and _COUNTRY.fullmatch(segments[0]) else "us"
+    def item(self, country: str, segments: list[str], parts: UrlParts) -> PostUrl | None:
+        """The episode (`?i=`) or the show."""
         if not segments or segments[0] != "podcast" or len(segments) not in (2, 3):
             return None
         show = _SHOW.fullmatch(segments[-1])
@@ -103,7 +85,7 @@ class ApplePodcasts(PlayerProvider):
         if show is None or (slug is not None and not _SLUG.fullmatch(slug)):
             return None
         show_id = str(int(show.group(1)))
-        episode = parts.query.get("i", "").strip()
+        episode = parts.param("i") or ""
         path = "/".join(p for p in (country, "podcast", slug, f"id{show_id}") if p)
         if _EPISODE.fullmatch(episode):
             episode = str(int(episode))
@@ -111,10 +93,6 @@ class ApplePodcasts(PlayerProvider):
         return PostUrl(self.name, show_id, f"https://podcasts.apple.com/{path}")
 
     # ---- capture ------------------------------------------------------------------------------------
-    # Apple's Search API allows about 20 requests a minute for a client; Apple Music and Apple Podcasts
-    # share the lookup host, so each takes half.
-    default_rate = "10/m"
-
     def capture(self, ref: EmbedRef, ctx: CaptureContext) -> Capture:
         """Markup, then the iTunes lookup API: the show, or the episode among the show's latest
         (`capture_podcast`)."""
@@ -122,7 +100,7 @@ class ApplePodcasts(PlayerProvider):
 
 
 # ---- capture ------------------------------------------------------------------------------------------
-# The iTunes lookup API (`av_capture.itunes_lookup`), in the storefront of the embed's URL. A show is
+# The iTunes lookup API (`itunes.itunes_lookup`), in the storefront of the embed's URL. A show is
 # `lookup?id=SHOW`: a `wrapperType: "track"`, `kind: "podcast"` result (collectionId, collectionName,
 # artistName, artistViewUrl, artworkUrl600). An episode cannot be looked up by its own id; it is found in
 # `lookup?id=SHOW&entity=podcastEpisode&limit=200`, the show followed by its latest episodes
@@ -136,19 +114,19 @@ _SHOW_IN_URL = re.compile(r"/id([0-9]{1,20})(?:[?#]|$)")
 def capture_podcast(provider: ApplePodcasts, ref: EmbedRef, ctx: CaptureContext) -> Capture:
     post = provider.parse_url(ref.url or "")
     if post is None:
-        return no_url(provider, ref, "an Apple Podcasts show or episode")
+        return no_url(provider.name, ref, "an Apple Podcasts show or episode")
     fields = markup_fields(ref)
     media: list[MediaRef] = []
     show = _SHOW_IN_URL.search(post.url)
     if show is None:
-        return no_url(provider, ref, "an Apple Podcasts show or episode")
+        return no_url(provider.name, ref, "an Apple Podcasts show or episode")
     show_id = str(int(show.group(1)))
     episode = post.post_id if "?i=" in post.url else None
     country = storefront(post.url)
     query = {"id": show_id, "country": country}
     if episode is not None:
         query.update(entity="podcastEpisode", limit=str(EPISODES))
-    rung = itunes_lookup(ctx, ctx.url("lookup_base", provider.endpoints["lookup_base"]), query)
+    rung = provider.lookup(ctx, query)
     if rung.data is not None:
         rung = _read_lookup(show_id, episode, country, rung, rung.data, fields, media)
     return assemble(provider.name, ref.post_id, ref.url, [rung], fields, media)
@@ -167,12 +145,7 @@ def _read_lookup(
     show = next((i for i in items if not _is_episode(i) and same_id(i, "collectionId", show_id)), None)
     if show is None:
         listed = "does not list the show" if not items else "lists other items, not the show"
-        return reclassified(
-            rung,
-            Outcome.AMBIGUOUS,
-            f"iTunes lookup: the {country.upper()} storefront {listed} (removed, or not offered there:"
-            " Apple does not say which)",
-        )
+        return not_in_storefront(rung, country, listed, "not offered")
     episode = None
     if episode_id is not None:
         episode = next((i for i in items if _is_episode(i) and same_id(i, "trackId", episode_id)), None)
@@ -196,7 +169,7 @@ def _read_lookup(
     if episode is not None:
         description = text_field(episode, "description") or text_field(episode, "shortDescription")
         caption_fields(description, "lookup", fields)
-        published = iso_utc(episode.get("releaseDate"))
+        published = iso_utc(episode.get("releaseDate"), keep_day=True)
         if published:
             fields["published"] = Field(published, "lookup")
     image = artwork(item) or artwork(show)

@@ -24,7 +24,6 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from archiver.providers.common.attribution import DASHES, block_lines, handle_after_dash, iso_date
 from archiver.providers.common.base import (
     NO_FIELDS,
-    CaptureContext,
     MarkupFields,
     PostUrl,
     Provider,
@@ -32,10 +31,14 @@ from archiver.providers.common.base import (
     has_class,
     squeeze,
 )
+from archiver.providers.common.context import CaptureContext
 from archiver.providers.common.ladder import (
     RungResult,
+    add_media,
     assemble,
+    iso_utc,
     markup_fields,
+    no_url,
     reclassified,
     request_oembed,
     text_field,
@@ -44,7 +47,6 @@ from archiver.providers.common.ladder import (
 from archiver.providers.common.public_api import (
     error_object,
     fill,
-    iso_utc,
     items,
     obj,
     one_line,
@@ -212,9 +214,7 @@ class Bluesky(Provider):
     def capture(self, ref: EmbedRef, ctx: CaptureContext) -> Capture:
         post = self.parse_url(ref.url or "")
         if post is None:
-            return Capture(
-                self.name, ref.post_id, ref.url, Outcome.AMBIGUOUS, "not a Bluesky post URL: nothing to ask"
-            )
+            return no_url(self.name, ref, "a Bluesky post")
         actor, _, rkey = post.post_id.partition("/")
         fields = markup_fields(ref)
         media: list[MediaRef] = []
@@ -376,11 +376,7 @@ def _appview_fields(
         put(fields, "author_url", f"{CANONICAL_BASE}/profile/{handle}", "appview")
     put(fields, "published", iso_utc(record.get("createdAt")), "appview")
     fill(fields, "text", text_field(record, "text"), "appview")
-    known = {m.url for m in media}
-    for kind, url in _embed_media(obj(view, "embed")):
-        if url not in known:
-            known.add(url)
-            media.append(MediaRef(kind, url, "appview"))
+    add_media(media, [MediaRef(kind, url, "appview") for kind, url in _embed_media(obj(view, "embed"))])
 
 
 def _embed_media(embed: Mapping[str, Any], depth: int = 0) -> list[tuple[str, str]]:

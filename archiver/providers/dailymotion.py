@@ -17,7 +17,8 @@ from types import MappingProxyType
 from typing import ClassVar
 
 from archiver.providers.common.base import PostUrl
-from archiver.providers.common.players import PLAYER_TAGS, PlayerProvider, UrlParts, on_host, split_url
+from archiver.providers.common.players import PLAYER_TAGS, PlayerProvider
+from archiver.providers.common.urlparts import UrlParts, on_host, split_url
 
 CANONICAL = "https://www.dailymotion.com/video/{}"
 _ID = re.compile(r"[xk][0-9a-zA-Z]{2,24}")
@@ -87,7 +88,7 @@ class Dailymotion(PlayerProvider):
         if not on_host(host, "dailymotion.com"):
             return None
         if host == "geo.dailymotion.com" or (segments and segments[0] == "player.html"):
-            video = _ID_PREFIX.match(parts.query.get("video", ""))
+            video = _ID_PREFIX.match(parts.param("video") or "")
             player = bool(segments) and (segments[0] == "player.html" or segments[0] == "player")
             return (video.group(1), True) if video and player else None
         if len(segments) >= 3 and segments[0] in ("embed", "swf") and segments[1] == "video":
@@ -99,7 +100,7 @@ class Dailymotion(PlayerProvider):
         if len(segments) == 2 and segments[0] == "video":
             video = _PAGE_ID.match(segments[1])
             return (video.group(1), False) if video else None
-        if segments == ("embed",) and "video" in parts.query:
-            video = _ID_PREFIX.match(parts.query["video"])
+        if segments == ("embed",) and (named := parts.param("video")):
+            video = _ID_PREFIX.match(named)
             return (video.group(1), True) if video else None
         return None

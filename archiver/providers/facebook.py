@@ -34,7 +34,6 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from archiver.providers.common.attribution import iso_date
 from archiver.providers.common.base import (
     NO_FIELDS,
-    CaptureContext,
     MarkupFields,
     Page,
     PostUrl,
@@ -44,6 +43,7 @@ from archiver.providers.common.base import (
     node_text,
     squeeze,
 )
+from archiver.providers.common.context import CaptureContext
 from archiver.providers.common.ladder import (
     RungResult,
     assemble,
@@ -177,7 +177,7 @@ class Facebook(Provider):
             parts = _graph_to_www(parts)
         if parts is None or not self._page_host(parts.host):
             return None
-        segments = parts.segments()
+        segments = list(parts.segments)
         if "plugins" in segments[:2]:
             return self._plugin(parts, segments)
         if segments[:2] == ["video", "embed"]:
@@ -404,7 +404,7 @@ def is_video_url(url: str) -> bool:
     parts = split_url(url)
     if parts is None:
         return False
-    segments = parts.segments()
+    segments = list(parts.segments)
     if segments[:1] in (["video.php"], ["watch"], ["reel"], ["reels"]):
         return True
     return len(segments) >= 3 and segments[1] == "videos"

@@ -1,8 +1,8 @@
 """Embeds of platforms no other provider knows, found by their explicit embed markup (oEmbed discovery).
 
-Last in the registry. Detection reports only markup that says "embed this URL" in so many words, and
-only when no other provider claims the URL (neither as a post nor as one of its hosts) and the markup
-does not name a known provider:
+Last in the registry, which hands it the other providers. Detection reports only markup that says "embed
+this URL" in so many words, and only when no other provider claims the URL (neither as a post nor as one
+of its hosts) and the markup does not name a known provider:
 
     Gutenberg: figure.wp-block-embed whose wrapper holds only the URL (the stored or failed form), or
                that follows its `<!-- wp:embed {"url": ...} -->` comment        -> bare-url / block-comment
@@ -27,30 +27,22 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
-from functools import cached_property
+from collections.abc import Iterable, Sequence
 from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from archiver.http import FetchResult
-from archiver.providers.common.base import (
-    CaptureContext,
-    Page,
-    PostUrl,
-    Provider,
-    Sighting,
-    has_class,
-    node_text,
-)
+from archiver.providers.common.base import Page, PostUrl, Provider, Sighting, has_class, node_text
+from archiver.providers.common.context import CaptureContext
 from archiver.providers.common.ladder import (
     RungResult,
     assemble,
     failed_rung,
     fetch,
     markup_fields,
+    oembed_at,
     oembed_fields,
-    parse_oembed_body,
     raw_response,
 )
 from archiver.providers.common.urlparts import MAX_URL
@@ -80,6 +72,11 @@ class Generic(Provider):
     detect_markers = ("data-oembed-url",)  # `detect` reads CKEditor previews
     stem = "embed"
     element_tags = ("figure", "oembed", "o-embed")
+
+    def __init__(self, others: Sequence[Provider]) -> None:
+        # Every other provider (the registry's platforms): a URL one of them claims is never ours.
+        self._others = tuple(others)
+        self._other_names = frozenset(provider.name for provider in self._others)
 
     def parse_url(self, url: str) -> PostUrl | None:
         return None  # routes nothing: only explicit embed markup is read (see read_element, detect)
@@ -121,16 +118,6 @@ class Generic(Provider):
         return Sighting(self.name, PostUrl(self.name, normal, normal), markup, node)
 
     # ---- what the other providers claim -------------------------------------------------------------
-    @cached_property
-    def _others(self) -> tuple[Provider, ...]:
-        from archiver.providers import PROVIDERS  # the registry imports this module
-
-        return tuple(provider for provider in PROVIDERS if provider.name != self.name)
-
-    @cached_property
-    def _other_names(self) -> frozenset[str]:
-        return frozenset(provider.name for provider in self._others)
-
     def _claimed(self, url: str) -> bool:
         """Whether another provider claims `url`: as one of its posts, or as a URL on one of its hosts
         (a profile, a timeline, a playlist: not a post, and not an unknown platform's either)."""
@@ -282,14 +269,4 @@ def _html_links(html: str) -> list[tuple[str, str]]:
 
 def _discovered_oembed(ctx: CaptureContext, href: str) -> RungResult:
     """GET the oEmbed URL a page named (it already carries `url=` and `format=`) and classify it."""
-    result = fetch(ctx, href, "oembed", max_bytes=ctx.max_json_bytes, accept="application/json")
-    response = raw_response("oembed", result, ctx.clock.now().isoformat())
-    failed = failed_rung(ctx, result, response, "oEmbed")
-    if failed is not None:
-        return failed
-    data, problem = parse_oembed_body(result.body)
-    if data is None:
-        return RungResult(
-            Outcome.AMBIGUOUS, f"oEmbed: 200 but {problem}", result.status, response, body=response.body
-        )
-    return RungResult(Outcome.OK, "oEmbed answered", result.status, response, data=data)
+    return oembed_at(ctx, href)

@@ -23,7 +23,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import ClassVar
 
-from archiver.providers.common.base import CaptureContext, PostUrl, Provider
+from archiver.providers.common.base import PostUrl, Provider
+from archiver.providers.common.context import CaptureContext
 from archiver.providers.common.ladder import (
     assemble,
     handle_from,
@@ -89,7 +90,7 @@ class Giphy(Provider):
         parts = split_url(url)
         if parts is None:
             return None
-        segments = parts.segments()
+        segments = list(parts.segments)
         if _MEDIA_HOST.fullmatch(parts.host):
             return self._media(segments)
         if parts.host not in PAGE_HOSTS or len(segments) < 2:

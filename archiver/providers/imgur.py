@@ -26,7 +26,8 @@ from typing import Any, ClassVar
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from archiver.providers.common.base import CaptureContext, PostUrl, Provider, Sighting, has_class, squeeze
+from archiver.providers.common.base import PostUrl, Provider, Sighting, has_class, squeeze
+from archiver.providers.common.context import CaptureContext
 from archiver.providers.common.ladder import (
     RungResult,
     assemble,
@@ -99,7 +100,7 @@ class Imgur(Provider):
         parts = split_url(url)
         if parts is None or parts.host not in PAGE_HOSTS:
             return None
-        segments = parts.segments()
+        segments = list(parts.segments)
         if segments[-1:] == ["embed"]:
             segments = segments[:-1]
         if len(segments) == 2 and segments[0] in ("a", "gallery"):

@@ -22,7 +22,6 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from archiver.providers.common.base import (
     NO_FIELDS,
-    CaptureContext,
     MarkupFields,
     PostUrl,
     Provider,
@@ -31,6 +30,7 @@ from archiver.providers.common.base import (
     node_text,
     squeeze,
 )
+from archiver.providers.common.context import CaptureContext
 from archiver.providers.common.ladder import (
     RungResult,
     assemble,

@@ -73,7 +73,7 @@ class LinkedIn(Provider):
         parts = split_url(url)
         if parts is None or not _feed_host(parts.host):
             return None
-        segments = parts.segments()
+        segments = list(parts.segments)
         if segments[:1] == ["embed"]:
             segments = segments[1:]
         if len(segments) == 3 and segments[:2] == ["feed", "update"]:

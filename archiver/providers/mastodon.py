@@ -29,18 +29,14 @@ from urllib.parse import urlsplit
 from selectolax.lexbor import LexborNode
 
 from archiver.providers.common.attribution import block_lines
-from archiver.providers.common.base import (
-    CaptureContext,
-    MarkupFields,
-    PostUrl,
-    Provider,
-    Sighting,
-    has_class,
-)
+from archiver.providers.common.base import MarkupFields, PostUrl, Provider, Sighting, has_class
+from archiver.providers.common.context import CaptureContext
 from archiver.providers.common.ladder import (
     RungResult,
     assemble,
+    iso_utc,
     markup_fields,
+    no_url,
     reclassified,
     request_oembed,
     text_field,
@@ -49,7 +45,6 @@ from archiver.providers.common.ladder import (
 from archiver.providers.common.public_api import (
     error_object,
     fill,
-    iso_utc,
     items,
     obj,
     one_line,
@@ -166,13 +161,7 @@ class Mastodon(Provider):
     def capture(self, ref: EmbedRef, ctx: CaptureContext) -> Capture:
         status = instance_status(ref)
         if status is None:
-            return Capture(
-                self.name,
-                ref.post_id,
-                ref.url,
-                Outcome.AMBIGUOUS,
-                "not a Mastodon status URL: nothing to ask",
-            )
+            return no_url(self.name, ref, "a Mastodon status")
         fields = markup_fields(ref)
         media: list[MediaRef] = []
         rungs = [self._status_rung(status, ctx, fields, media), self._oembed_rung(status, ctx, fields)]

@@ -24,7 +24,8 @@ from typing import ClassVar
 
 from selectolax.lexbor import LexborNode
 
-from archiver.providers.common.base import CaptureContext, Page, PostUrl, Provider, Sighting
+from archiver.providers.common.base import Page, PostUrl, Provider, Sighting
+from archiver.providers.common.context import CaptureContext
 from archiver.providers.common.ladder import (
     assemble,
     handle_from,
@@ -104,7 +105,7 @@ class Pinterest(Provider):
             return self.post(parts.param("id") or "")
         if not _pin_host(parts.host):
             return None
-        segments = parts.segments()
+        segments = list(parts.segments)
         if len(segments) < 2 or segments[0] != "pin":
             return None
         return self.post(segments[1])

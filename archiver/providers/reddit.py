@@ -29,19 +29,14 @@ from typing import Any, ClassVar
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from archiver.providers.common.base import (
-    CaptureContext,
-    MarkupFields,
-    PostUrl,
-    Provider,
-    Sighting,
-    has_class,
-    node_text,
-)
+from archiver.providers.common.base import MarkupFields, PostUrl, Provider, Sighting, has_class, node_text
+from archiver.providers.common.context import CaptureContext
 from archiver.providers.common.ladder import (
     RungResult,
+    add_media,
     assemble,
     markup_fields,
+    no_url,
     oembed_fields,
     reclassified,
     request_oembed,
@@ -120,7 +115,7 @@ class Reddit(Provider):
         parts = split_url(url)
         if parts is None:
             return None
-        segments = parts.segments()
+        segments = list(parts.segments)
         if parts.host == "redd.it":
             return self.post(segments[0]) if len(segments) == 1 else None
         if not (_reddit_host(parts.host, "reddit.com") or _reddit_host(parts.host, "redditmedia.com")):
@@ -186,9 +181,7 @@ class Reddit(Provider):
     def capture(self, ref: EmbedRef, ctx: CaptureContext) -> Capture:
         post = self.parse_url(ref.url or "")
         if post is None:
-            return Capture(
-                self.name, ref.post_id, ref.url, Outcome.AMBIGUOUS, "not a Reddit post URL: nothing to ask"
-            )
+            return no_url(self.name, ref, "a Reddit post")
         fields = markup_fields(ref)
         media: list[MediaRef] = []
         post_id, _, comment_id = post.post_id.partition("/")
@@ -264,7 +257,7 @@ def _user_link(href: str) -> str | None:
     parts = split_url(href)
     if parts is None or not _reddit_host(parts.host, "reddit.com"):
         return None
-    segments = parts.segments()
+    segments = list(parts.segments)
     if len(segments) == 2 and segments[0] in ("user", "u") and _NAME.fullmatch(segments[1]):
         return segments[1]
     return None
@@ -330,11 +323,7 @@ def _post_media(post: Mapping[str, Any], media: list[MediaRef]) -> None:
     thumbnail = _clean_url(post.get("thumbnail"))
     if thumbnail:
         found.append(MediaRef("thumbnail", thumbnail, "json"))
-    known = {m.url for m in media}
-    for ref in found:
-        if ref.url not in known:
-            known.add(ref.url)
-            media.append(ref)
+    add_media(media, found)
 
 
 def _clean(value: object) -> str | None:

@@ -23,9 +23,11 @@ from types import MappingProxyType
 from typing import ClassVar
 
 from archiver.providers.common.av_capture import caption_fields, handle_in, markup_then_oembed
-from archiver.providers.common.base import CaptureContext, PostUrl
+from archiver.providers.common.base import PostUrl
+from archiver.providers.common.context import CaptureContext
 from archiver.providers.common.ladder import RungResult, reclassified, text_field, url_field
-from archiver.providers.common.players import PLAYER_TAGS, PlayerProvider, UrlParts, split_url
+from archiver.providers.common.players import PLAYER_TAGS, PlayerProvider
+from archiver.providers.common.urlparts import UrlParts, split_url
 from archiver.records import Capture, EmbedRef, Field, MediaRef, Outcome
 
 API = "https://api.soundcloud.com/{}/{}"
@@ -115,7 +117,7 @@ class SoundCloud(PlayerProvider):
         if parts.host in PLAYER_HOSTS:
             if nested or parts.segments[:1] != ("player",):
                 return None
-            inner = self._sound(parts.query.get("url", ""), nested=True)
+            inner = self._sound(parts.param("url") or "", nested=True)
             return (inner[0], True) if inner else None
         if parts.host in API_HOSTS:
             return self._api_path(parts)

@@ -20,7 +20,8 @@ from typing import ClassVar
 from urllib.parse import unquote
 
 from archiver.providers.common.base import PostUrl
-from archiver.providers.common.players import PLAYER_TAGS, PlayerProvider, UrlParts, on_host, split_url
+from archiver.providers.common.players import PLAYER_TAGS, PlayerProvider
+from archiver.providers.common.urlparts import UrlParts, on_host, split_url
 
 CANONICAL = "https://open.spotify.com/{}/{}"
 TYPES = frozenset({"track", "album", "playlist", "episode", "show", "artist"})
@@ -84,7 +85,7 @@ class Spotify(PlayerProvider):
         if parts is None or not on_host(parts.host, "spotify.com"):
             return None
         if parts.host == "embed.spotify.com":
-            return self._uri(parts.query.get("uri", ""), player=True)
+            return self._uri(parts.param("uri") or "", player=True)
         if parts.host not in ("open.spotify.com", "play.spotify.com"):
             return None
         return self._path(parts)
@@ -101,8 +102,8 @@ class Spotify(PlayerProvider):
         player = bool(segments) and segments[0] in ("embed", "embed-podcast")
         if player:
             segments = segments[1:]
-            if not segments and "uri" in parts.query:  # the old open.spotify.com/embed?uri=spotify:...
-                return self._uri(parts.query["uri"], player=True)
+            if not segments and (uri := parts.param("uri")):  # the old open.spotify.com/embed?uri=spotify:...
+                return self._uri(uri, player=True)
         if len(segments) >= 4 and segments[0] == "user" and segments[2] == "playlist":
             segments = segments[2:]
         if len(segments) < 2:

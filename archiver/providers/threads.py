@@ -17,22 +17,16 @@ from typing import ClassVar
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from archiver.providers.common.base import (
-    CaptureContext,
-    MarkupFields,
-    PostUrl,
-    Provider,
-    Sighting,
-    has_class,
-    node_text,
-)
+from archiver.providers.common.base import MarkupFields, PostUrl, Provider, Sighting, has_class, node_text
+from archiver.providers.common.context import CaptureContext
 from archiver.providers.common.ladder import (
     RungResult,
     assemble,
     markup_fields,
+    no_url,
     oembed_fields,
+    oembed_rung,
     reclassified,
-    request_oembed,
 )
 from archiver.providers.common.meta import graph_outcome
 from archiver.providers.common.public_api import put
@@ -121,9 +115,7 @@ class Threads(Provider):
     def capture(self, ref: EmbedRef, ctx: CaptureContext) -> Capture:
         post = self.parse_url(ref.url or "")
         if post is None:
-            return Capture(
-                self.name, ref.post_id, ref.url, Outcome.AMBIGUOUS, "not a Threads post URL: nothing to ask"
-            )
+            return no_url(self.name, ref, "a Threads post")
         fields = markup_fields(ref)
         media: list[MediaRef] = []
         rung = self._oembed_rung(post, ctx, fields, media)
@@ -132,11 +124,7 @@ class Threads(Provider):
     def _oembed_rung(
         self, post: PostUrl, ctx: CaptureContext, fields: dict[str, Field], media: list[MediaRef]
     ) -> RungResult:
-        endpoint = ctx.url("oembed_endpoint", self.endpoints["oembed_endpoint"])
-        token = ctx.token()
-        result = graph_outcome(
-            request_oembed(ctx, endpoint, post.url, {"access_token": token} if token else {})
-        )
+        result = graph_outcome(oembed_rung(ctx, self.endpoints["oembed_endpoint"], post.url))
         if result.data is None:
             return result
         for quote in LexborHTMLParser(str(result.data.get("html", ""))).css("blockquote"):

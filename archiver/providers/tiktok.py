@@ -27,15 +27,8 @@ from typing import ClassVar
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from archiver.providers.common.av_capture import handle_in, markup_then_oembed
-from archiver.providers.common.base import (
-    CaptureContext,
-    MarkupFields,
-    PostUrl,
-    Provider,
-    Sighting,
-    has_class,
-    node_text,
-)
+from archiver.providers.common.base import MarkupFields, PostUrl, Provider, Sighting, has_class, node_text
+from archiver.providers.common.context import CaptureContext
 from archiver.providers.common.ladder import RungResult, reclassified, text_field, url_field
 from archiver.providers.common.urlparts import split_url
 from archiver.records import Capture, EmbedRef, Field, MarkupKind, MediaRef, Outcome
@@ -101,7 +94,7 @@ class TikTok(Provider):
         parts = split_url(url)
         if parts is None or parts.host not in PAGE_HOSTS:
             return None
-        segments = parts.segments()
+        segments = list(parts.segments)
         if len(segments) < 2:
             return None
         first, second = segments[0], segments[1]

@@ -23,7 +23,8 @@ from types import MappingProxyType
 from typing import ClassVar
 
 from archiver.providers.common.base import PostUrl
-from archiver.providers.common.players import PLAYER_TAGS, PlayerProvider, UrlParts, on_host, split_url
+from archiver.providers.common.players import PLAYER_TAGS, PlayerProvider
+from archiver.providers.common.urlparts import UrlParts, on_host, split_url
 
 VIDEO = "https://www.twitch.tv/videos/{}"
 CLIP = "https://clips.twitch.tv/{}"
@@ -101,7 +102,7 @@ class Twitch(PlayerProvider):
         elif parts.host == "clips.twitch.tv":
             if parts.segments == ("embed",):
                 player = True
-                post = self._clip(parts.query.get("clip", ""))
+                post = self._clip(parts.param("clip") or "")
             elif len(parts.segments) == 1:
                 post = self._clip(parts.segments[0])
         elif parts.host in PAGE_HOSTS:
@@ -111,10 +112,10 @@ class Twitch(PlayerProvider):
     def _player(self, parts: UrlParts) -> PostUrl | None:
         if parts.segments and parts.segments != ("embed",):
             return None
-        if "video" in parts.query:
-            return self._video(parts.query["video"])
-        if "clip" in parts.query:
-            return self._clip(parts.query["clip"])
+        if video := parts.param("video"):
+            return self._video(video)
+        if clip := parts.param("clip"):
+            return self._clip(clip)
         return None  # a live channel or a collection: not a post
 
     def _page(self, parts: UrlParts) -> PostUrl | None:

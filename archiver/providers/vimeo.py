@@ -16,16 +16,19 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import ClassVar
 
-from archiver.providers.common.av_capture import caption_fields, handle_in, iso_utc, markup_then_oembed
-from archiver.providers.common.base import CaptureContext, PostUrl
+from archiver.providers.common.av_capture import caption_fields, handle_in, markup_then_oembed
+from archiver.providers.common.base import PostUrl
+from archiver.providers.common.context import CaptureContext
 from archiver.providers.common.ladder import (
     RungResult,
+    iso_utc,
     oembed_fields,
     reclassified,
     text_field,
     url_field,
 )
-from archiver.providers.common.players import PLAYER_TAGS, PlayerProvider, UrlParts, on_host, split_url
+from archiver.providers.common.players import PLAYER_TAGS, PlayerProvider
+from archiver.providers.common.urlparts import UrlParts, on_host, split_url
 from archiver.records import Capture, EmbedRef, Field, MediaRef, Outcome
 
 CANONICAL = "https://vimeo.com/{}"
@@ -95,7 +98,7 @@ class Vimeo(PlayerProvider):
         host, segments = parts.host, parts.segments
         if not on_host(host, "vimeo.com") or not segments:
             return None
-        unlisted = parts.query.get("h")
+        unlisted = parts.param("h")
         unlisted = unlisted if unlisted and _HASH.fullmatch(unlisted) else None
         if host == "player.vimeo.com":
             number = _ID_PREFIX.match(segments[1]) if len(segments) >= 2 and segments[0] == "video" else None
@@ -104,7 +107,7 @@ class Vimeo(PlayerProvider):
             return None
         first = segments[0].lower()
         if first == "moogaloop.swf":
-            clip = parts.query.get("clip_id", "")
+            clip = parts.param("clip_id") or ""
             return (self._post(clip, None), True) if _ID.fullmatch(clip) else None
         candidates: list[tuple[str, str | None]] = []
         if _ID.fullmatch(segments[0]):
@@ -161,7 +164,7 @@ def _read_oembed(
         )
     oembed_fields(data, fields, media)
     caption_fields(text_field(data, "description"), "oembed", fields)
-    published = iso_utc(data.get("upload_date"))
+    published = iso_utc(data.get("upload_date"), keep_day=True)
     if published:
         fields["published"] = Field(published, "oembed")
     handle = handle_in(url_field(data, "author_url"), "vimeo.com")

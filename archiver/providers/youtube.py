@@ -26,26 +26,22 @@ from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborNode
 
-from archiver.providers.common.av_capture import handle_in, no_url, oembed_rung
-from archiver.providers.common.base import CaptureContext, Page, PostUrl, Sighting
+from archiver.providers.common.av_capture import handle_in
+from archiver.providers.common.base import Page, PostUrl, Sighting
+from archiver.providers.common.context import CaptureContext
 from archiver.providers.common.ladder import (
     RungResult,
     assemble,
     markup_fields,
+    no_url,
     oembed_fields,
+    oembed_rung,
     reclassified,
     text_field,
     url_field,
 )
-from archiver.providers.common.players import (
-    PLAYER_TAGS,
-    PlayerProvider,
-    UrlParts,
-    attribute_at,
-    on_host,
-    split_url,
-    start_tag_before,
-)
+from archiver.providers.common.players import PLAYER_TAGS, PlayerProvider, attribute_at, start_tag_before
+from archiver.providers.common.urlparts import UrlParts, on_host, split_url
 from archiver.records import Capture, EmbedRef, Field, MarkupKind, MediaRef, Outcome
 
 CANONICAL = "https://www.youtube.com/watch?v={}"
@@ -164,7 +160,7 @@ class YouTube(PlayerProvider):
         nocookie = on_host(host, "youtube-nocookie.com")
         first = segments[0].lower() if segments else ""
         if first == "attribution_link":
-            inner = parts.query.get("u", "")
+            inner = parts.param("u") or ""
             nested = split_url("https://www.youtube.com" + inner) if inner.startswith("/") else None
             return (
                 self._video(nested)
@@ -172,13 +168,13 @@ class YouTube(PlayerProvider):
                 else None
             )
         if first in ("watch", "watch_popup") and len(segments) == 1:
-            found = _id_prefix(parts.query.get("v", ""))
+            found = _id_prefix(parts.param("v") or "")
             return (found, False) if found else None
         if first in ID_SEGMENTS and len(segments) >= 2:
             found = _id_prefix(segments[1])
             return (found, nocookie or first in PLAYER_SEGMENTS) if found else None
-        if first == "embed" and len(segments) == 1 and "v" in parts.query:
-            found = _id_prefix(parts.query.get("v", ""))
+        if first == "embed" and len(segments) == 1 and (video := parts.param("v")):
+            found = _id_prefix(video)
             return (found, True) if found else None
         return None
 
@@ -328,10 +324,10 @@ def capture_youtube(provider: YouTube, ref: EmbedRef, ctx: CaptureContext) -> Ca
     """Rung 1 the article's markup, rung 2 oEmbed; nothing else is public without a key."""
     post = provider.parse_url(ref.url or "")
     if post is None:
-        return no_url(provider, ref, "a YouTube video")
+        return no_url(provider.name, ref, "a YouTube video")
     fields = markup_fields(ref)
     media: list[MediaRef] = []
-    rung = oembed_rung(provider, ctx, post.url)
+    rung = oembed_rung(ctx, provider.endpoints["oembed_endpoint"], post.url)
     if rung.data is not None:
         rung = _read_oembed(rung, rung.data, fields, media)
     elif rung.status in _STATUS_MEANING:

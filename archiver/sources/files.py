@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from archiver.config import ScanSettings, SourceSettings
+from archiver.config import ScanSettings
 from archiver.errors import ArticleError
 from archiver.records import Article
 
@@ -120,10 +120,6 @@ def files_of(pattern: str) -> Iterator[ArticleFile]:
         for name in sorted(glob.glob(pattern, recursive=True)):
             if os.path.isfile(name):
                 yield ArticleFile(Path(name), name)
-
-
-def files_of_source(source: SourceSettings) -> Iterator[ArticleFile]:
-    yield from files_of(source.path)
 
 
 def _declared_charset(head: bytes) -> str | None:

@@ -37,10 +37,9 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, NoSuchTableError, S
 from sqlalchemy.pool import NullPool
 
 from archiver.config import ScanSettings, SourceSettings
-from archiver.errors import ArticleError, ConfigError, StorageError
+from archiver.errors import ArticleError, ConfigError, StorageError, WriteConflict
 from archiver.records import Article
 from archiver.sources.files import decode_html
-from archiver.sources.store import WriteConflict
 
 # Rows read per round trip when listing a table's keys.
 _KEYS_PER_FETCH = 1_000

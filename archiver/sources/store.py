@@ -2,16 +2,18 @@
 
     ArticleStore.read(key)                          the article as it is now (`records.Article`)
     ArticleStore.write(key, data, expected_sha256)  replace it, unless it is no longer `expected_sha256`
+    ListedStore.article_keys() / .label(key)         a store that lists its articles by key (sql)
 
 `write` is a compare-and-swap: when the article changed since it was read (an editor saved it), it
 raises `WriteConflict` and writes nothing, so an editor's change is never overwritten. A store never
 leaves a half-written article: the old bytes or the new ones, whatever happens.
 
 `FileStore` is the `files` source: keys are the paths the scan stored (relative ones are relative to
-the working directory, or to `root`). The new bytes go to a temporary file in the same folder
-(`.NAME.archiver-XXXX.tmp`, never an *.html name, so no scan reads it), which is fsynced, given the
-original's permission bits and owner, renamed over the original (`os.replace`, atomic on POSIX), and
-the folder is fsynced. A symlinked article is written where the link points; the link stays.
+the working directory, or to `root`); `files()` lists a configured source's folder or glob. The new
+bytes go to a temporary file in the same folder (`.NAME.archiver-XXXX.tmp`, never an *.html name, so
+no scan reads it), which is fsynced, given the original's permission bits and owner, renamed over the
+original (`os.replace`, atomic on POSIX), and the folder is fsynced. A symlinked article is written
+where the link points; the link stays.
 """
 
 from __future__ import annotations
@@ -20,19 +22,16 @@ import contextlib
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
 from archiver.config import ScanSettings
-from archiver.errors import ArchiverError, StorageError
+from archiver.errors import StorageError, WriteConflict
 from archiver.records import Article
-from archiver.sources.files import ArticleFile, read_article
+from archiver.sources.files import ArticleFile, files_of, read_article
 
 TEMP_SUFFIX = ".archiver.tmp"
-
-
-class WriteConflict(ArchiverError):
-    """The article changed since it was read: nothing was written."""
 
 
 class ArticleStore(Protocol):
@@ -48,13 +47,34 @@ class ArticleStore(Protocol):
         ...
 
 
+class ListedStore(ArticleStore, Protocol):
+    """A store that lists its articles by key (a scan reads them one by one, by key)."""
+
+    def article_keys(self) -> Iterator[str]:
+        """The keys of the articles, in a stable order."""
+        ...
+
+    def label(self, key: str) -> str:
+        """How reports name the article `key`."""
+        ...
+
+
 class FileStore:
     """Articles as files: the `files` source."""
 
-    def __init__(self, source: str, settings: ScanSettings, root: Path | None = None) -> None:
+    def __init__(
+        self, source: str, settings: ScanSettings, root: Path | None = None, pattern: str = ""
+    ) -> None:
         self.source = source
         self.settings = settings
         self.root = root
+        # The configured folder, glob or file (`[[sources]] path`); empty for paths named ad hoc.
+        self.pattern = pattern
+
+    def files(self) -> Iterator[ArticleFile]:
+        """The HTML files of the configured `pattern`, in a stable order (none without one)."""
+        if self.pattern:
+            yield from files_of(self.pattern)
 
     def path(self, key: str) -> Path:
         path = Path(key)

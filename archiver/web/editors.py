@@ -15,9 +15,10 @@ import flask
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest, NotFound
 
+from archiver import views
 from archiver.errors import ArchiverError
 from archiver.pipeline import rewrite as rewrite_stage
-from archiver.pipeline.rewrite import residue as residue_stage
+from archiver.records import JournalState
 from archiver.storage import queries
 from archiver.storage.models import Embed, Rewrite, Snapshot
 from archiver.storage.queries import viewer as viewer_queries
@@ -55,7 +56,7 @@ def dashboard() -> Any:
     since = now - timedelta(days=BREAKAGE_DAYS)
     with db_session() as session:
         counts = queries.status_counts(session)
-        residue = Counter(m.status for m in residue_stage.residue_report(session))
+        residue = Counter(m["status"] for m in views.residue(session))
         context = {
             "counts": counts,
             "states": sorted({s for per in counts["by_provider"].values() for s in per}),
@@ -63,9 +64,9 @@ def dashboard() -> Any:
             "breakage_days": viewer_queries.breakage_days(session, since),
             "paused": queries.paused_providers(session),
             "alerts": queries.alerts(session, open_only=True),
-            "queue_size": viewer_queries.rewrite_count(session, rewrite_stage.PLANNED),
-            "refused": viewer_queries.rewrite_count(session, rewrite_stage.REFUSED),
-            "applied": viewer_queries.rewrite_count(session, rewrite_stage.APPLIED),
+            "queue_size": viewer_queries.rewrite_count(session, JournalState.PLANNED),
+            "refused": viewer_queries.rewrite_count(session, JournalState.REFUSED),
+            "applied": viewer_queries.rewrite_count(session, JournalState.APPLIED),
             "residue": residue,
             "jobs": sorted(queries.job_runs(session).items()),
             "days": BREAKAGE_DAYS,
@@ -94,7 +95,7 @@ def _fragment(session: Session, row: Rewrite, source: str, key: str) -> Fragment
         data = rewrite_deps().store(source).read(key).data
     except ArchiverError as exc:
         return Fragment("", original, replacement, "", f"cannot read the article now: {exc}")
-    applied = row.state == rewrite_stage.APPLIED
+    applied = row.state == JournalState.APPLIED
     needle = (row.replacement_bytes if applied else row.original_bytes) or b""
     start = row.card_start if applied and row.card_start is not None else row.span_start
     if data[start : start + len(needle)] != needle or not needle:
@@ -117,7 +118,7 @@ def _fragment(session: Session, row: Rewrite, source: str, key: str) -> Fragment
 def queue() -> Any:
     after = _after()
     with db_session() as session:
-        rows = viewer_queries.rewrites_page(session, (rewrite_stage.PLANNED,), after, PAGE_SIZE)
+        rows = viewer_queries.rewrites_page(session, (JournalState.PLANNED,), after, PAGE_SIZE)
         evidence = viewer_queries.gone_checks(session, [r.embed_id for r, _, _ in rows if r.embed_id])
         items = [
             {
@@ -130,7 +131,7 @@ def queue() -> Any:
             }
             for row, article, source in rows
         ]
-        size = viewer_queries.rewrite_count(session, rewrite_stage.PLANNED)
+        size = viewer_queries.rewrite_count(session, JournalState.PLANNED)
         return flask.render_template(
             "editors/queue.html",
             items=items,
@@ -190,7 +191,7 @@ def restore(rewrite_id: int) -> Any:
         row = session.get(Rewrite, rewrite_id)
         if row is None:
             raise NotFound(f"no rewrite {rewrite_id}")
-        if row.state != rewrite_stage.APPLIED:
+        if row.state != JournalState.APPLIED:
             raise BadRequest(f"rewrite {rewrite_id} is {row.state}, not applied")
         article_id, embed_id = row.article_id, row.embed_id
     if embed_id is None:
@@ -343,7 +344,7 @@ def residue() -> Any:
     if status not in (None, "matched", "ambiguous", "orphaned"):
         raise BadRequest("status: matched, ambiguous or orphaned")
     with db_session() as session:
-        matches = residue_stage.residue_report(session)
-    counts = Counter(m.status for m in matches)
-    shown = [m for m in matches if status is None or m.status == status]
+        matches = views.residue(session)
+    counts = Counter(m["status"] for m in matches)
+    shown = [m for m in matches if status is None or m["status"] == status]
     return flask.render_template("editors/residue.html", matches=shown, counts=counts, status=status)

@@ -11,8 +11,8 @@ from pathlib import Path
 import flask
 import pytest
 from flask.testing import FlaskClient
-from rewrite_world import World, break_everything, make_world, scan
 from sqlalchemy import select
+from support.rewrite_world import World, break_everything, make_world, scan
 
 from archiver import accounts
 from archiver.app import App

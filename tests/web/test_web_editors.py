@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 from conftest import EDITOR, SECRET, Viewer, login
-from rewrite_world import NOW
 from sqlalchemy import select
 from support.archive_cli import run_archive
+from support.rewrite_world import NOW
 
 from archiver.storage.models import Article, Check, Embed, Snapshot
 from archiver.web import editors

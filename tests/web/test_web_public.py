@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 import flask
 import pytest
 from conftest import SECRET, Viewer, login
-from rewrite_world import NOW, PNG
 from sqlalchemy import select
+from support.rewrite_world import NOW, PNG
 
 from archiver.app import App
 from archiver.storage.blobs import LocalBlobStore

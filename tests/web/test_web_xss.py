@@ -16,8 +16,8 @@ import flask
 import pytest
 from browser import browser_page, served, sign_in, xss_markers
 from conftest import EDITOR, PASSWORD, Viewer, build_world
-from rewrite_world import NOW, PNG
 from sqlalchemy import select
+from support.rewrite_world import NOW, PNG
 from werkzeug.routing import BuildError
 from xss_payloads import PAYLOADS
 

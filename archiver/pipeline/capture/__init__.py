@@ -1,39 +1,57 @@
-"""The capture stage: climb each due embed's provider ladder and record snapshots."""
+"""The capture stage: climb each due embed's provider ladder, store its media, record snapshot versions.
+
+Verbs:
+    capture_due(sessions, deps, ...) -> CaptureReport    every due embed (or, `refresh`, a recapture)
+    capture_one(sessions, deps, embed_id, ref)           one embed, now, on this thread
+Records: CaptureDeps (what capturing needs, built once by the edge), CaptureItem (one embed's result),
+CaptureReport.
+
+The climbing machinery, public because the check stage climbs the same way (a check is a recapture
+that revalidates the stored responses): `work_for` (what to climb for each embed), `run_climbs` (on the
+thread pool, recorded as checks of a kind), `climb` (one ladder and its media, no database), `record`
+(a check row and maybe a snapshot version), `settle` (the verdicts of the embeds asked about), `Work`,
+`Climbed`, `STOP_GRACE`. Leases for sharing due work between daemons: `Claims`,
+`new_owner`, `DEFAULT_BATCH`, `DEFAULT_LEASE`, `LEASE_LOST`.
+
+Inside: `due` (capture_due, capture_one), `climbs` (the machinery), `leases`, `media` (what bytes are).
+May import: records, config, clock, http, providers (the registry and `providers.common`), storage, and
+`pipeline.verdict`. Never scan, check or rewrite.
+"""
 
 from __future__ import annotations
 
-from archiver.pipeline.capture.due import (
-    FIRST_RETRY,
-    MAX_RETRY,
+from archiver.pipeline.capture.climbs import (
     STOP_GRACE,
     CaptureDeps,
     CaptureItem,
-    CaptureReport,
+    Climbed,
     Work,
-    capture_due,
-    capture_one,
     climb,
     record,
     run_climbs,
     settle,
-    store_media,
     work_for,
 )
+from archiver.pipeline.capture.due import CaptureReport, capture_due, capture_one
+from archiver.pipeline.capture.leases import DEFAULT_BATCH, DEFAULT_LEASE, LEASE_LOST, Claims, new_owner
 
 __all__ = [
-    "FIRST_RETRY",
-    "MAX_RETRY",
+    "DEFAULT_BATCH",
+    "DEFAULT_LEASE",
+    "LEASE_LOST",
     "STOP_GRACE",
     "CaptureDeps",
     "CaptureItem",
     "CaptureReport",
+    "Claims",
+    "Climbed",
     "Work",
     "capture_due",
     "capture_one",
     "climb",
+    "new_owner",
     "record",
     "run_climbs",
     "settle",
-    "store_media",
     "work_for",
 ]

@@ -1,70 +1,36 @@
-"""Capture: climb each due embed's provider ladder, store its media, record a snapshot version.
-
-Network work happens outside database transactions; each embed is then recorded in a short
-transaction of its own, so a crash loses at most the embed in flight and a rerun picks it up.
+"""capture_due: the first capture of every due embed (or, with `refresh`, a recapture of those that have
+snapshots); capture_one: one embed, now. The climbing itself is `climbs`.
 """
 
 from __future__ import annotations
 
 import threading
-import time
-from collections import Counter, deque
-from collections.abc import Callable, Collection, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections import Counter
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from archiver.clock import Clock
-from archiver.config import Settings, parse_rate
-from archiver.http import Budgets, HttpClient
+from archiver.pipeline.capture.climbs import (
+    CaptureDeps,
+    CaptureItem,
+    climb,
+    record,
+    run_climbs,
+    settle,
+    work_for,
+)
 from archiver.pipeline.capture.leases import DEFAULT_BATCH, DEFAULT_LEASE, LEASE_LOST, Claims
-from archiver.pipeline.capture.media import refusal_reason, sniff_media_type
-from archiver.pipeline.verdict import apply_verdict
-from archiver.providers import PROVIDERS, provider_named
-from archiver.providers.common.base import CaptureContext
-from archiver.records import Capture, EmbedRef, MarkupKind, Outcome
+from archiver.providers import enabled_providers
+from archiver.records import EmbedRef, Outcome
 from archiver.storage import queries
-from archiver.storage.blobs import BlobStore
-from archiver.storage.models import Embed
-
-# A post that failed transiently is tried again soon, then less often; never more than daily.
-FIRST_RETRY = timedelta(minutes=15)
-# After a stop is asked for, climbs in flight get this many seconds to finish; the rest are given back.
-STOP_GRACE = 5.0
-MAX_RETRY = timedelta(hours=24)
-
-
-@dataclass(frozen=True, slots=True)
-class CaptureDeps:
-    """What capturing needs, built once by the edge (CLI or daemon)."""
-
-    settings: Settings
-    http: HttpClient
-    budgets: Budgets
-    blobs: BlobStore
-    clock: Clock
-    env: Mapping[str, str]
-
-
-@dataclass(frozen=True, slots=True)
-class CaptureItem:
-    """The result of capturing one embed, for progress lines and reports."""
-
-    embed_id: int
-    provider: str
-    post_id: str
-    outcome: Outcome
-    reason: str
-    new_version: int | None
-    # Stopped by our own rate budget or a host's backoff: no check was recorded; it runs again later.
-    deferred: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class CaptureReport:
+    """What one capture run did: an item per embed tried, and how many ended in each outcome."""
+
     items: tuple[CaptureItem, ...] = ()
     outcomes: Mapping[str, int] = field(default_factory=dict)
 
@@ -111,12 +77,17 @@ def capture_due(
     waits its turn (at most `capture.max_defer_wait` seconds) or is left due for the next run.
 
     With `owner` (a daemon's name), due embeds are claimed in batches of `batch` under a lease of
-    `lease` instead of just read (`pipeline/leases.py`): several daemons share them, an embed is
+    `lease` instead of just read (`leases`): several daemons share them, an embed is
     recorded only by the daemon holding it, and each batch is released once recorded. The run goes on
     until nothing is due, `limit` embeds were tried, or `stop` is set (climbs in flight then get
-    `STOP_GRACE` seconds to finish; the rest of the batch is given back).
+    `climbs.STOP_GRACE` seconds to finish; the rest of the batch is given back).
     """
-    enabled = {name for name in _enabled_providers(deps.settings) if providers is None or name in providers}
+    # Enabled providers that can capture; the others' embeds are stored and wait for theirs.
+    enabled = {
+        p.name
+        for p in enabled_providers(deps.settings)
+        if p.can_capture() and (providers is None or p.name in providers)
+    }
     if owner is not None:
         if refresh:
             raise ValueError("refresh runs are not claimed: run them without an owner")
@@ -169,218 +140,6 @@ def _capture_claimed(
     return items
 
 
-def work_for(session: Session, embeds: Sequence[Embed], *, revalidate: bool) -> list[Work]:
-    """What to climb for each embed: its markup fields, and its stored responses to revalidate."""
-    return [
-        Work(embed.id, _ref_for(session, embed), _previous(session, embed) if revalidate else {})
-        for embed in embeds
-    ]
-
-
-def run_climbs(
-    sessions: sessionmaker[Session],
-    deps: CaptureDeps,
-    work: list[Work],
-    kind: str,
-    on_item: Callable[[CaptureItem], None] | None = None,
-    stop_provider: Callable[[CaptureItem], bool] | None = None,
-    *,
-    owner: str | None = None,
-    stop: threading.Event | None = None,
-) -> list[CaptureItem]:
-    """Climb every work item on the pool, record each as a `kind` check; `stop_provider` may end a
-    provider's share of the run after any item (its other posts stay due). With `owner`, an item is
-    recorded only while `owner` holds its lease; with `stop`, no climb starts once it is set."""
-    items: list[CaptureItem] = []
-
-    def finish(item: CaptureItem) -> bool:
-        items.append(item)
-        if on_item is not None:
-            on_item(item)
-        return stop_provider(item) if stop_provider is not None else False
-
-    _Dispatcher(sessions, deps, work, finish, kind, owner=owner, stop=stop).run()
-    return items
-
-
-def settle(sessions: sessionmaker[Session], deps: CaptureDeps, items: Sequence[CaptureItem]) -> None:
-    """Apply the verdict of every embed that was really asked about in this run."""
-    now = deps.clock.now()
-    for item in items:
-        if item.deferred:
-            continue
-        with sessions() as session, session.begin():
-            embed = session.get(Embed, item.embed_id)
-            if embed is not None:
-                apply_verdict(session, embed, deps.settings, now)
-
-
-class _Dispatcher:
-    """Hands climbs to the pool provider by provider, and records what comes back."""
-
-    def __init__(
-        self,
-        sessions: sessionmaker[Session],
-        deps: CaptureDeps,
-        work: list[Work],
-        finish: Callable[[CaptureItem], bool],
-        kind: str = "capture",
-        *,
-        owner: str | None = None,
-        stop: threading.Event | None = None,
-    ) -> None:
-        self.sessions = sessions
-        self.deps = deps
-        self.finish = finish
-        self.kind = kind
-        self.owner = owner
-        self.stop = stop
-        self.give_up_at: float | None = None  # set when a stop is seen: climbs in flight get STOP_GRACE
-        self.queues: dict[str, deque[Work]] = {}
-        for item in work:
-            self.queues.setdefault(item.ref.provider, deque()).append(item)
-        self.running: Counter[str] = Counter()
-        self.paused_until: dict[str, float] = {}
-        self.in_flight: dict[Future[_Climb], Work] = {}
-
-    def run(self) -> None:
-        settings = self.deps.settings.capture
-        pool = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="capture")
-        abandoned = False
-        try:
-            while True:
-                stopping = self._stopping()
-                if not stopping:
-                    self._dispatch(pool)
-                if not self.in_flight:
-                    pause = None if stopping else self._next_pause_end()
-                    if pause is None:
-                        return
-                    self._sleep(max(pause - time.monotonic(), 0.0))  # between requests, never in one
-                    continue
-                pause = None if stopping else self._next_pause_end()
-                timeout = max(pause - time.monotonic(), 0.0) if pause is not None else None
-                if self.give_up_at is not None:
-                    left = self.give_up_at - time.monotonic()
-                    if left <= 0:  # climbs still running: not recorded, their embeds stay due
-                        abandoned = True
-                        return
-                    timeout = left if timeout is None else min(timeout, left)
-                if self.stop is not None:
-                    timeout = 0.2 if timeout is None else min(timeout, 0.2)  # notice a stop soon
-                done, _ = wait(self.in_flight, timeout=timeout, return_when=FIRST_COMPLETED)
-                for future in done:
-                    item = self.in_flight.pop(future)
-                    self.running[item.ref.provider] -= 1
-                    self._settle(item, future.result())
-        finally:
-            # An abandoned climb's thread ends by itself (every request has a deadline); nobody waits.
-            pool.shutdown(wait=not abandoned, cancel_futures=True)
-
-    def _stopping(self) -> bool:
-        if self.stop is None or not self.stop.is_set():
-            return False
-        if self.give_up_at is None:
-            self.give_up_at = time.monotonic() + STOP_GRACE
-        return True
-
-    def _sleep(self, seconds: float) -> None:
-        if self.stop is None:
-            time.sleep(seconds)
-        else:
-            self.stop.wait(seconds)
-
-    def _dispatch(self, pool: ThreadPoolExecutor) -> None:
-        settings = self.deps.settings.capture
-        now = time.monotonic()
-        progressed = True
-        while progressed and len(self.in_flight) < settings.workers:
-            progressed = False
-            for provider, queue in self.queues.items():
-                if not queue or self.running[provider] >= settings.per_provider:
-                    continue
-                if self.paused_until.get(provider, 0.0) > now or len(self.in_flight) >= settings.workers:
-                    continue
-                item = queue.popleft()
-                self.in_flight[pool.submit(climb, self.deps, item.ref, item.previous)] = item
-                self.running[provider] += 1
-                progressed = True
-
-    def _next_pause_end(self) -> float | None:
-        waiting = [self.paused_until.get(p, 0.0) for p, queue in self.queues.items() if queue]
-        return min(waiting) if waiting else None
-
-    def _settle(self, item: Work, climbed: _Climb) -> None:
-        capture = climbed.capture
-        ref = item.ref
-        if capture.deferred:
-            wait_for = capture.retry_after if capture.retry_after is not None else 1.0
-            queue = self.queues[ref.provider]
-            if wait_for <= self.deps.settings.capture.max_defer_wait:
-                queue.appendleft(item)
-                self.paused_until[ref.provider] = time.monotonic() + wait_for
-                return
-            # Too long to wait in this run: this post and the provider's others stay due for the next.
-            left = [item, *queue]
-            queue.clear()
-            for waiting in left:
-                self.finish(
-                    CaptureItem(
-                        waiting.embed_id,
-                        waiting.ref.provider,
-                        waiting.ref.post_id or "",
-                        Outcome.TRANSIENT,
-                        capture.reason,
-                        None,
-                        deferred=True,
-                    )
-                )
-            return
-        recorded = record(
-            self.sessions, self.deps, item.embed_id, ref, climbed, kind=self.kind, owner=self.owner
-        )
-        if self.finish(recorded):
-            self.queues[ref.provider].clear()  # the caller stopped this provider (e.g. it paused it)
-
-
-@dataclass(frozen=True, slots=True)
-class Work:
-    embed_id: int
-    ref: EmbedRef
-    previous: Mapping[str, Mapping[str, Any]]
-
-
-@dataclass(frozen=True, slots=True)
-class _Climb:
-    capture: Capture
-    media: list[queries.StoredMediaRef]
-    latency_ms: int
-
-
-def climb(
-    deps: CaptureDeps, ref: EmbedRef, previous: Mapping[str, Mapping[str, Any]] | None = None
-) -> _Climb:
-    """One provider ladder climb and its media downloads (no database: runs on a worker thread)."""
-    provider = provider_named(ref.provider)
-    ctx = CaptureContext(
-        provider=provider.name,
-        http=deps.http,
-        settings=deps.settings.provider(provider.name),
-        env=deps.env,
-        clock=deps.clock,
-        budgets=deps.budgets,
-        rate=_rate_of(deps.settings, provider.name),
-        max_json_bytes=deps.settings.http.max_json_bytes,
-        max_page_bytes=deps.settings.http.max_page_bytes,
-        previous=previous or {},
-    )
-    started = time.monotonic()
-    capture = provider.capture(ref, ctx)
-    latency_ms = int((time.monotonic() - started) * 1000)
-    media = store_media(deps, capture) if capture.outcome is Outcome.OK else []
-    return _Climb(capture, media, latency_ms)
-
-
 def capture_one(
     sessions: sessionmaker[Session], deps: CaptureDeps, embed_id: int, ref: EmbedRef
 ) -> CaptureItem:
@@ -392,120 +151,3 @@ def capture_one(
             embed_id, ref.provider, ref.post_id or "", capture.outcome, capture.reason, None, deferred=True
         )
     return record(sessions, deps, embed_id, ref, climbed)
-
-
-def record(
-    sessions: sessionmaker[Session],
-    deps: CaptureDeps,
-    embed_id: int,
-    ref: EmbedRef,
-    climbed: _Climb,
-    kind: str = "capture",
-    owner: str | None = None,
-) -> CaptureItem:
-    """Write one climb: a check row always, a new snapshot version when the content changed.
-
-    With `owner`, only while `owner` still holds the embed's lease; otherwise nothing is written (the
-    daemon that took the lease over records it) and the item comes back deferred, reason `LEASE_LOST`."""
-    capture = climbed.capture
-    now = deps.clock.now()
-    with sessions() as session, session.begin():
-        if owner is not None and not queries.hold_lease(session, embed_id, owner):
-            return CaptureItem(
-                embed_id, ref.provider, ref.post_id or "", capture.outcome, LEASE_LOST, None, deferred=True
-            )
-        embed = session.get(Embed, embed_id)
-        if embed is None:  # removed while we were fetching; nothing to record
-            return CaptureItem(
-                embed_id, ref.provider, ref.post_id or "", capture.outcome, capture.reason, None
-            )
-        retry_at = (
-            None if capture.outcome is Outcome.OK else now + _retry_delay(embed.capture_attempts, capture)
-        )
-        snapshot = queries.record_capture(
-            session, embed, capture, climbed.media, now, climbed.latency_ms, retry_at, kind=kind
-        )
-    return CaptureItem(
-        embed_id,
-        ref.provider,
-        ref.post_id or "",
-        capture.outcome,
-        capture.reason,
-        snapshot.version if snapshot is not None else None,
-    )
-
-
-def store_media(deps: CaptureDeps, capture: Capture) -> list[queries.StoredMediaRef]:
-    """Download each media file of a capture into the blob store; failures are kept as reasons."""
-    stored: list[queries.StoredMediaRef] = []
-    for media in capture.media:
-        if not deps.settings.media.download:
-            stored.append(
-                queries.StoredMediaRef(
-                    media.kind,
-                    media.url,
-                    media.rung,
-                    None,
-                    None,
-                    None,
-                    "not downloaded: [media] download = false",
-                )
-            )
-            continue
-        result = deps.http.get(media.url, max_bytes=deps.settings.media.max_bytes)
-        if not result.ok:
-            reason = result.error.message if result.error else f"media answered {result.status}"
-            stored.append(queries.StoredMediaRef(media.kind, media.url, media.rung, None, None, None, reason))
-            continue
-        mime = sniff_media_type(result.body)
-        if mime is None:
-            reason = refusal_reason(result.body, result.content_type)
-            stored.append(queries.StoredMediaRef(media.kind, media.url, media.rung, None, None, None, reason))
-            continue
-        blob = deps.blobs.put(result.body)
-        stored.append(
-            queries.StoredMediaRef(
-                media.kind, media.url, media.rung, blob.sha256, mime, len(result.body), None
-            )
-        )
-    return stored
-
-
-def _previous(session: Session, embed: Embed) -> dict[str, Mapping[str, Any]]:
-    """The stored responses of the embed's latest snapshot, by URL, for revalidation."""
-    latest = queries.latest_snapshot(session, embed)
-    raw = latest.raw if latest is not None else []
-    return {str(r["url"]): r for r in raw if isinstance(r, dict) and r.get("url")}
-
-
-def _ref_for(session: Session, embed: Embed) -> EmbedRef:
-    """An EmbedRef carrying what the articles' markup said about this embed (capture rung 1)."""
-    found = queries.markup_fields_for(session, embed)
-    return EmbedRef(
-        provider=embed.provider,
-        post_id=embed.post_id,
-        url=embed.canonical_url,
-        markup=MarkupKind.LINK,
-        author_name=found.get("author_name"),
-        handle=found.get("handle"),
-        author_url=found.get("author_url"),
-        published=found.get("published"),
-        caption=found.get("text"),
-    )
-
-
-def _retry_delay(attempts: int, capture: Capture) -> timedelta:
-    backoff: timedelta = min(FIRST_RETRY * (2 ** min(attempts, 10)), MAX_RETRY)
-    if capture.retry_after is not None:
-        return max(backoff, timedelta(seconds=capture.retry_after))
-    return backoff
-
-
-def _rate_of(settings: Settings, name: str) -> tuple[int, float] | None:
-    rate = settings.provider(name).rate or provider_named(name).default_rate
-    return parse_rate(rate) if rate else None
-
-
-def _enabled_providers(settings: Settings) -> list[str]:
-    """Enabled providers that can capture; the others' embeds are stored and wait for theirs."""
-    return [p.name for p in PROVIDERS if settings.provider(p.name).enabled and p.can_capture()]

@@ -25,18 +25,20 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from archiver.config import parse_duration
-from archiver.pipeline.capture.due import (
+from archiver.pipeline.capture import (
+    DEFAULT_BATCH,
+    DEFAULT_LEASE,
+    LEASE_LOST,
     CaptureDeps,
     CaptureItem,
+    Claims,
     Work,
-    _enabled_providers,
     climb,
     run_climbs,
     settle,
     work_for,
 )
-from archiver.pipeline.capture.leases import DEFAULT_BATCH, DEFAULT_LEASE, LEASE_LOST, Claims
-from archiver.providers import provider_named
+from archiver.providers import enabled_providers, provider_named
 from archiver.records import EmbedRef, MarkupKind, Outcome
 from archiver.storage import queries
 from archiver.storage.models import Embed
@@ -59,6 +61,9 @@ class Health:
 
 @dataclass(frozen=True, slots=True)
 class CheckReport:
+    """What one check run did: an item per embed asked about, each provider's health, and the state
+    changes (embed id, state before, state after)."""
+
     items: tuple[CaptureItem, ...] = ()
     health: tuple[Health, ...] = ()
     state_changes: tuple[tuple[int, str, str], ...] = ()
@@ -89,13 +94,17 @@ def check_due(
     """Check every embed whose next check is due, provider health first; returns what happened.
 
     With `owner` (a daemon's name), due embeds are claimed in batches of `batch` under a lease of
-    `lease` (`pipeline/leases.py`), so several daemons share them: each batch is climbed, recorded (only
+    `lease` (`capture.Claims`), so several daemons share them: each batch is climbed, recorded (only
     while held), judged and released, until nothing is due, `limit` embeds were checked, or `stop` is
     set. An embed whose check of this cycle was recorded by a run that died before judging it is judged
     without asking the provider again: a check is recorded once per cycle.
     """
     started = deps.clock.now()
-    enabled = [name for name in _enabled_providers(deps.settings) if providers is None or name in providers]
+    enabled = [
+        p.name
+        for p in enabled_providers(deps.settings)
+        if p.can_capture() and (providers is None or p.name in providers)
+    ]
     health = [probe(sessions, deps, name) for name in enabled if stop is None or not stop.is_set()]
     checkable = {h.provider for h in health if h.healthy or h.probe_only}
     probe_only = {h.provider for h in health if h.probe_only}

@@ -42,6 +42,7 @@ from urllib.parse import quote, urlsplit
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
 from markupsafe import Markup
 
+from archiver.providers import PROVIDERS
 from archiver.sanitize import MAX_TEXT_CHARS, clean_html, clip, plain_text
 
 if TYPE_CHECKING:
@@ -53,10 +54,9 @@ VARIANTS: tuple[Variant, ...] = ("block", "inline")
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STYLESHEET = TEMPLATES / "fallback.css"
 TEMPLATE_NAMES: dict[Variant, str] = {"block": "fallback_block.html", "inline": "fallback_inline.html"}
-# The class and attribute names of the marker (archived.py reads them back).
+# The class every card's root carries (its marker attributes are named in `scan.archived`, which reads
+# cards back: scan never imports rewrite).
 CARD_CLASS = "archiver-fallback"
-MARKER_ATTRIBUTE = "data-archiver-embed"
-VERSION_ATTRIBUTE = "data-archiver-version"
 _IMAGE_KINDS = ("image", "thumbnail")
 _MONTHS = (
     "January",
@@ -198,8 +198,6 @@ def archive_url(base: str, provider: str, post_id: str, version: int) -> str:
 
 def provider_title(name: str) -> str:
     """The provider's display name ("Instagram"), or the name itself for one we do not know."""
-    from archiver.providers import PROVIDERS
-
     for provider in PROVIDERS:
         if provider.name == name:
             return provider.title

@@ -42,21 +42,18 @@ import datetime
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
 from archiver.config import RewriteSettings
 from archiver.pipeline.rewrite.fallback import CardData
-from archiver.pipeline.verdict import State
+from archiver.pipeline.rewrite.targets import Target
 from archiver.providers.common.attribution import iso_date
 from archiver.providers.common.base import squeeze
-from archiver.records import MarkupKind, Span
+from archiver.records import EmbedState, MarkupKind, Span
 from archiver.storage import queries
 from archiver.storage.models import Article, Embed, Occurrence, Snapshot
-
-if TYPE_CHECKING:  # rewrite imports this module; `Target` is imported when targets are made
-    from archiver.pipeline.rewrite import Target
 
 Status = Literal["matched", "ambiguous", "orphaned"]
 MATCHED: Status = "matched"
@@ -132,7 +129,7 @@ class ResidueMatch:
             self.status == MATCHED
             and self.embed_id is not None
             and self.span is not None
-            and self.embed_state == State.BROKEN.value
+            and self.embed_state == EmbedState.BROKEN.value
             and not self.repaired
         )
 
@@ -382,7 +379,7 @@ class _Line:
     def result(
         self, status: Status, reason: str, candidates: Sequence[ResidueCandidate], post: _Post | None = None
     ) -> ResidueMatch:
-        if post is not None and post.embed.state != State.BROKEN.value:
+        if post is not None and post.embed.state != EmbedState.BROKEN.value:
             reason += f"; not rewritten while the post is {post.embed.state}"
         if post is not None and self.span is None:
             reason += "; the line has no unit of its own to replace"
@@ -505,8 +502,6 @@ def _name(candidate: ResidueCandidate) -> str:
 
 def residue_targets(session: Session, article: Article, settings: RewriteSettings) -> list[Target]:
     """The cards of the article's repairable residue lines (matched, broken, with a span), as targets."""
-    from archiver.pipeline.rewrite import Target  # rewrite imports this module: import at call time
-
     matches = [match for match in match_article(session, article) if match.repairable]
     snapshots = queries.latest_snapshots(session, {m.embed_id for m in matches if m.embed_id is not None})
     targets = []

@@ -21,6 +21,7 @@ import codecs
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from archiver.errors import RestoreError
 from archiver.records import Article, Span
 
 # Encodings whose bytes depend on a shift state: a fragment encoded alone may not fit where it goes.
@@ -82,10 +83,6 @@ class JournalEntry:
     at: int
     card: bytes
     original: bytes
-
-
-class RestoreError(ValueError):
-    """A card to put back is not where (nor anywhere near where) the journal says."""
 
 
 def codec_for(article: Article) -> str:

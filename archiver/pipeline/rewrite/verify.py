@@ -40,8 +40,9 @@ from operator import attrgetter
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from archiver.pipeline.rewrite.fallback import MARKER_ATTRIBUTE, VERSION_ATTRIBUTE, Variant
+from archiver.pipeline.rewrite.fallback import Variant
 from archiver.pipeline.rewrite.splice import Edit
+from archiver.pipeline.scan import MARKER_ATTRIBUTE, VERSION_ATTRIBUTE
 from archiver.records import Span
 
 # The probe is a <template>: the one element the HTML parser keeps where it is written in every

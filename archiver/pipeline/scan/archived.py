@@ -1,7 +1,8 @@
 """Our own fallback cards, found again in an article: `archived_cards(text)`.
 
 A rewritten article holds cards where broken embeds were. Their root element carries the marker
-`data-archiver-embed="PROVIDER:POST_ID"` and `data-archiver-version="N"` (fallback.py), so a later scan
+`data-archiver-embed="PROVIDER:POST_ID"` and `data-archiver-version="N"` (`MARKER_ATTRIBUTE` and
+`VERSION_ATTRIBUTE`, named here and written by the rewrite's card templates), so a later scan
 reports those embeds as archived instead of losing them, and a rewrite recognises a unit it already
 replaced (the rewrite is idempotent).
 
@@ -17,8 +18,9 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from archiver.pipeline.rewrite.fallback import MARKER_ATTRIBUTE, VERSION_ATTRIBUTE
-
+# The attributes that mark a card's root element as ours (the rewrite's templates write them).
+MARKER_ATTRIBUTE = "data-archiver-embed"
+VERSION_ATTRIBUTE = "data-archiver-version"
 _MARKER = re.compile(MARKER_ATTRIBUTE + r"""\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""", re.IGNORECASE)
 _START_TAG = re.compile(r"""<([a-zA-Z][a-zA-Z0-9-]*)((?:[^>"']|"[^"]*"|'[^']*')*)>""")
 _ATTRIBUTE = re.compile(r"""([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""")

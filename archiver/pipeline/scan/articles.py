@@ -2,7 +2,7 @@
 
 Each article is its own unit: one that cannot be read is reported in one line and the run goes on;
 an article whose bytes did not change since its last scan is skipped. With `workers` above 1, files are
-read and scanned in that many processes (`scan_pool`); results are stored here, in the files' order.
+read and scanned in that many processes (`pool`); results are stored here, in the files' order.
 """
 
 from __future__ import annotations
@@ -18,12 +18,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from archiver.clock import Clock
 from archiver.config import ScanSettings, SourceSettings
 from archiver.errors import ArticleError
-from archiver.pipeline.scan import scan_article
+from archiver.pipeline.scan.page import scan_article
 from archiver.pipeline.scan.pool import FileJob, scan_files
 from archiver.providers.common.base import Provider
 from archiver.records import Article, EmbedRef, ScanResult
-from archiver.sources.files import ArticleFile, files_of, files_of_source, read_article
-from archiver.sources.sql import SqlStore
+from archiver.sources.files import ArticleFile, files_of, read_article
+from archiver.sources.kinds import open_store
+from archiver.sources.store import FileStore, ListedStore
 from archiver.storage import queries
 from archiver.storage.models import Source
 
@@ -74,7 +75,7 @@ class FileItem:
 
 @dataclass(frozen=True, slots=True)
 class RowItem:
-    store: SqlStore
+    store: ListedStore
     key: str
 
     @property
@@ -127,11 +128,11 @@ def resolve_targets(
         if arg in by_name:
             source = by_name[arg]
             items: tuple[ArticleItem, ...]
-            if source.kind == "sql":
-                store = SqlStore(source, scan_settings or ScanSettings(), env or {})
-                items = tuple(RowItem(store, key) for key in store.article_keys())
+            store = open_store(source, scan_settings or ScanSettings(), env=env)
+            if isinstance(store, FileStore):  # files are read by path (in worker processes, with --workers)
+                items = tuple(FileItem(f) for f in store.files())
             else:
-                items = tuple(FileItem(f) for f in files_of_source(source))
+                items = tuple(RowItem(store, key) for key in store.article_keys())
             targets.append(Target(source.name, source.kind, items))
         else:
             found = tuple(files_of(arg))

@@ -17,7 +17,7 @@ One article, one parse:
 4. Units: each sighting is widened to the element a rewrite would replace (a Gutenberg/CKEditor figure, a
    <noscript> copy, the loader script after a blockquote), located in the source (`spans`), and
    sightings that are one embed (a blockquote and its rendered iframe, a figure and the URL inside it,
-   a comment pair and its figure) are joined. The same post embedded twice stays two embeds.
+   a comment pair and its figure) are joined (`units`). The same post embedded twice stays two embeds.
 5. Char spans become byte spans in `Article.data` (`offsets`).
 
 How the scan stays fast. The parse is the budget (benchmarks/scan_speed.py: the whole scan within 1.5x
@@ -45,7 +45,7 @@ import codecs
 import html
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -69,29 +69,11 @@ from archiver.pipeline.scan.offsets import byte_offsets
 from archiver.pipeline.scan.places import PagePlaces, PlaceIndex
 from archiver.pipeline.scan.services import SERVICE_HOSTS, card_loaders, service_cards
 from archiver.pipeline.scan.spans import SourceText
+from archiver.pipeline.scan.units import Found, embed_refs, join_units, put_in_document_order, unit_root
 from archiver.providers import PROVIDERS
-from archiver.providers.common.base import NO_FIELDS, Page, PostUrl, Provider, Sighting, has_class, url_from
+from archiver.providers.common.base import Page, PostUrl, Provider, Sighting, url_from
 from archiver.records import Article, EmbedRef, MarkupKind, ScanResult, Span
 
-# Which sighting names a unit's markup when several are one embed (a comment pair around the unit
-# names it in any case).
-MARKUP_RANK = {
-    MarkupKind.BLOCKQUOTE: 0,
-    MarkupKind.AMP: 1,
-    MarkupKind.IFRAME: 2,
-    MarkupKind.DIV: 3,
-    MarkupKind.OEMBED_TAG: 4,
-    MarkupKind.BARE_URL: 5,
-    MarkupKind.LINK: 6,
-    MarkupKind.SCRIPT: 7,
-    MarkupKind.RESIDUE: 8,
-    MarkupKind.BLOCK_COMMENT: 9,
-}
-# Element forms that stand side by side as copies of one embed (a blockquote, the iframe embed.js
-# rendered from it, a <noscript> fallback).
-COPY_KINDS = frozenset(
-    {MarkupKind.BLOCKQUOTE, MarkupKind.IFRAME, MarkupKind.AMP, MarkupKind.DIV, MarkupKind.OEMBED_TAG}
-)
 _LEADING_TAG = re.compile(r"[a-zA-Z][a-zA-Z0-9-]*")
 _SURROGATES = re.compile("[\ud800-\udfff]")
 _ERROR_MAX = 200
@@ -176,41 +158,6 @@ def _one_line(exc: BaseException) -> str:
     return f"cannot scan: {type(exc).__name__}: {message}"[:_ERROR_MAX]
 
 
-@dataclass(slots=True)
-class _Found:
-    """A sighting placed in the source: the element its unit covers and that element's char range."""
-
-    sighting: Sighting
-    root: LexborNode | None
-    start: int | None
-    end: int | None
-    order: float = 0.0
-    # Where the root's start tag is when its end could not be told (orders it among the others).
-    anchor: int | None = None
-
-    @property
-    def post_key(self) -> tuple[str, str] | None:
-        post = self.sighting.post
-        return (post.provider, post.post_id) if post else None
-
-
-@dataclass(slots=True)
-class _Unit:
-    """Sightings that are one embed."""
-
-    members: list[_Found]
-    start: int | None
-    end: int | None
-    kinds: set[MarkupKind] = field(default_factory=set)
-
-    def post_key(self) -> tuple[str, str] | None:
-        return next((key for member in self.members if (key := member.post_key)), None)
-
-    @property
-    def provider(self) -> str:
-        return self.members[0].sighting.provider
-
-
 class _Scan:
     def __init__(self, article: Article, providers: Sequence[Provider]) -> None:
         self.article = article
@@ -253,12 +200,12 @@ class _Scan:
             found += self._place_all(service_cards(self.tree, routes.anywhere))
         known = {key for f in found if (key := f.post_key)}
         posts = text_posts(self.source, active, known, host_places, self._post_at, self.tree.scripts_contain)
-        found += [_Found(b.sighting, None, b.start, b.end) for b in posts.blocks + posts.bare]
+        found += [Found(b.sighting, None, b.start, b.end) for b in posts.blocks + posts.bare]
         found += self._place_all(placeholder_elements(self.tree, posts.placeholders, routes))
         found += self._residue(active, found)
         found += self._script_only(active, posts.in_scripts, found)
-        self._order(found)
-        return self._refs(self._units(found))
+        put_in_document_order(found, self.tree, len(self.text))
+        return embed_refs(join_units(found, self.source), self.article)
 
     # ---- 1. which providers the page wants --------------------------------------------------------------
     def _active(self, provider: Provider) -> bool:
@@ -317,11 +264,11 @@ class _Scan:
         return any(self._written(marker) for marker in provider.markers)
 
     # ---- 3. page forms -----------------------------------------------------------------------------------
-    def _residue(self, active: Sequence[Provider], found: list[_Found]) -> list[_Found]:
+    def _residue(self, active: Sequence[Provider], found: list[Found]) -> list[Found]:
         """Attribution lines outside every embed found so far."""
         taken = _elements_of(found)
         covered = _merged((f.start, f.end) for f in found if f.start is not None and f.end is not None)
-        lines: list[_Found] = []
+        lines: list[Found] = []
         for provider in active:
             offsets = sorted(
                 at for marker in provider.residue_markers for at in self.places.markers.get(marker, ())
@@ -335,8 +282,8 @@ class _Scan:
         return lines
 
     def _script_only(
-        self, active: Sequence[Provider], in_scripts: dict[str, list[PostUrl]], found: list[_Found]
-    ) -> list[_Found]:
+        self, active: Sequence[Provider], in_scripts: dict[str, list[PostUrl]], found: list[Found]
+    ) -> list[Found]:
         """Consent placeholders without a URL, given in order the posts only script data names."""
         titles = [provider.title for provider in self.providers]
         taken = _elements_of(found)
@@ -384,8 +331,8 @@ class _Scan:
             self._same_tag[tag] = nodes
         return nodes
 
-    # ---- 4. units ----------------------------------------------------------------------------------------
-    def _place_all(self, sightings: list[Sighting]) -> list[_Found]:
+    # ---- 4. placing sightings (`units` joins them) ---------------------------------------------------------
+    def _place_all(self, sightings: list[Sighting]) -> list[Found]:
         # Sidebar widgets are site chrome, not the article (forms.in_site_chrome).
         chrome = self._chrome
         sightings = [s for s in sightings if s.node is None or not in_site_chrome(s.node, known=chrome)]
@@ -405,21 +352,21 @@ class _Scan:
                 found[index] = self._place(f.sighting, widen=False)
         return found
 
-    def _place(self, sighting: Sighting, widen: bool) -> _Found:
+    def _place(self, sighting: Sighting, widen: bool) -> Found:
         node = sighting.node
         if node is None:
-            return _Found(sighting, None, None, None)
-        root = _unit_root(node) if widen else node
+            return Found(sighting, None, None, None)
+        root = unit_root(node) if widen else node
         span = self._locate(root)
         if span is None:
-            return _Found(sighting, root, None, None, anchor=self._anchor(root))
+            return Found(sighting, root, None, None, anchor=self._anchor(root))
         start, end = span
         loaders = card_loaders(root)  # an embed service's card and its script
         if not loaders and sighting.markup is MarkupKind.BLOCKQUOTE and root.tag == "blockquote":
             loaders = self._loaders.get(sighting.provider, ())
         if loaders:
             end = self.source.script_after(end, loaders) or end
-        return _Found(sighting, root, start, end)
+        return Found(sighting, root, start, end)
 
     def _locate(self, node: LexborNode) -> tuple[int, int] | None:
         """The source range of `node`, when it can be told for sure."""
@@ -438,102 +385,6 @@ class _Scan:
             nodes = self._elements(tag)
             index_of = self._index_of[tag] = {other.mem_id: index for index, other in enumerate(nodes)}
         return index_of.get(node.mem_id)
-
-    def _order(self, found: list[_Found]) -> None:
-        """Document order: the source offset, or (unlocated elements) just after the located element
-        that precedes them in the tree."""
-        for f in found:
-            if f.start is None and f.anchor is not None:
-                f.order = f.anchor + 0.5
-            else:
-                f.order = float(f.start) if f.start is not None else 0.0
-        unlocated = [f for f in found if f.start is None and f.anchor is None]
-        if not unlocated:
-            return
-        root = self.tree.root
-        position = {node.mem_id: index for index, node in enumerate(root.traverse())} if root else {}
-        located = sorted(
-            (position.get(f.root.mem_id, -1), f.start)
-            for f in found
-            if f.root is not None and f.start is not None
-        )
-        # The source offset of the located element latest in the tree before each unlocated one.
-        latest = [start for _, start in located]
-        for index in range(1, len(latest)):
-            latest[index] = max(latest[index], latest[index - 1])
-        for f in unlocated:
-            at = position.get(f.root.mem_id, len(position)) if f.root is not None else len(position)
-            before = bisect.bisect_right(located, (at, len(self.text) + 1))
-            f.order = (latest[before - 1] if before else 0) + 0.5
-
-    def _units(self, found: list[_Found]) -> list[_Unit]:
-        units: list[_Unit] = []
-        for f in sorted(found, key=lambda f: (f.order, -(f.end or 0))):
-            unit = next((u for u in reversed(units[-3:]) if self._joins(u, f)), None)
-            if unit is None:
-                units.append(_Unit([f], f.start, f.end, {f.sighting.markup}))
-                continue
-            unit.members.append(f)
-            unit.kinds.add(f.sighting.markup)
-            if unit.end is not None and f.end is not None:
-                unit.end = max(unit.end, f.end)
-        return units
-
-    def _joins(self, unit: _Unit, f: _Found) -> bool:
-        if unit.provider != f.sighting.provider:
-            return False
-        unit_post, post = unit.post_key(), f.post_key
-        same_post = unit_post is None or post is None or unit_post == post
-        if not same_post:
-            return False
-        if unit.start is not None and unit.end is not None and f.start is not None and f.end is not None:
-            if unit.start <= f.start and f.end <= unit.end:
-                return True  # inside the unit: a figure's URL, a comment pair's figure, a copy in a wrapper
-            # Right after it, a different form of the same post: a rendered iframe, a <noscript> copy.
-            return (
-                unit_post is not None
-                and f.sighting.markup in COPY_KINDS
-                and unit.kinds <= COPY_KINDS
-                and f.sighting.markup not in unit.kinds
-                and self.source.ignorable_gap(unit.end, f.start)
-            )
-        roots = [m.root for m in unit.members if m.root is not None]
-        return f.root is not None and any(_is_inside(f.root, root) for root in roots)
-
-    # ---- 5. records --------------------------------------------------------------------------------------
-    def _refs(self, units: list[_Unit]) -> tuple[EmbedRef, ...]:
-        offsets = [o for u in units if u.start is not None and u.end is not None for o in (u.start, u.end)]
-        to_bytes = (
-            byte_offsets(self.text, self.article.data, self.article.encoding, offsets) if offsets else {}
-        )
-        refs: list[EmbedRef] = []
-        for unit in units:
-            members = sorted(unit.members, key=lambda m: MARKUP_RANK[m.sighting.markup])
-            # A comment pair names the unit when it is the unit's outside (the first member found).
-            outside = unit.members[0].sighting.markup
-            markup = outside if outside is MarkupKind.BLOCK_COMMENT else members[0].sighting.markup
-            post: PostUrl | None = next((m.sighting.post for m in members if m.sighting.post), None)
-            fields = NO_FIELDS
-            for member in members:
-                fields = fields.or_else(member.sighting.fields)
-            span = None
-            if to_bytes and unit.start is not None and unit.end is not None:
-                span = Span(to_bytes[unit.start], to_bytes[unit.end])
-            refs.append(
-                EmbedRef(
-                    provider=unit.provider,
-                    post_id=post.post_id if post else None,
-                    url=post.url if post else None,
-                    markup=markup,
-                    span=span,
-                    author_name=fields.author_name,
-                    handle=fields.handle,
-                    author_url=fields.author_url,
-                    published=fields.published,
-                    caption=fields.caption,
-                )
-            )
-        return tuple(refs)
 
 
 def _parse(article: Article) -> LexborHTMLParser:
@@ -555,36 +406,7 @@ def _is_utf8(encoding: str) -> bool:
         return False
 
 
-def _unit_root(node: LexborNode) -> LexborNode:
-    """The element a rewrite of this embed would replace: the embed itself, its <noscript> copy's
-    noscript, or the Gutenberg (`figure.wp-block-embed`) / CKEditor (`figure.media`) figure around it."""
-    root = node
-    parent = root.parent
-    if parent is not None and parent.tag == "noscript":
-        root, parent = parent, parent.parent
-    for _ in range(2):
-        if parent is None:
-            break
-        if parent.tag == "figure" and (has_class(parent, "wp-block-embed") or has_class(parent, "media")):
-            return parent
-        if not (parent.tag == "div" and has_class(parent, "wp-block-embed__wrapper")):
-            break
-        parent = parent.parent
-    return root
-
-
-def _is_inside(node: LexborNode, ancestor: LexborNode, limit: int = 64) -> bool:
-    current: LexborNode | None = node
-    for _ in range(limit):
-        if current is None:
-            return False
-        if current.mem_id == ancestor.mem_id:  # (LexborNode's == compares serialized HTML)
-            return True
-        current = current.parent
-    return False
-
-
-def _elements_of(found: list[_Found]) -> dict[int, LexborNode]:
+def _elements_of(found: list[Found]) -> dict[int, LexborNode]:
     """The elements read as embeds (and the units widened around them), by mem_id."""
     elements: dict[int, LexborNode] = {}
     for f in found:
@@ -605,7 +427,7 @@ def _merged(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
-def _holds_any(found: _Found, ranges: list[tuple[int, int]]) -> bool:
+def _holds_any(found: Found, ranges: list[tuple[int, int]]) -> bool:
     if found.start is None or found.end is None:
         return False
     index = bisect.bisect_left(ranges, (found.start, -1))

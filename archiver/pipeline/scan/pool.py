@@ -19,8 +19,8 @@ from dataclasses import dataclass, replace
 from itertools import islice
 
 from archiver.config import ScanSettings
-from archiver.errors import ArchiverError, ArticleError
-from archiver.pipeline.scan import scan_article
+from archiver.errors import ArticleError, ScanPoolError
+from archiver.pipeline.scan.page import scan_article
 from archiver.providers import PROVIDERS
 from archiver.providers.common.base import Provider
 from archiver.records import Article, ScanResult
@@ -54,10 +54,6 @@ class FileScanned:
     result: ScanResult | None = None
     error: str | None = None
     unchanged: bool = False
-
-
-class ScanPoolError(ArchiverError):
-    """A worker process died (killed, or out of memory): what was saved before stays saved."""
 
 
 # One set per worker process, set by `_start_worker`.

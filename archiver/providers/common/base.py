@@ -34,17 +34,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import urlsplit
+from typing import ClassVar
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from archiver.config import ProviderSettings
+from archiver.providers.common.context import CaptureContext
+from archiver.providers.common.ladder import oembed_capture
 from archiver.records import Capture, EmbedRef, MarkupKind
-
-if TYPE_CHECKING:
-    from archiver.clock import Clock
-    from archiver.http import Budgets, HttpClient
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,42 +50,6 @@ class PostUrl:
     provider: str
     post_id: str
     url: str
-
-
-@dataclass(frozen=True, slots=True)
-class CaptureContext:
-    """Everything a provider may use to capture one post: the shared client, its own settings, the
-    environment (for its token), the clock, and its request budget per host."""
-
-    provider: str
-    http: HttpClient
-    settings: ProviderSettings
-    env: Mapping[str, str]
-    clock: Clock
-    budgets: Budgets
-    rate: tuple[int, float] | None
-    max_json_bytes: int
-    max_page_bytes: int
-    # The responses behind the post's latest snapshot, by (redacted) URL: a recapture revalidates them
-    # (If-None-Match / If-Modified-Since) and a 304 replays the stored body.
-    previous: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-
-    def url(self, key: str, default: str) -> str:
-        return self.settings.url(key, default)
-
-    def token(self) -> str | None:
-        name = self.settings.access_token_env
-        value = self.env.get(name, "").strip() if name else ""
-        return value or None
-
-    def budget_key(self, url: str) -> str | None:
-        """This provider's budget for the host of `url` (None when the provider has no rate)."""
-        if self.rate is None:
-            return None
-        key = f"{self.provider}@{urlsplit(url).hostname or ''}"
-        if self.budgets.remaining(key) is None:
-            self.budgets.set_limit(key, *self.rate)
-        return key
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +179,14 @@ def host_places(text: str, names: Iterable[str]) -> list[tuple[str, int]]:
     return [(name, at) for at, name in places]
 
 
+def host_start(text: str, at: int) -> int:
+    """Where the host name that runs through `at` starts (at most 64 host-name characters before it)."""
+    begin = at
+    while begin > 0 and at - begin < 64 and text[begin - 1] in _HOST_CHARS:
+        begin -= 1
+    return begin
+
+
 def url_from(text: str, begin: int, limit: int) -> str:
     """The URL written from `begin` (its host name, just after "//"), looked at up to `limit`, with
     "https://" put in front; JSON-escaped slashes are read as slashes."""
@@ -337,9 +305,7 @@ class Provider:
 
     def post_url_at(self, text: str, at: int, host: str) -> PostUrl | None:
         """The post URL whose host name `host` starts at `at` in `text`, if that is one."""
-        begin = at
-        while begin > 0 and at - begin < 64 and text[begin - 1] in _HOST_CHARS:
-            begin -= 1
+        begin = host_start(text, at)
         if not _SCHEME_BEFORE.search(text, max(0, begin - 9), begin):
             return None
         return self.parse_url(url_from(text, begin, at + len(host) + 400))
@@ -350,11 +316,9 @@ class Provider:
 
         The default ladder is the article's markup, then the provider's oEmbed endpoint; providers with
         richer public sources override this."""
-        from archiver.providers.common.ladder import oembed_capture  # the ladder module builds on this one
-
         if "oembed_endpoint" not in self.endpoints:
             raise NotImplementedError(f"{self.name} has no way to capture posts")
-        return oembed_capture(self, ref, ctx)
+        return oembed_capture(self.name, self.endpoints["oembed_endpoint"], ref, ctx)
 
     @classmethod
     def can_capture(cls) -> bool:

@@ -11,12 +11,13 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from archiver.http import FetchErrorKind, FetchResult, redact_url
-from archiver.providers.common.base import CaptureContext, Provider
+from archiver.providers.common.context import CaptureContext
 from archiver.records import Capture, EmbedRef, Field, MediaRef, Outcome, RawResponse
 
 OEMBED_TYPES = frozenset({"photo", "video", "link", "rich"})
@@ -156,7 +157,11 @@ def request_oembed(
     """GET the oEmbed endpoint for `post_url` and classify the answer."""
     query = {"url": post_url, "format": "json", **(params or {})}
     separator = "&" if urlsplit(endpoint).query else "?"
-    url = f"{endpoint}{separator}{urlencode(query)}"
+    return oembed_at(ctx, f"{endpoint}{separator}{urlencode(query)}")
+
+
+def oembed_at(ctx: CaptureContext, url: str) -> RungResult:
+    """GET a full oEmbed URL (with `url=` and `format=` in it) and classify the answer."""
     result = fetch(ctx, url, "oembed", max_bytes=ctx.max_json_bytes, accept="application/json")
     response = raw_response("oembed", result, ctx.clock.now().isoformat())
     failed = failed_rung(ctx, result, response, "oEmbed")
@@ -207,6 +212,25 @@ def url_field(data: Mapping[str, Any], key: str) -> str | None:
     if value and urlsplit(value).scheme in ("http", "https") and urlsplit(value).hostname:
         return value
     return None
+
+
+def iso_utc(value: object, *, keep_day: bool = False) -> str | None:
+    """An ISO 8601 time with a zone (`2023-09-17T15:52:15.000Z`) as UTC (`2023-09-17T15:52:15Z`); None
+    when it is not one. A time without a zone would be a guess: None, or with `keep_day` (sources whose
+    dates stand for a day: release and upload dates) its date, a bare date kept as it is."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()[:40].replace("Z", "+00:00").replace("z", "+00:00")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return moment.date().isoformat() if keep_day else None
+    try:
+        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except OverflowError:  # "9999-12-31T23:59:59-05:00" is past the last year a datetime holds
+        return None
 
 
 def failed_rung(
@@ -274,21 +298,27 @@ def oembed_fields(data: Mapping[str, Any], fields: dict[str, Field], media: list
             media.append(MediaRef("image", image, "oembed"))
 
 
-def oembed_capture(
-    provider: Provider, ref: EmbedRef, ctx: CaptureContext, params: Mapping[str, str] | None = None
-) -> Capture:
-    """The default ladder: what the article's markup said, then the provider's oEmbed endpoint."""
+def oembed_rung(
+    ctx: CaptureContext, endpoint: str, post_url: str, params: Mapping[str, str] | None = None
+) -> RungResult:
+    """The provider's oEmbed endpoint (`oembed_endpoint`, configurable; `endpoint` is its default) asked
+    about `post_url`; a token is sent only when `access_token_env` names one."""
+    token = ctx.token()
+    query = {**(params or {}), **({"access_token": token} if token else {})}
+    return request_oembed(ctx, ctx.url("oembed_endpoint", endpoint), post_url, query)
+
+
+def oembed_capture(provider: str, endpoint: str, ref: EmbedRef, ctx: CaptureContext) -> Capture:
+    """The default ladder (`Provider.capture`): what the article's markup said, then the provider's oEmbed
+    endpoint (`endpoint` by default) asked about the embed's URL."""
     fields = markup_fields(ref)
     media: list[MediaRef] = []
     if not ref.url:
-        return Capture(provider.name, ref.post_id, ref.url, Outcome.AMBIGUOUS, "no post URL to ask about")
-    endpoint = ctx.url("oembed_endpoint", provider.endpoints["oembed_endpoint"])
-    token = ctx.token()
-    query = {**(params or {}), **({"access_token": token} if token else {})}
-    rung = request_oembed(ctx, endpoint, ref.url, query)
+        return Capture(provider, ref.post_id, ref.url, Outcome.AMBIGUOUS, "no post URL to ask about")
+    rung = oembed_rung(ctx, endpoint, ref.url)
     if rung.data is not None:
         oembed_fields(rung.data, fields, media)
-    return assemble(provider.name, ref.post_id, ref.url, [rung], fields, media)
+    return assemble(provider, ref.post_id, ref.url, [rung], fields, media)
 
 
 # ---- assembling a climb (shared by every provider ladder) ----------------------------------------
@@ -313,6 +343,21 @@ def reclassified(result: RungResult, outcome: Outcome, reason: str) -> RungResul
         retry_after=result.retry_after,
         deferred=result.deferred,
     )
+
+
+def no_url(provider: str, ref: EmbedRef, what: str) -> Capture:
+    """The answer for an embed whose URL is not one of the provider's posts (`what`: "a tweet"): nothing
+    is asked."""
+    return Capture(provider, ref.post_id, ref.url, Outcome.AMBIGUOUS, f"not {what} URL: nothing to ask")
+
+
+def add_media(media: list[MediaRef], found: list[MediaRef]) -> None:
+    """Append the media of `found` whose URL `media` does not hold yet, in order."""
+    known = {m.url for m in media}
+    for ref in found:
+        if ref.url not in known:
+            known.add(ref.url)
+            media.append(ref)
 
 
 def assemble(

@@ -30,19 +30,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from html import unescape
 from types import MappingProxyType
 from typing import ClassVar
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote
 
 from selectolax.lexbor import LexborNode
 
-from archiver.providers.common.base import Page, PostUrl, Provider, Sighting
+from archiver.providers.common.base import Page, PostUrl, Provider, Sighting, host_start, url_from
+from archiver.providers.common.urlparts import MAX_URL
 from archiver.records import MarkupKind
 
-# URLs longer than this are not post URLs (an attribute may hold megabytes; nothing here reads them).
-MAX_URL = 4_096
 # A script that only renders one player is a call or a small template; page state is far larger.
 MAX_PLAYER_SCRIPT = 2_000
 # Tags every player provider reads with `read_element` (plus its own `amp_elements`).
@@ -65,9 +63,7 @@ JS_SCRIPT_TYPES = frozenset({"module", "text/ecmascript", "application/ecmascrip
 _CALL = re.compile(r"\s*(?:[\w$]+\s*\.\s*)*[\w$]+\s*\(\s*(?P<first>.)(?s:.*)\)\s*;?\s*", re.DOTALL)
 # Tags whose content is never article text (for "is this placeholder empty?").
 _NOT_TEXT = frozenset({"script", "style", "template", "noscript", "textarea"})
-_HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.")
 _SCHEME_BEFORE = re.compile(r"(?:https?:|https?%3A|https?%3a)?(?://|\\/\\/|%2F%2F|%2f%2f)$", re.IGNORECASE)
-_URL_TAIL = re.compile(r"[^\s\"'<>\\]*")
 _TAG_NAME = re.compile(r"<([A-Za-z][A-Za-z0-9-]*)")
 _START_TAG = re.compile(r"<(script|textarea)\b[^>]*>", re.IGNORECASE)
 _CLOSE_TAGS = {tag: re.compile(f"</{tag}", re.IGNORECASE) for tag in ("script", "textarea")}
@@ -86,72 +82,13 @@ _STEM_MEMO: dict[str, tuple[str, list[int]]] = {}
 
 
 # ---- URLs ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class UrlParts:
-    """A URL cut into what the parsers look at: host (lower case, no port), path segments (empty ones
-    dropped), and the first value of each query parameter (decoded)."""
-
-    host: str
-    segments: tuple[str, ...]
-    query: Mapping[str, str]
-    path: str
-
-
-def split_url(url: str) -> UrlParts | None:
-    """`url` (absolute, scheme-relative, or a bare host and path) in parts; None when it is not an http(s)
-    URL or cannot be read."""
-    # Each provider asks about the same iframe URLs: remember the short ones (never a huge value).
-    return _split(url) if len(url) <= MAX_URL else None
-
-
-@lru_cache(maxsize=1_024)
-def _split(url: str) -> UrlParts | None:
-    url = url.strip()
-    if not url:
-        return None
-    head = url[:8].lower()
-    if head.startswith(("http://", "https://")):
-        pass
-    elif url.startswith("//"):
-        url = "https:" + url
-    elif "://" in url[:16] or url.startswith(("/", ".", "#", "?")) or ":" in url.split("/", 1)[0]:
-        return None  # another scheme, a relative URL, or a URI such as spotify:track:ID
-    else:
-        url = "https://" + url
-    try:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").rstrip(".")
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not host:
-        return None
-    query: dict[str, str] = {}
-    if parts.query:
-        try:
-            parsed = parse_qs(parts.query.replace("&amp;", "&").replace("&#038;", "&"))
-        except ValueError:
-            parsed = {}
-        query = {key: values[0] for key, values in parsed.items() if values}
-    segments = tuple(segment for segment in parts.path.split("/") if segment)
-    return UrlParts(host, segments, MappingProxyType(query), parts.path)
-
-
-def on_host(host: str, domain: str) -> bool:
-    """Whether `host` is `domain` or one of its subdomains."""
-    return host == domain or host.endswith("." + domain)
-
-
 def url_at(text: str, at: int, host: str) -> str | None:
     """The URL whose host name `host` is written at `at` in `text` (with "https://" put in front), if a
-    scheme or "//" comes before it; JSON-escaped slashes are read as slashes."""
-    begin = at
-    while begin > 0 and at - begin < 64 and text[begin - 1] in _HOST_CHARS:
-        begin -= 1
+    scheme or "//" comes before it, percent-encoded or not; JSON-escaped slashes are read as slashes."""
+    begin = host_start(text, at)
     if not _SCHEME_BEFORE.search(text, max(0, begin - 12), begin):
         return None
-    tail = text[begin : at + len(host) + 600].replace("\\/", "/").replace("\\u002F", "/")
-    match = _URL_TAIL.match(tail)
-    return "https://" + match.group(0) if match else None
+    return url_from(text, begin, at + len(host) + 600)
 
 
 def attribute_at(text: str, tag_start: int, at: int) -> tuple[str, str, bool] | None:
@@ -252,8 +189,11 @@ class PlayerProvider(Provider):
         return found[0] if found and found[1] else None
 
     def _read(self, url: str) -> tuple[PostUrl, bool] | None:
+        # A player URL is short: a longer value (an attribute may hold megabytes) is not read at all.
+        if len(url) > MAX_URL:
+            return None
         # Every URL of the provider holds its stem: the scanner asks every provider about every iframe.
-        if self.stem not in url and self.stem not in url[:MAX_URL].lower():
+        if self.stem not in url and self.stem not in url.lower():
             return None
         return self.read_url(url)
 

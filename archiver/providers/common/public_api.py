@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from archiver.providers.common.base import CaptureContext
+from archiver.providers.common.context import CaptureContext
 from archiver.providers.common.ladder import RungResult, failed_rung, fetch, raw_response
 from archiver.records import Field, Outcome
 
@@ -98,20 +98,6 @@ def fill(fields: dict[str, Field], name: str, value: str | None, rung: str) -> N
     """Set a field unless a network rung already gave it (markup values are replaced)."""
     if value and (name not in fields or fields[name].rung == "markup"):
         fields[name] = Field(value, rung)
-
-
-def iso_utc(value: object) -> str | None:
-    """An ISO 8601 time with a zone (`2023-09-17T15:52:15.000Z`) as UTC `2023-09-17T15:52:15Z`; None
-    when it is not one (a time without a zone would be a guess)."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip()[:40].replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        return None
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def epoch_utc(value: object) -> str | None:

@@ -1,8 +1,10 @@
-"""Reading the URLs providers are given: tolerant splitting, query parameters, and the corpus form.
+"""Reading the URLs providers are given: one tolerant splitter for every provider, query parameters, the
+corpus form.
 
 Provider `parse_url` methods see URLs from attributes (decoded by the parser), from raw page text (where
 `&amp;` is still written), protocol-relative (`//host/...`), with or without a scheme, with whitespace
-around, and sometimes huge or malformed. `split_url` reads all of them and never raises.
+around, and sometimes huge or malformed. `split_url` reads all of them and never raises: a URL is read up
+to the first whitespace after its host, and only its first `MAX_URL` characters are looked at.
 
 `as_written` is the URL normalised the way the corpus labels write it (shared/corpus/README.md): scheme
 https, host lower-cased, path as written, fragment dropped, and the query reduced to the parameters that
@@ -13,7 +15,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import parse_qsl
 
 # Longer than any post URL a provider writes; anything beyond is not looked at.
@@ -28,11 +31,16 @@ _URL = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class UrlParts:
-    """A URL split for matching: host lower-cased, path and query as written (`&amp;` decoded)."""
+    """A URL split for matching: host lower-cased (no port, no final dot), path and query as written
+    (`&amp;` decoded), and the non-empty path segments."""
 
     host: str
     path: str
     query: str
+    segments: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "segments", tuple(segment for segment in self.path.split("/") if segment))
 
     def params(self) -> list[tuple[str, str]]:
         """The query parameters, percent-decoded, in order (blank values kept)."""
@@ -47,14 +55,6 @@ class UrlParts:
                 return value.strip()
         return None
 
-    def under(self, domain: str) -> bool:
-        """Whether the host is `domain` or one of its subdomains."""
-        return self.host == domain or self.host.endswith("." + domain)
-
-    def segments(self) -> list[str]:
-        """The non-empty path segments."""
-        return [segment for segment in self.path.split("/") if segment]
-
 
 def split_url(url: str) -> UrlParts | None:
     """`url` split into host, path and query; None when it does not start with a host name.
@@ -63,11 +63,22 @@ def split_url(url: str) -> UrlParts | None:
     """
     if not isinstance(url, str):
         return None
-    match = _URL.match(url[:MAX_URL])
+    # Every provider asks about the same iframe URLs: the splits are remembered.
+    return _split(url[:MAX_URL])
+
+
+@lru_cache(maxsize=1_024)
+def _split(url: str) -> UrlParts | None:
+    match = _URL.match(url)
     if match is None:
         return None
     query = (match.group("query") or "").replace("&amp;", "&")
     return UrlParts(match.group("host").lower(), match.group("path") or "", query)
+
+
+def on_host(host: str, domain: str) -> bool:
+    """Whether `host` is `domain` or one of its subdomains."""
+    return host == domain or host.endswith("." + domain)
 
 
 def as_written(parts: UrlParts, keep: Iterable[str] = ()) -> str:

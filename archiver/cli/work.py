@@ -1,0 +1,214 @@
+"""The work, run from the command line: `archive scan`, `fetch`, `check`, `run` (scan then fetch, once)
+and `daemon` (all of it on the `[daemon]` schedules)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from archiver.cli import render
+from archiver.cli.common import ERR, OUT, Context, exit_with, json_option, pass_ctx, print_json
+from archiver.daemon import run_daemon
+from archiver.errors import UsageError
+from archiver.pipeline.capture import CaptureItem, CaptureReport, capture_due
+from archiver.pipeline.check import check_due
+from archiver.pipeline.scan import ArticleReport, ArticleStatus, resolve_targets, scan_targets
+from archiver.providers import enabled_providers, provider_named
+
+
+def register(group: click.Group) -> None:
+    for command in (scan, fetch, check, run, daemon):
+        group.add_command(command)
+
+
+@click.command()
+@click.argument("targets", nargs=-1)
+@click.option("--dry-run", is_flag=True, help="Read and scan only; touch nothing.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Processes that read and scan files at once (a backfill: one per core). Sql sources are "
+    "scanned in this process.",
+)
+@json_option
+@pass_ctx
+def scan(ctx: Context, targets: tuple[str, ...], dry_run: bool, workers: int, as_json: bool) -> None:
+    """Find embeds in articles: TARGETS are source names, files, folders or globs.
+
+    With no TARGETS every configured source is scanned.
+    """
+    reports = _scan(ctx, targets, dry_run=dry_run, as_json=as_json, workers=workers)
+    if not as_json:
+        render.scan_summary(reports, stored=not dry_run)
+    exit_with(1 if any(r.status is ArticleStatus.ERROR for r in reports) else 0)
+
+
+@click.command()
+@click.option("--limit", type=click.IntRange(min=1), help="Capture at most this many embeds.")
+@click.option("--provider", "provider_names", multiple=True, help="Only this provider (repeatable).")
+@click.option(
+    "--refresh",
+    is_flag=True,
+    help="Capture again posts that have snapshots (revalidated; a new version only if changed).",
+)
+@json_option
+@pass_ctx
+def fetch(
+    ctx: Context, limit: int | None, provider_names: tuple[str, ...], refresh: bool, as_json: bool
+) -> None:
+    """Capture embeds that have no snapshot yet and are due (or, with --refresh, capture them again)."""
+    for name in provider_names:
+        provider_named(name)
+    report = _capture(ctx, limit, provider_names or None, as_json, refresh=refresh)
+    if not as_json:
+        render.capture_summary(report)
+    exit_with(1 if report.transient else 0)
+
+
+@click.command()
+@click.option("--limit", type=click.IntRange(min=1), help="Check at most this many embeds.")
+@click.option("--provider", "provider_names", multiple=True, help="Only this provider (repeatable).")
+@json_option
+@pass_ctx
+def check(ctx: Context, limit: int | None, provider_names: tuple[str, ...], as_json: bool) -> None:
+    """Check every embed that is due and decide, carefully, which are gone (provider health first)."""
+    for name in provider_names:
+        provider_named(name)
+    app = ctx.app
+    with render.progress(ctx.progress and not as_json, "Checking posts", None) as advance:
+
+        def on_item(item: CaptureItem) -> None:
+            advance()
+
+        report = check_due(
+            app.sessions,
+            app.capture_deps(),
+            limit=limit,
+            providers=provider_names or None,
+            on_item=on_item,
+            on_total=getattr(advance, "set_total", None),
+        )
+    if as_json:
+        print_json(
+            {
+                "checked": report.attempted,
+                "outcomes": report.outcomes,
+                "state_changes": [{"embed": e, "from": a, "to": b} for e, a, b in report.state_changes],
+                "providers": [
+                    {"provider": h.provider, "healthy": h.healthy, "paused": h.paused, "resumed": h.resumed}
+                    for h in report.health
+                ],
+            }
+        )
+    else:
+        for h in report.health:
+            if h.paused:
+                ERR.print(f"[bold red]paused[/] {h.provider}: {h.paused}")
+            elif h.resumed:
+                OUT.print(f"[green]resumed[/] {h.provider}: canaries answer again")
+        for embed_id, before, after in report.state_changes:
+            OUT.print(f"  embed {embed_id}: {before} -> {after}", markup=False)
+        parts = [f"{n} {outcome}" for outcome, n in sorted(report.outcomes.items())]
+        OUT.print(f"Checked {report.attempted} embed(s): {', '.join(parts) or 'nothing was due'}.")
+    exit_with(1 if report.transient else 0)
+
+
+@click.command()
+@click.argument("targets", nargs=-1, required=True)
+@json_option
+@pass_ctx
+def run(ctx: Context, targets: tuple[str, ...], as_json: bool) -> None:
+    """Scan TARGETS (sources, files, folders, globs), then capture every new embed: the one-off job."""
+    reports = _scan(ctx, targets, dry_run=False, as_json=as_json)
+    if not as_json:
+        render.scan_summary(reports, stored=True)
+    report = _capture(ctx, None, None, as_json)
+    if not as_json:
+        render.capture_summary(report)
+    failed = report.transient or any(r.status is ArticleStatus.ERROR for r in reports)
+    exit_with(1 if failed else 0)
+
+
+@click.command()
+@pass_ctx
+def daemon(ctx: Context) -> None:
+    """Run the scheduler: scan, capture, check, rewrite and collect media on the [daemon] schedules,
+    sharing due work with other daemons through leases; SIGTERM or SIGINT stops it within 10 seconds."""
+    exit_with(run_daemon(ctx.app))
+
+
+def _scan(
+    ctx: Context, targets: tuple[str, ...], *, dry_run: bool, as_json: bool, workers: int = 1
+) -> list[ArticleReport]:
+    app = ctx.app
+    chosen = targets or tuple(s.name for s in app.settings.sources)
+    if not chosen:
+        raise UsageError("nothing to scan: name files, folders or globs, or configure [[sources]]")
+    resolved = resolve_targets(chosen, app.settings.sources, app.settings.scan, app.env)
+    total = sum(len(t.items) for t in resolved)
+    providers = enabled_providers(app.settings)
+    sessions = None if dry_run else app.sessions
+
+    with render.progress(ctx.progress and not as_json, "Scanning articles", total) as advance:
+
+        def on_article(report: ArticleReport) -> None:
+            advance()
+            if as_json:
+                OUT.print(json.dumps(report.to_json(), ensure_ascii=False), markup=False, highlight=False)
+            elif report.error:
+                ERR.print(
+                    f"[yellow]skipped[/] {report.error}"
+                    if report.article in report.error
+                    else f"[yellow]skipped[/] {report.article}: {report.error}"
+                )
+
+        return scan_targets(
+            resolved,
+            app.settings.scan,
+            providers,
+            sessions=sessions,
+            clock=app.clock,
+            on_article=on_article,
+            workers=workers,
+        )
+
+
+def _capture(
+    ctx: Context, limit: int | None, only: tuple[str, ...] | None, as_json: bool, *, refresh: bool = False
+) -> CaptureReport:
+    app = ctx.app
+    with render.progress(ctx.progress and not as_json, "Capturing posts", None) as advance:
+
+        def on_item(item: CaptureItem) -> None:
+            advance()
+            if as_json:
+                OUT.print(
+                    json.dumps(
+                        {
+                            "capture": {
+                                "embed": item.embed_id,
+                                "provider": item.provider,
+                                "id": item.post_id,
+                                "outcome": item.outcome.value,
+                                "reason": item.reason,
+                                "new_version": item.new_version,
+                            }
+                        },
+                        ensure_ascii=False,
+                    ),
+                    markup=False,
+                    highlight=False,
+                )
+
+        return capture_due(
+            app.sessions,
+            app.capture_deps(),
+            limit=limit,
+            providers=only,
+            on_item=on_item,
+            on_total=getattr(advance, "set_total", None),
+            refresh=refresh,
+        )

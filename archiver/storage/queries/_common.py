@@ -1,0 +1,45 @@
+"""What several rooms of the queries share: the chunk size of `IN (...)` lists, get-or-create's insert, and
+the escaping of LIKE patterns. Used inside `archiver.storage.queries` only."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Table, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from archiver.storage.models import Base
+
+# Rows per statement when looking embeds up by key; far below every backend's parameter limit.
+CHUNK = 300
+
+
+def insert_ignoring_conflicts(
+    session: Session, model: type[Base], rows: list[dict[str, Any]], conflict: list[str]
+) -> int:
+    """Insert `rows`, skipping those that clash on the unique `conflict` columns; the number inserted."""
+    if not rows:
+        return 0
+    session.flush()
+    table = cast(Table, model.__table__)
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        stmt: Any = postgresql.insert(table).values(rows).on_conflict_do_nothing(index_elements=conflict)
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(table).values(rows).on_conflict_do_nothing(index_elements=conflict)
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        inserted = 0
+        for values in rows:
+            where = [table.c[name] == values[name] for name in conflict]
+            if session.execute(select(table.c[conflict[0]]).where(*where)).first() is None:
+                session.execute(table.insert().values(values))
+                inserted += 1
+        return inserted
+    # Without preserve_rowcount, psycopg's count of an INSERT is gone by the time we ask (-1).
+    result = cast(CursorResult[Any], session.execute(stmt.execution_options(preserve_rowcount=True)))
+    return max(result.rowcount, 0)
+
+
+def like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,94 @@
+"""Residue repair (`archiver.pipeline.rewrite.residue`): residue occurrences, and the embeds whose
+snapshots may be what a residue shows (by handle or author name)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from archiver import records
+from archiver.storage.models import Article, Embed, Occurrence, Snapshot, Source
+from archiver.storage.queries._common import CHUNK, like_escape
+
+
+def residue_occurrences(
+    session: Session, sources: Collection[str] | None = None, article_id: int | None = None
+) -> list[tuple[Article, Occurrence]]:
+    """Residue occurrences (markup `residue`, no embed) with their article, in article id then position
+    order; only those of the sources named in `sources`, or of one article, when given."""
+    stmt = (
+        select(Article, Occurrence)
+        .join(Occurrence, Occurrence.article_id == Article.id)
+        .where(Occurrence.embed_id.is_(None), Occurrence.markup == records.MarkupKind.RESIDUE.value)
+        .options(joinedload(Article.source))
+    )
+    if sources is not None:
+        stmt = stmt.join(Source, Source.id == Article.source_id).where(Source.name.in_(sorted(set(sources))))
+    if article_id is not None:
+        stmt = stmt.where(Article.id == article_id)
+    rows = session.execute(stmt.order_by(Article.id, Occurrence.position))
+    return [(article, occurrence) for article, occurrence in rows]
+
+
+def _folded_forms(value: str) -> list[str]:
+    """`value` lower-cased as Python does it and as SQLite's `lower()` does it (ASCII letters only), so
+    that `lower(column) IN (...)` finds a case-insensitive match on SQLite as on PostgreSQL."""
+    ascii_lower = "".join(c.lower() if "A" <= c <= "Z" else c for c in value)
+    return sorted({value.lower(), ascii_lower})
+
+
+def embeds_with_handle(session: Session, provider: str, handle: str) -> list[int]:
+    """Ids of `provider`'s embeds with a snapshot (any version) whose handle is `handle`, ignoring case
+    and a leading "@" on either side, in id order."""
+    bare = handle.strip().lstrip("@")
+    if not bare:
+        return []
+    forms = _folded_forms(bare)
+    stmt = (
+        select(Snapshot.embed_id)
+        .join(Embed, Embed.id == Snapshot.embed_id)
+        .where(
+            Embed.provider == provider,
+            func.lower(func.trim(Snapshot.handle)).in_(forms + ["@" + form for form in forms]),
+        )
+        .distinct()
+    )
+    return sorted(int(embed_id) for embed_id in session.scalars(stmt))
+
+
+def embeds_with_author_name(session: Session, provider: str, author_name: str) -> list[int]:
+    """Ids of `provider`'s embeds with a snapshot (any version) whose author name may be `author_name`
+    (same words in the same order, ignoring case, whatever the whitespace between them), in id order.
+    A candidate list: the caller compares the names it gets back exactly."""
+    words = author_name.split()
+    if not words:
+        return []
+    patterns = [
+        "%".join(like_escape(word) for word in form.split()) for form in _folded_forms(" ".join(words))
+    ]
+    name = func.lower(func.trim(Snapshot.author_name))
+    stmt = (
+        select(Snapshot.embed_id)
+        .join(Embed, Embed.id == Snapshot.embed_id)
+        .where(Embed.provider == provider, or_(*(name.like(pattern, escape="\\") for pattern in patterns)))
+        .distinct()
+    )
+    return sorted(int(embed_id) for embed_id in session.scalars(stmt))
+
+
+def snapshot_versions(session: Session, embed_ids: Collection[int]) -> dict[int, list[Snapshot]]:
+    """Every snapshot version of each embed, newest first, with the embed loaded (no media)."""
+    wanted = sorted(set(embed_ids))
+    found: dict[int, list[Snapshot]] = {}
+    for start in range(0, len(wanted), CHUNK):
+        stmt = (
+            select(Snapshot)
+            .where(Snapshot.embed_id.in_(wanted[start : start + CHUNK]))
+            .options(joinedload(Snapshot.embed))
+            .order_by(Snapshot.embed_id, Snapshot.version.desc())
+        )
+        for snapshot in session.scalars(stmt):
+            found.setdefault(snapshot.embed_id, []).append(snapshot)
+    return found
