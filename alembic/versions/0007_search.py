@@ -10,7 +10,7 @@ kept current by triggers, and filled from the rows already there. PostgreSQL: GI
 by itself). The models cannot describe either: `archiver.storage.db.compared_with_models` leaves every
 object named `search_*` out of the comparison. A later batch migration of `snapshots` or `articles`
 on SQLite rebuilds the table and drops its triggers: such a migration must create them again
-(tests/test_search.py checks they exist at head).
+(tests/storage/test_search.py checks they exist at head).
 """
 
 from __future__ import annotations
