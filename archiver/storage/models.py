@@ -112,7 +112,8 @@ class Article(Base):
     """One article of a source, as last scanned."""
 
     __tablename__ = "articles"
-    __table_args__ = (UniqueConstraint("source_id", "key"),)
+    # scan_error: counting articles (and the failed ones) reads this small index, not the table.
+    __table_args__ = (UniqueConstraint("source_id", "key"), Index(None, "scan_error"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
@@ -139,7 +140,8 @@ class Embed(Base):
     """One post of one provider, whatever the articles that embed it."""
 
     __tablename__ = "embeds"
-    __table_args__ = (UniqueConstraint("provider", "post_id"),)
+    # (provider, state): the counts by provider and state are read from this index alone.
+    __table_args__ = (UniqueConstraint("provider", "post_id"), Index(None, "provider", "state"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     provider: Mapped[str] = mapped_column(String(32))
@@ -208,6 +210,8 @@ class Snapshot(Base):
     """An immutable version of what a post showed; a new one only when the content changed."""
 
     __tablename__ = "snapshots"
+    # Also indexed by hand (migration 0008, `search_snapshots_handle`): lower(trim(handle)), the folded
+    # handle `queries.embeds_with_handle` compares; SQLite's reflection cannot read expression indexes.
     __table_args__ = (UniqueConstraint("embed_id", "version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -224,7 +224,7 @@ def test_the_search_objects_exist_at_the_newest_schema(session: Session) -> None
         indexes = set(
             session.scalars(text("SELECT indexname FROM pg_indexes WHERE indexname LIKE 'search_%'"))
         )
-        assert indexes == {"search_posts_gin", "search_articles_gin"}
+        assert indexes == {"search_posts_gin", "search_articles_gin", "search_snapshots_handle"}
 
 
 @pytest.mark.postgres
