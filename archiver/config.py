@@ -271,6 +271,40 @@ class DaemonSettings(_Section):
         return self
 
 
+class WebSettings(_Section):
+    """`[web]`: the editors' viewer and the public archive that `archive serve` runs."""
+
+    host: str = Field("127.0.0.1", description="Address `archive serve` listens on.")
+    port: int = Field(8080, ge=1, le=65535, description="Port `archive serve` listens on.")
+    public: bool = Field(
+        True, description="Serve the public archive pages (/embeds/...) that fallback cards link to."
+    )
+    robots: Literal["index", "noindex"] = Field(
+        "index", description='"noindex" asks search engines not to index the public pages.'
+    )
+    secret_env: str = Field(
+        "ARCHIVER_WEB_SECRET",
+        description="Name of the environment variable holding the session-signing secret; when unset, "
+        "secret_file is read.",
+    )
+    secret_file: Path = Field(
+        Path("web-secret.key"),
+        description="File holding the session-signing secret (random bytes, mode 0600); `archive init` "
+        "writes it.",
+    )
+    base_url: str = Field("", description="Public URL of the viewer, e.g. https://archive.example.org.")
+    session_hours: float = Field(12.0, gt=0, le=24 * 30, description="Hours a login lasts.")
+
+    @model_validator(mode="after")
+    def _web_values(self) -> WebSettings:
+        parts = urlsplit(self.base_url)
+        if self.base_url and (parts.scheme not in ("http", "https") or not parts.hostname):
+            raise ValueError(f"base_url: {self.base_url!r} is not an http(s) URL")
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", self.secret_env):
+            raise ValueError(f"secret_env: {self.secret_env!r} is not an environment variable name")
+        return self
+
+
 class SourceSettings(_Section):
     name: str = Field(description="Name of the source, unique; shown in reports.")
     kind: Literal["files", "sql"] = Field(
@@ -428,6 +462,7 @@ class Settings(BaseSettings):
     sources: tuple[SourceSettings, ...] = ()
     rewrite: RewriteSettings = RewriteSettings()
     daemon: DaemonSettings = DaemonSettings()
+    web: WebSettings = WebSettings()
     providers: dict[str, ProviderSettings] = Field(default_factory=dict)
 
     @classmethod
@@ -462,12 +497,16 @@ class Settings(BaseSettings):
         templates = self.rewrite.template_dir
         if templates is not None and not templates.is_absolute():
             templates = base / templates
+        secret_file = self.web.secret_file
+        if not secret_file.is_absolute():
+            secret_file = base / secret_file
         return self.model_copy(
             update={
                 "media": self.media.model_copy(update={"dir": media_dir}),
                 "database": self.database.model_copy(update={"url": url}),
                 "sources": sources,
                 "rewrite": self.rewrite.model_copy(update={"template_dir": templates}),
+                "web": self.web.model_copy(update={"secret_file": secret_file}),
             }
         )
 
