@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,8 +32,13 @@ def register(group: click.Group) -> None:
     "folder", type=click.Path(path_type=Path, file_okay=False), default=DEFAULT_FOLDER, required=False
 )
 @click.option("--reset", is_flag=True, help="Delete the demo already in FOLDER and start over.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the demo editor's password from the first line of stdin (else one is made and shown once).",
+)
 @pass_ctx
-def demo(ctx: Context, folder: Path, reset: bool) -> None:
+def demo(ctx: Context, folder: Path, reset: bool, password_stdin: bool) -> None:
     """Make a demo archive in FOLDER (default ./archiver-demo) and run a simulated week in it, offline.
 
     Sample articles in two sources (one waits for an editor's approval, one is rewritten at once); a
@@ -41,8 +47,11 @@ def demo(ctx: Context, folder: Path, reset: bool) -> None:
     """
     env = dict(os.environ)
     now = clock_from_env(env).now()
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
     with _progress(ctx.progress, folder.expanduser().absolute()) as (on_event, on_hour):
-        run = run_demo(folder, now=now, env=env, reset=reset, on_event=on_event, on_hour=on_hour)
+        run = run_demo(
+            folder, now=now, env=env, reset=reset, password=password, on_event=on_event, on_hour=on_hour
+        )
     _summary(run)
     commands = click.get_current_context().find_root().command
     _look_around(run, set(commands.commands) if isinstance(commands, click.Group) else set())
@@ -121,6 +130,9 @@ def _look_around(run: DemoRun, commands: set[str]) -> None:
         OUT.print(f"  {escape(archive)} rewrite --approve {planned[0].id}   [dim]# an editor approves it[/]")
     if "serve" in commands:
         OUT.print(f"  {escape(archive)} serve   [dim]# the viewer, on http://127.0.0.1:8080[/]")
+        given = "the password you gave" if run.password is None else f"password {escape(run.password)}"
+        shown_once = "" if run.password is None else " [dim](shown this once)[/]"
+        OUT.print(f"Sign in to the viewer as [bold]{escape(run.editor)}[/], {given}{shown_once}.")
     applied = run.result.applied()
     if applied:
         OUT.print(f"A rewritten article, to open in a browser: {escape(_shown(applied[0].article, run))}")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from archiver.accounts import write_secret_file
 from archiver.config import DEFAULT_CONFIG_NAME
 from archiver.demo.scenario import Scenario, SourcePlan, article_files, sources_note
 from archiver.errors import UsageError
@@ -21,6 +22,7 @@ MARKER = ".archiver-demo"
 DATABASE = "archive.db"
 MEDIA = "media"
 ARTICLES = "articles"
+SECRET_FILE = "web-secret.key"
 # `archive serve` answers here by default: the cards' "archived copy" links lead to its public pages.
 VIEWER_URL = "http://127.0.0.1:8080"
 
@@ -57,6 +59,8 @@ def prepare(root: Path, *, reset: bool) -> DemoFolder:
         "Made by `archive demo`; `archive demo --reset` deletes this folder and starts over.\n",
         encoding="utf-8",
     )
+    # The viewer's session secret, where `web.secret_file` looks by default (as `archive init` writes it).
+    write_secret_file(root / SECRET_FILE)
     return DemoFolder(root)
 
 

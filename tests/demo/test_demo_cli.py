@@ -63,6 +63,10 @@ def test_the_demo_exits_0_and_tells_where_to_look(
     assert "deleted: it answers 404 from now on" in done.stdout
     assert "live -> suspect" in done.stdout and "suspect -> broken" in done.stdout
     assert f"archive --config {folder / 'archiver.toml'} rewrite --pending" in done.stdout
+    assert f"archive --config {folder / 'archiver.toml'} serve" in done.stdout
+    # The editor login for the viewer: a password made for it, printed once, and a session secret.
+    assert "Sign in to the viewer as editor, password " in done.stdout and "(shown this once)" in done.stdout
+    assert (folder / "web-secret.key").stat().st_mode & 0o077 == 0
     assert "A rewritten article, to open in a browser: archiver-demo/articles/blog/podcast-picks.html" in (
         done.stdout
     )
@@ -136,6 +140,20 @@ def test_a_second_run_refuses_and_reset_starts_over(
     assert status(folder)["rewrites"] == {"applied": 2, "planned": 1}
     waiting = (folder / "articles" / "newsroom" / "music-week.html").read_text(encoding="utf-8")
     assert "archiver-fallback" not in waiting
+
+
+def test_a_weak_password_is_refused_before_anything_is_made(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [str(ARCHIVE), "demo", "--password-stdin"],
+        cwd=tmp_path,
+        env={k: v for k, v in os.environ.items() if not k.startswith("ARCHIVER_")},
+        input="short\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert not (tmp_path / "archiver-demo").exists()
 
 
 def test_a_folder_the_demo_did_not_make_is_never_touched(tmp_path: Path) -> None:
