@@ -13,6 +13,7 @@ import re
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import timedelta
 from http.client import HTTPException
 from http.cookiejar import DefaultCookiePolicy
@@ -29,7 +30,16 @@ from archiver.clock import Clock
 from archiver.config import HttpSettings
 from archiver.http.budgets import Backoffs, Budgets, MemoryHostBackoffs, RateBudgets
 from archiver.http.guard import Resolver, resolve_addresses, scheme_error
-from archiver.http.results import FetchError, FetchErrorKind, FetchResult, reason_of, redact_url
+from archiver.http.results import (
+    FetchError,
+    FetchErrorKind,
+    FetchResult,
+    reason_of,
+    redact_library_logs,
+    redact_url,
+    redact_values,
+    secret_values,
+)
 from archiver.http.transport import GuardedAdapter, Refused, Watchdog, watch_this_thread
 
 if tuple(int(p) for p in re.findall(r"\d+", URLLIB3_VERSION)[:2]) < (2, 7):  # pragma: no cover
@@ -66,6 +76,7 @@ class HttpClient:
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
         self._lock = threading.Lock()
+        redact_library_logs()
 
     def __enter__(self) -> HttpClient:
         return self
@@ -147,6 +158,7 @@ class HttpClient:
             return failed(url, FetchError(FetchErrorKind.BUDGET, message))
         deadline_at = started + self.settings.deadline
         current = url
+        secrets = set(secret_values(url))  # sent with any hop: never handed on in a body
         for hop in range(self.settings.max_redirects + 1):
             refused = scheme_error(_scheme_of(current), current)
             if refused is not None:  # before requests, which would only say "no connection adapters"
@@ -154,8 +166,11 @@ class HttpClient:
             result, location = self._attempts(method, body, current, extra, cap, started, deadline_at)
             if location is None or not follow_redirects:
                 self._note_backoff(current, result)
+                if secrets and result.body:
+                    return replace(result, body=redact_values(result.body, secrets))
                 return result
             following = urljoin(current, location)
+            secrets |= secret_values(following)
             if hop == self.settings.max_redirects:
                 return FetchResult(
                     result.url,

@@ -1,12 +1,16 @@
-"""The grammars of setting values, shared by the settings (`archiver.config`, which re-exports them) and
-the code that reads them again: durations ("48h"), schedules ("every 15m", "cron */15 * * * *") and rates
-("15/m")."""
+"""How settings are written: durations, schedules, rates, and the base of every settings table."""
 
 from __future__ import annotations
 
 import re
 from datetime import timedelta
 
+from pydantic import BaseModel, ConfigDict
+
+DEFAULT_CONFIG_NAME = "archiver.toml"
+MiB = 1024 * 1024
+SECRET_KEY = re.compile(r"(^|_)(token|secret|password|api_key)$")
+S3_CREDENTIAL_KEY = re.compile(r"access_key|secret|session_token|password", re.IGNORECASE)
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(s|sec|m|min|h|hour|d|day)\s*$")
 _RATE_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
 
@@ -50,3 +54,9 @@ def parse_rate(text: str) -> tuple[int, float]:
     if not match or int(match.group(1)) <= 0:
         raise ValueError(f'{text!r} is not a rate such as "1000/h" or "10/s"')
     return int(match.group(1)), float(_RATE_SECONDS[match.group(2)])
+
+
+class Section(BaseModel):
+    """A settings table: unknown keys are errors, values never change once loaded."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)

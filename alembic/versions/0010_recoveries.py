@@ -1,7 +1,7 @@
 """recoveries: what web archives showed for residue lines and lost spots
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-07 11:00:00
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0007'
-down_revision: str | Sequence[str] | None = '0006'
+revision: str = '0010'
+down_revision: str | Sequence[str] | None = '0009'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
