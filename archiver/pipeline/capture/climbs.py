@@ -301,10 +301,11 @@ class _Dispatcher:
                 if not stopping:
                     self._dispatch(pool)
                 if not self.in_flight:
-                    pause = None if stopping else self._next_pause_end()
-                    if pause is None:
+                    if stopping or not any(self.queues.values()):
                         return
-                    self._sleep(self._capped(max(pause - time.monotonic(), 0.0)))  # between requests
+                    pause = self._next_pause_end()
+                    if pause is not None:  # between requests, never in one
+                        self._sleep(self._capped(max(pause - time.monotonic(), 0.0)))
                     continue
                 pause = None if stopping else self._next_pause_end()
                 timeout = max(pause - time.monotonic(), 0.0) if pause is not None else None
@@ -365,7 +366,12 @@ class _Dispatcher:
                 progressed = True
 
     def _next_pause_end(self) -> float | None:
-        waiting = [self.paused_until.get(p, 0.0) for p, queue in self.queues.items() if queue]
+        """When the first provider paused with posts waiting may go on (None: none is paused). A provider
+        at its `per_provider` limit goes on when a climb ends instead: waiting for that is `wait`'s."""
+        now = time.monotonic()
+        waiting = [
+            until for p, q in self.queues.items() if q and (until := self.paused_until.get(p, 0.0)) > now
+        ]
         return min(waiting) if waiting else None
 
     def _may_wait(self, seconds: float) -> bool:
