@@ -61,6 +61,9 @@ class HttpClient:
         resolve: Resolver = resolve_addresses,
     ) -> None:
         self.settings = settings
+        self.clock = (
+            clock  # what budgets and backoffs are measured on (a caller waiting for one checks it runs)
+        )
         self.budgets: Budgets = budgets if budgets is not None else RateBudgets(clock)
         self.backoffs: Backoffs = backoffs if backoffs is not None else MemoryHostBackoffs(clock)
         self._resolve = resolve
