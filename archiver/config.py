@@ -185,17 +185,7 @@ class CaptureSettings(_Section):
         ge=0,
         description="Seconds a run waits for a provider's rate budget before leaving its posts for later.",
     )
-    max_run: str = Field(
-        "1h",
-        description="Longest a capture run (`archive fetch`, the daemon's capture job) goes on; then it "
-        "starts nothing more and leaves what is left due for the next run.",
-    )
-
-    @field_validator("max_run")
-    @classmethod
-    def _run_span(cls, value: str) -> str:
-        parse_duration(value)
-        return value
+    max_run: float = Field(3600.0, gt=0, description="Seconds a capture run goes on; the rest stays due.")
 
 
 class VerdictSettings(_Section):
@@ -229,15 +219,11 @@ class CheckSettings(_Section):
     broken: str = Field("7d", description="Check interval of a broken embed (it may come back).")
     review: str = Field("1d", description="Check interval of an embed that needs review.")
     jitter: float = Field(0.1, ge=0, le=0.5, description="Spread of each interval, as a share of it.")
-    max_run: str = Field(
-        "1h",
-        description="Longest a check run (`archive check`, the daemon's check job) goes on; then it "
-        "starts nothing more and leaves what is left due for the next run.",
-    )
+    max_run: float = Field(3600.0, gt=0, description="Seconds a check run goes on; the rest stays due.")
 
     @model_validator(mode="after")
     def _durations(self) -> CheckSettings:
-        for name in ("young", "recent", "month", "settled", "old", "retry", "broken", "review", "max_run"):
+        for name in ("young", "recent", "month", "settled", "old", "retry", "broken", "review"):
             try:
                 parse_duration(getattr(self, name))
             except ValueError as exc:

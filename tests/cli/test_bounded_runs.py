@@ -82,8 +82,8 @@ def site(tmp_path: Path) -> Iterator[tuple[Providers, Path]]:
                 "read_timeout": 0.5,
                 "deadline": 1.0,
             },
-            capture={"workers": 4, "per_provider": 2, "max_run": f"{MAX_RUN:g}s"},
-            checks={"max_run": f"{MAX_RUN:g}s"},
+            capture={"workers": 4, "per_provider": 2, "max_run": MAX_RUN},
+            checks={"max_run": MAX_RUN},
         )
         yield world, config
 
@@ -199,10 +199,9 @@ def test_archive_check_as_a_process_returns_with_a_pinned_clock_and_429s(
     env = {**os.environ, "ARCHIVER_NOW": instant(PINNED_AT)}
     archive_script = Path(sys.executable).with_name("archive")  # the console script beside this Python
     command = [str(archive_script), "--config", str(config), "--no-progress", "check", "--json"]
-    # Bigger than checks.max_run would allow, to show the pinned run ends by itself, not by its bound.
-    config.write_text(
-        config.read_text("utf-8").replace(f'max_run = "{MAX_RUN:g}s"', 'max_run = "1h"'), "utf-8"
-    )
+    # An hour: the pinned run must end by itself (at once), not by its bound.
+    config.write_text(config.read_text("utf-8").replace(f"max_run = {MAX_RUN}", "max_run = 3600.0"), "utf-8")
+    assert config.read_text("utf-8").count("max_run = 3600.0") == 2
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 1, done.stderr
     report = json.loads(done.stdout)

@@ -12,8 +12,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from archiver.config import parse_duration
-
 
 @dataclass(frozen=True, slots=True)
 class RunBound:
@@ -23,10 +21,9 @@ class RunBound:
     setting: str
 
     @classmethod
-    def of(cls, duration: str, setting: str) -> RunBound:
-        """A bound `duration` ("1h", "90s") from now, set by `setting` (e.g. "checks.max_run")."""
-        seconds = parse_duration(duration).total_seconds()
-        return cls(time.monotonic() + seconds, f"{setting} = {duration}")
+    def of(cls, seconds: float, setting: str) -> RunBound:
+        """A bound `seconds` from now, set by `setting` (e.g. "checks.max_run")."""
+        return cls(time.monotonic() + seconds, f"{setting} = {seconds:g}s")
 
     def left(self) -> float:
         """Seconds until the end (0.0 once it has passed)."""

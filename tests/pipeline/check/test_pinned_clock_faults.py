@@ -82,8 +82,8 @@ def test_thirty_pinned_clock_check_runs_under_faults_end_and_never_cry_wolf(tmp_
             http={"allow_networks": ["127.0.0.0/8"], "read_timeout": 2.0, "deadline": 5.0},
             # One climb at a time per provider (two hosts, two workers): the same questions in the same
             # order every time, so the seeded faults replay exactly.
-            capture={"workers": 2, "per_provider": 1, "max_run": "60s"},
-            checks={"max_run": "60s"},
+            capture={"workers": 2, "per_provider": 1, "max_run": 60.0},
+            checks={"max_run": 60.0},
         )
 
         def app_at(instant: datetime) -> App:
