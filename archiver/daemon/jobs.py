@@ -22,7 +22,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from archiver.app import App
 from archiver.config import parse_duration
-from archiver.daemon.observe import DaemonView, JobView, QuietBusyTicks, health_report, metrics_text
+from archiver.daemon.observe import DaemonMetrics, DaemonView, JobView, QuietBusyTicks, health_report
 from archiver.daemon.schedule import Schedule
 from archiver.pipeline.capture import LEASE_LOST, CaptureItem, capture_due
 from archiver.pipeline.check import check_due
@@ -76,6 +76,7 @@ class Daemon:
         self._woken: set[str] = set()
         # Set once this daemon's first capture run is over (checks start after it: new embeds first).
         self.capture_settled = threading.Event()
+        self.observed = DaemonMetrics(app, self.view)
 
     # --- scheduling
 
@@ -388,6 +389,8 @@ class Daemon:
                 label = "deferred" if item.deferred else item.outcome.value
             with self._lock:
                 counter[label] += 1
+            if item.seconds is not None:
+                self.observed.observe(kind, item.provider, item.seconds)
             extra: dict[str, Any] = {
                 "job": kind,
                 "embed": item.embed_id,
@@ -427,4 +430,4 @@ class Daemon:
         return health_report(self.app, self.view())
 
     def metrics(self) -> str:
-        return metrics_text(self.app, self.view())
+        return self.observed.text()

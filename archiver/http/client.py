@@ -14,6 +14,7 @@ import re
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import timedelta
 from http.client import HTTPException
 from http.cookiejar import DefaultCookiePolicy
@@ -30,7 +31,16 @@ from archiver.clock import Clock
 from archiver.config import HttpSettings
 from archiver.http.budgets import Backoffs, Budgets, MemoryHostBackoffs, RateBudgets
 from archiver.http.guard import Resolver, resolve_addresses, scheme_error
-from archiver.http.results import FetchError, FetchErrorKind, FetchResult, reason_of, redact_url
+from archiver.http.results import (
+    FetchError,
+    FetchErrorKind,
+    FetchResult,
+    reason_of,
+    redact_library_logs,
+    redact_url,
+    redact_values,
+    secret_values,
+)
 from archiver.http.transport import GuardedAdapter, Refused, Watchdog, watch_this_thread
 
 if tuple(int(p) for p in re.findall(r"\d+", URLLIB3_VERSION)[:2]) < (2, 7):  # pragma: no cover
@@ -61,15 +71,14 @@ class HttpClient:
         resolve: Resolver = resolve_addresses,
     ) -> None:
         self.settings = settings
-        self.clock = (
-            clock  # what budgets and backoffs are measured on (a caller waiting for one checks it runs)
-        )
+        self.clock = clock  # budgets and backoffs are measured on it: a caller waiting checks that it runs
         self.budgets: Budgets = budgets if budgets is not None else RateBudgets(clock)
         self.backoffs: Backoffs = backoffs if backoffs is not None else MemoryHostBackoffs(clock)
         self._resolve = resolve
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
         self._lock = threading.Lock()
+        redact_library_logs()
         # A run's bound (`ending_at`): no request goes on past this time.monotonic() instant.
         self._ends_at: float | None = None
         self._ends_why = ""
@@ -167,6 +176,7 @@ class HttpClient:
         if self._ends_at is not None:
             deadline_at = min(deadline_at, self._ends_at)
         current = url
+        secrets = set(secret_values(url))  # sent with any hop: never handed on in a body
         for hop in range(self.settings.max_redirects + 1):
             refused = scheme_error(_scheme_of(current), current)
             if refused is not None:  # before requests, which would only say "no connection adapters"
@@ -174,8 +184,12 @@ class HttpClient:
             result, location = self._attempts(method, body, current, extra, cap, started, deadline_at)
             if location is None or not follow_redirects:
                 self._note_backoff(current, result)
-                return self._cut_by_run(result, current)
+                result = self._cut_by_run(result, current)
+                if secrets and result.body:
+                    return replace(result, body=redact_values(result.body, secrets))
+                return result
             following = urljoin(current, location)
+            secrets |= secret_values(following)
             if hop == self.settings.max_redirects:
                 return FetchResult(
                     result.url,
