@@ -83,7 +83,7 @@ def rewrite(
                 )
         if not approve_ids:
             return
-    deps = rewrite_stage.RewriteDeps.from_settings(app.settings, app.clock, env=app.env)
+    deps = rewrite_stage.RewriteDeps.from_settings(app.settings, app.clock, env=app.env, http=app.http)
 
     def on_article(outcome: rewrite_stage.ArticleOutcome) -> None:
         if as_json:
@@ -131,7 +131,7 @@ def restore(ctx: Context, article: str, embed: str | None, editor: str, as_json:
             if found is None:
                 raise NotFound(f"no embed matches {embed!r} (try `archive embeds`)")
             embed_id = found.id
-    deps = rewrite_stage.RewriteDeps.from_settings(app.settings, app.clock, env=app.env)
+    deps = rewrite_stage.RewriteDeps.from_settings(app.settings, app.clock, env=app.env, http=app.http)
     result = rewrite_stage.restore_article(app.sessions, deps, article_id, embed_id, by=editor)
     if as_json:
         print_json(result.to_json())

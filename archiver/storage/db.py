@@ -35,7 +35,7 @@ SQLITE_PRAGMAS = (
     "PRAGMA synchronous=FULL",
 )
 # Full-text search objects the models cannot describe (SQLite FTS5 tables and their shadow tables,
-# PostgreSQL expression indexes): migration 0007 writes them by hand; model comparisons skip them.
+# PostgreSQL expression indexes): migration 0008 writes them by hand; model comparisons skip them.
 SEARCH_OBJECT_PREFIX = "search_"
 # Where the Alembic scripts live in an installed wheel (pyproject maps the top-level `alembic/` here).
 MIGRATIONS_PACKAGE = "archiver._migrations"

@@ -102,6 +102,9 @@ class Source(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime]
+    # Where the next incremental scan starts (a wordpress source: the site's time of the last full
+    # listing, ISO 8601); None: list everything.
+    scan_cursor: Mapped[str | None] = mapped_column(String(64))
 
     articles: Mapped[list[Article]] = relationship(
         back_populates="source", cascade="all, delete-orphan", passive_deletes=True
@@ -126,6 +129,8 @@ class Article(Base):
     scanned_at: Mapped[datetime | None]
     # Why the last scan could not read the article; None when it could.
     scan_error: Mapped[str | None] = mapped_column(Text)
+    # The article's public address when its source knows it (a WordPress post's link).
+    url: Mapped[str | None] = mapped_column(String(2048))
 
     source: Mapped[Source] = relationship(back_populates="articles")
     occurrences: Mapped[list[Occurrence]] = relationship(
@@ -210,7 +215,7 @@ class Snapshot(Base):
     """An immutable version of what a post showed; a new one only when the content changed."""
 
     __tablename__ = "snapshots"
-    # Also indexed by hand (migration 0008, `search_snapshots_handle`): lower(trim(handle)), the folded
+    # Also indexed by hand (migration 0009, `search_snapshots_handle`): lower(trim(handle)), the folded
     # handle `queries.embeds_with_handle` compares; SQLite's reflection cannot read expression indexes.
     __table_args__ = (UniqueConstraint("embed_id", "version"),)
 

@@ -1,4 +1,4 @@
-"""The indexes of migration 0008 are the ones the viewer's queries use (read from the query plans of
+"""The indexes of migration 0009 are the ones the viewer's queries use (read from the query plans of
 the real queries, captured as they run): counts by provider and state, article counts, an account's
 embeds by folded handle."""
 

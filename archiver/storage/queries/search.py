@@ -1,6 +1,6 @@
 """Full-text search over what we archived (captions, titles, authors and handles of every version of
 every post) and over article paths: SQLite FTS5 tables on SQLite, `to_tsvector` GIN indexes on
-PostgreSQL, both from migration 0007 and kept current by the database itself (triggers, indexes).
+PostgreSQL, both from migration 0008 and kept current by the database itself (triggers, indexes).
 
     search(session, text, limit, after) -> SearchPage
 
@@ -27,7 +27,7 @@ _WORD = re.compile(r"\w+")
 _CURSOR = re.compile(r"^([pa])([0-9]{1,18})$")
 SNIPPET_CHARS = 160
 
-# Keep these two expressions identical to the indexes of migration 0007 (alembic/versions/0007_search.py).
+# Keep these two expressions identical to the indexes of migration 0008 (alembic/versions/0008_search.py).
 PG_POST_DOCUMENT = (
     "to_tsvector('simple', coalesce(author_name, '') || ' ' || coalesce(handle, '') || ' ' || "
     "coalesce(title, '') || ' ' || coalesce(text, ''))"

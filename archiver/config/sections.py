@@ -1,78 +1,33 @@
-"""Typed settings, declared once: defaults < TOML file < `ARCHIVER_*` environment variables.
-
-Settings are loaded by the edges (CLI, daemon) and passed in; nothing here is read at import time.
-Tokens never live in the file: a provider names the environment variable that holds its token
-(`access_token_env`), and the file loader refuses keys that look like secrets.
-"""
+"""The settings tables: database, media, http, scan, capture, verdicts, checks, daemon, web, rewrite,
+providers."""
 
 from __future__ import annotations
 
 import ipaddress
-import os
 import re
-import tomllib
-from collections.abc import Mapping
-from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from archiver import __version__
-from archiver.errors import ConfigError
-
-DEFAULT_CONFIG_NAME = "archiver.toml"
-MiB = 1024 * 1024
-_SECRET_KEY = re.compile(r"(^|_)(token|secret|password|api_key)$")
-_S3_CREDENTIAL_KEY = re.compile(r"access_key|secret|session_token|password", re.IGNORECASE)
-_RATE = re.compile(r"^\s*(\d+)\s*/\s*(s|sec|m|min|h|hour|d|day)\s*$")
-_RATE_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
-
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
-_DURATION_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+from archiver.config.values import (
+    S3_CREDENTIAL_KEY,
+    SECRET_KEY,
+    MiB,
+    Section,
+    parse_duration,
+    parse_rate,
+    parse_schedule,
+)
 
 
-def parse_duration(text: str) -> timedelta:
-    """`"48h"` -> 48 hours; units s, m, h, d, w."""
-    match = _DURATION.match(text)
-    if not match or float(match.group(1)) <= 0:
-        raise ValueError(f'{text!r} is not a duration such as "30m", "48h" or "7d"')
-    return timedelta(seconds=float(match.group(1)) * _DURATION_SECONDS[match.group(2)])
-
-
-_EVERY = re.compile(r"^\s*every\s+(\d+(?:\.\d+)?\s*[smhdw])\s*$")
-_CRON = re.compile(r"^\s*cron\s+(\S+(?:\s+\S+){4})\s*$")
-
-
-def parse_schedule(text: str) -> timedelta | str:
-    """`"every 15m"` -> 15 minutes; `"cron */15 * * * *"` -> the crontab fields (checked, UTC)."""
-    every = _EVERY.match(text)
-    if every:
-        return parse_duration(every.group(1))
-    cron = _CRON.match(text)
-    if cron:
-        from apscheduler.triggers.cron import CronTrigger
-
-        try:
-            CronTrigger.from_crontab(cron.group(1), timezone="UTC")
-        except ValueError as exc:
-            raise ValueError(f"{text!r}: {exc}") from None
-        return " ".join(cron.group(1).split())
-    raise ValueError(f'{text!r} is not a schedule such as "every 15m" or "cron */15 * * * *"')
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class DatabaseSettings(_Section):
+class DatabaseSettings(Section):
     url: str = Field("sqlite:///archive.db", description="SQLAlchemy URL of the archive database.")
 
 
-class MediaSettings(_Section):
+class MediaSettings(Section):
     dir: Path = Field(Path("media"), description="Folder of the content-addressed media store.")
     max_bytes: int = Field(20 * MiB, gt=0, description="Largest media file downloaded, in bytes.")
     download: bool = Field(True, description="Download images and thumbnails into the media store.")
@@ -92,7 +47,7 @@ class MediaSettings(_Section):
     def _no_credentials(cls, data: Any) -> Any:
         # Keys are refused anyway (extra="forbid"); this says where credentials belong instead.
         for key in data if isinstance(data, dict) else ():
-            if _S3_CREDENTIAL_KEY.search(str(key)):
+            if S3_CREDENTIAL_KEY.search(str(key)):
                 raise ValueError(
                     f"{key}: S3 credentials come from the standard AWS chain (AWS_ACCESS_KEY_ID and "
                     "AWS_SECRET_ACCESS_KEY, AWS_PROFILE, an instance role), never from this file"
@@ -130,7 +85,7 @@ class MediaSettings(_Section):
         return self
 
 
-class HttpSettings(_Section):
+class HttpSettings(Section):
     user_agent: str = Field(
         f"embed-archiver/{__version__} (+https://github.com/embed-archiver)",
         description="User-Agent header sent with every request.",
@@ -159,7 +114,7 @@ class HttpSettings(_Section):
         return value
 
 
-class ScanSettings(_Section):
+class ScanSettings(Section):
     max_article_bytes: int = Field(32 * MiB, gt=0, description="Articles larger than this are skipped.")
     fallback_encoding: str = Field(
         "cp1252", description="Encoding used when neither a BOM, <meta charset> nor UTF-8 fits."
@@ -177,7 +132,7 @@ class ScanSettings(_Section):
         return value
 
 
-class CaptureSettings(_Section):
+class CaptureSettings(Section):
     workers: int = Field(8, ge=1, le=64, description="Captures running at once, over all providers.")
     per_provider: int = Field(2, ge=1, le=32, description="Captures running at once for one provider.")
     max_defer_wait: float = Field(
@@ -187,7 +142,7 @@ class CaptureSettings(_Section):
     )
 
 
-class VerdictSettings(_Section):
+class VerdictSettings(Section):
     gone_checks: int = Field(3, ge=2, le=20, description="Gone outcomes needed before an embed is broken.")
     gone_span: str = Field("48h", description="Time the gone outcomes must span at least, e.g. 48h or 3d.")
     breaker_min_checks: int = Field(
@@ -208,7 +163,7 @@ class VerdictSettings(_Section):
         return value
 
 
-class CheckSettings(_Section):
+class CheckSettings(Section):
     young: str = Field("2h", description="Check interval in an embed's first day (posts vanish most then).")
     recent: str = Field("12h", description="Check interval from its second day to the end of its first week.")
     month: str = Field("1d", description="Check interval in the rest of its first month.")
@@ -229,7 +184,7 @@ class CheckSettings(_Section):
         return self
 
 
-class DaemonSettings(_Section):
+class DaemonSettings(Section):
     """`[daemon]`: when `archive daemon` runs each job, how it shares work, where it answers probes."""
 
     scan: str = Field(
@@ -271,7 +226,7 @@ class DaemonSettings(_Section):
         return self
 
 
-class WebSettings(_Section):
+class WebSettings(Section):
     """`[web]`: the editors' viewer and the public archive that `archive serve` runs."""
 
     host: str = Field("127.0.0.1", description="Address `archive serve` listens on.")
@@ -305,64 +260,7 @@ class WebSettings(_Section):
         return self
 
 
-class SourceSettings(_Section):
-    name: str = Field(description="Name of the source, unique; shown in reports.")
-    kind: Literal["files", "sql"] = Field(
-        "files", description="Where articles come from: files, or a table of a SQL database (sql)."
-    )
-    path: str = Field(
-        "", description="files: a folder (all *.html below it) or a glob such as articles/**/*.html."
-    )
-    url: str = Field(
-        "",
-        description="sql: SQLAlchemy URL of the database holding the articles, without a password "
-        "(put a URL with one in the variable named by url_env).",
-    )
-    url_env: str = Field(
-        "", description="sql: environment variable holding the database URL (wins over url)."
-    )
-    table: str = Field("", description='sql: the articles table, e.g. "wp_posts" or "cms.articles".')
-    key_column: str = Field("", description="sql: the column that names an article (its primary key).")
-    body_column: str = Field("", description="sql: the column holding the article's HTML.")
-    version_column: str = Field(
-        "",
-        description="sql: a column the CMS changes on every save (an integer revision, bumped by one "
-        "on a rewrite, or a timestamp, set to now); empty: writes compare the whole body instead.",
-    )
-    where: str = Field(
-        "",
-        description="sql: a SQL condition choosing the rows that are articles, e.g. "
-        "\"post_status = 'publish'\" (trusted text from your config, pasted into the query).",
-    )
-    mode: Literal["monitor", "approve", "apply"] = Field(
-        "approve",
-        description="What a rewrite (`archive rewrite`, the daemon) does with broken embeds: monitor "
-        "(report only), approve (an editor approves each rewrite), apply (rewrite at once).",
-    )
-    restore_on_return: bool = Field(
-        True, description="Undo a rewrite by itself when its embed comes back alive."
-    )
-
-    @model_validator(mode="after")
-    def _kind_keys(self) -> SourceSettings:
-        if self.kind == "files":
-            if not self.path.strip():
-                raise ValueError(f"source {self.name!r}: path is required for a files source")
-            return self
-        missing = [k for k in ("table", "key_column", "body_column") if not getattr(self, k).strip()]
-        if not self.url.strip() and not self.url_env.strip():
-            missing.insert(0, "url (or url_env)")
-        if missing:
-            raise ValueError(f"source {self.name!r}: a sql source needs {', '.join(missing)}")
-        if urlsplit(self.url.strip()).password:
-            raise ValueError(
-                f"source {self.name!r}: url holds a password; put the URL in an environment variable "
-                "and name it in url_env"
-            )
-        return self
-
-
-class RewriteSettings(_Section):
+class RewriteSettings(Section):
     template_dir: Path | None = Field(
         None,
         description="Folder of templates overriding the fallback card's (fallback_block.html, "
@@ -428,7 +326,7 @@ class ProviderSettings(BaseModel):
     @model_validator(mode="after")
     def _extras_are_urls(self) -> ProviderSettings:
         for key, value in (self.model_extra or {}).items():
-            if _SECRET_KEY.search(key):
+            if SECRET_KEY.search(key):
                 raise ValueError(f"{key}: tokens come from the environment; set access_token_env instead")
             if not (key.endswith("_base") or key.endswith("_endpoint")):
                 raise ValueError(f"{key}: unknown key")
@@ -443,148 +341,3 @@ class ProviderSettings(BaseModel):
 
     def extras(self) -> dict[str, str]:
         return {k: str(v) for k, v in (self.model_extra or {}).items()}
-
-
-class Settings(BaseSettings):
-    """Every setting of the archiver. See config.example.toml for the file form."""
-
-    model_config = SettingsConfigDict(
-        env_prefix="ARCHIVER_", env_nested_delimiter="__", extra="forbid", frozen=True
-    )
-
-    database: DatabaseSettings = DatabaseSettings()
-    media: MediaSettings = MediaSettings()
-    http: HttpSettings = HttpSettings()
-    scan: ScanSettings = ScanSettings()
-    capture: CaptureSettings = CaptureSettings()
-    checks: CheckSettings = CheckSettings()
-    verdicts: VerdictSettings = VerdictSettings()
-    sources: tuple[SourceSettings, ...] = ()
-    rewrite: RewriteSettings = RewriteSettings()
-    daemon: DaemonSettings = DaemonSettings()
-    web: WebSettings = WebSettings()
-    providers: dict[str, ProviderSettings] = Field(default_factory=dict)
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # The TOML file arrives as init kwargs; the environment must win over it.
-        return (env_settings, init_settings)
-
-    @field_validator("sources")
-    @classmethod
-    def _unique_sources(cls, value: tuple[SourceSettings, ...]) -> tuple[SourceSettings, ...]:
-        names = [s.name for s in value]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"source names must be unique: {', '.join(dupes)}")
-        return value
-
-    def provider(self, name: str) -> ProviderSettings:
-        return self.providers.get(name) or ProviderSettings()
-
-    def with_base_dir(self, base: Path) -> Settings:
-        """Relative paths in a config file are relative to the file's folder."""
-        media_dir = self.media.dir if self.media.dir.is_absolute() else base / self.media.dir
-        url = sqlite_url_with_base_dir(self.database.url, base)
-        sources = tuple(_source_with_base_dir(s, base) for s in self.sources)
-        templates = self.rewrite.template_dir
-        if templates is not None and not templates.is_absolute():
-            templates = base / templates
-        secret_file = self.web.secret_file
-        if not secret_file.is_absolute():
-            secret_file = base / secret_file
-        return self.model_copy(
-            update={
-                "media": self.media.model_copy(update={"dir": media_dir}),
-                "database": self.database.model_copy(update={"url": url}),
-                "sources": sources,
-                "rewrite": self.rewrite.model_copy(update={"template_dir": templates}),
-                "web": self.web.model_copy(update={"secret_file": secret_file}),
-            }
-        )
-
-
-def _source_with_base_dir(source: SourceSettings, base: Path) -> SourceSettings:
-    if source.kind == "files":
-        path = source.path if os.path.isabs(source.path) else str(base / source.path)
-        return source.model_copy(update={"path": path})
-    return source.model_copy(update={"url": sqlite_url_with_base_dir(source.url, base)})
-
-
-def sqlite_url_with_base_dir(url: str, base: Path) -> str:
-    """A relative SQLite file URL made relative to `base`; any other URL as it is."""
-    prefix = "sqlite:///"
-    if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
-        return prefix + str(base / url[len(prefix) :])
-    return url
-
-
-def parse_rate(text: str) -> tuple[int, float]:
-    """`"1000/h"` -> (1000, 3600.0): a count and the window in seconds."""
-    match = _RATE.match(text)
-    if not match or int(match.group(1)) <= 0:
-        raise ValueError(f'{text!r} is not a rate such as "1000/h" or "10/s"')
-    return int(match.group(1)), float(_RATE_SECONDS[match.group(2)])
-
-
-def find_config(explicit: Path | None, cwd: Path) -> Path | None:
-    """`--config PATH`, else `archiver.toml` in the working directory, else None (defaults)."""
-    if explicit is not None:
-        if not explicit.is_file():
-            raise ConfigError(f"config file {explicit} does not exist")
-        return explicit
-    candidate = cwd / DEFAULT_CONFIG_NAME
-    return candidate if candidate.is_file() else None
-
-
-def load_settings(
-    path: Path | None, env: Mapping[str, str] | None = None, known_providers: frozenset[str] | None = None
-) -> Settings:
-    """Read the TOML file (if any) and the environment into `Settings`, or raise one `ConfigError`."""
-    data: dict[str, Any] = {}
-    if path is not None:
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read config file {path}: {exc}") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
-    saved = None
-    if env is not None:
-        # pydantic-settings reads os.environ; give it exactly the mapping we were handed.
-        saved = dict(os.environ)
-        os.environ.clear()
-        os.environ.update(env)
-    try:
-        settings = Settings(**data)
-    except ValidationError as exc:
-        raise ConfigError(_describe(exc, path)) from None
-    except ValueError as exc:  # pydantic-settings raises this for undecodable env values
-        raise ConfigError(f"config error: {exc}") from None
-    finally:
-        if saved is not None:
-            os.environ.clear()
-            os.environ.update(saved)
-    if known_providers is not None:
-        unknown = sorted(set(settings.providers) - known_providers)
-        if unknown:
-            raise ConfigError(f"config error at providers.{unknown[0]}: no such provider")
-    return settings.with_base_dir(path.parent.resolve()) if path is not None else settings
-
-
-def _describe(exc: ValidationError, path: Path | None) -> str:
-    err = exc.errors()[0]
-    key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-    message = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden":
-        message = "unknown key"
-    where = f" in {path}" if path is not None else ""
-    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-    return f"config error{where} at {key}: {message}{more}"

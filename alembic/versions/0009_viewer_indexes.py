@@ -1,7 +1,7 @@
 """viewer indexes: counts by provider and state, article counts, embeds by handle
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-07 04:40:00
 
 Measured with benchmarks/viewer_speed.py (200,000 articles, 100,000 embeds): the dashboard's counts by
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from alembic import op
 
 
-revision: str = '0008'
-down_revision: str | Sequence[str] | None = '0007'
+revision: str = '0009'
+down_revision: str | Sequence[str] | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """users: viewer accounts, API tokens, failed sign-ins
 
-Revision ID: 0006
-Revises: 0004
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-07 03:30:20
 
 The viewer's accounts (`archive user`), API tokens (`archive token`) and the sign-in throttle.
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0006'
-down_revision: str | Sequence[str] | None = '0004'
+revision: str = '0007'
+down_revision: str | Sequence[str] | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """search: full-text indexes over posts (captions, authors, handles, titles) and article paths
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-07 04:00:00
 
 SQLite: FTS5 external-content tables (`search_posts` over snapshots, `search_articles` over articles)
@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from alembic import op
 
 
-revision: str = '0007'
-down_revision: str | Sequence[str] | None = '0006'
+revision: str = '0008'
+down_revision: str | Sequence[str] | None = '0007'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
