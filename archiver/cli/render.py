@@ -108,8 +108,8 @@ def capture_summary(report: CaptureReport) -> None:
         )
     if report.deferred:
         OUT.print(
-            f"{report.deferred} capture(s) were deferred by a rate budget or a host's backoff "
-            "(nothing was asked) and will run on the next run."
+            f"{report.deferred} capture(s) were left for the next run (a rate budget, a host's backoff "
+            "or the run's time limit, capture.max_run); nothing was recorded for them."
         )
 
 
@@ -128,8 +128,10 @@ def status_tables(counts: dict[str, Any]) -> None:
     if counts.get("by_provider"):
         states = sorted({s for per in counts["by_provider"].values() for s in per})
         by_provider = Table("provider", *states, title="Embeds by provider and state")
+        paused = {p["provider"] for p in counts["paused_providers"]}
         for provider, per in sorted(counts["by_provider"].items()):
-            by_provider.add_row(provider, *(str(per.get(s, 0)) for s in states))
+            name = f"{provider} (paused)" if provider in paused else provider
+            by_provider.add_row(name, *(str(per.get(s, 0)) for s in states))
         OUT.print(by_provider)
 
 
@@ -140,7 +142,7 @@ def embeds_table(rows: list[dict[str, Any]]) -> None:
             str(r["id"]),
             r["provider"],
             r["post_id"],
-            r["state"],
+            r["state"] + (" (provider paused)" if r["provider_paused"] else ""),
             _minute(r["last_check"]) if r["last_check"] else "-",
             r["last_outcome"] or "-",
             str(r["snapshots"]),
@@ -183,6 +185,11 @@ def embed_detail(detail: dict[str, Any]) -> None:
         f"state: {detail['state']}   first seen: {detail['first_seen_at']}   "
         f"last outcome: {detail['last_outcome'] or '-'}"
     )
+    if detail["provider_paused"]:
+        OUT.print(
+            f"[bold red]provider paused[/]: no verdicts until it recovers; the state is the last one told "
+            f"({escape(detail['provider_paused_reason'] or 'no reason given')})"
+        )
     snaps = detail["snapshots"]
     if not snaps:
         OUT.print("No snapshot yet" + (f" ({detail['last_reason']})" if detail["last_reason"] else "") + ".")

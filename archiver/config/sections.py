@@ -140,6 +140,7 @@ class CaptureSettings(Section):
         ge=0,
         description="Seconds a run waits for a provider's rate budget before leaving its posts for later.",
     )
+    max_run: float = Field(3600.0, gt=0, description="Seconds a capture run goes on; the rest stays due.")
 
 
 class VerdictSettings(Section):
@@ -173,6 +174,7 @@ class CheckSettings(Section):
     broken: str = Field("7d", description="Check interval of a broken embed (it may come back).")
     review: str = Field("1d", description="Check interval of an embed that needs review.")
     jitter: float = Field(0.1, ge=0, le=0.5, description="Spread of each interval, as a share of it.")
+    max_run: float = Field(3600.0, gt=0, description="Seconds a check run goes on; the rest stays due.")
 
     @model_validator(mode="after")
     def _durations(self) -> CheckSettings:

@@ -124,14 +124,21 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
+def _pg_hits(table: str, document: str, below: str) -> str:
+    """The newest matching ids, asked so that PostgreSQL reads the GIN index: left to itself, for
+    `ORDER BY id DESC LIMIT n` it walks the primary key backwards testing every row, which costs a whole
+    table scan (seconds at 200,000 rows) when the words are rare. Materialised, the matches are found
+    first and only they are sorted."""
+    return (
+        f"WITH hits AS MATERIALIZED (SELECT id FROM {table} WHERE {document} @@ to_tsquery('simple', :q)"
+        f"{below}) SELECT id FROM hits ORDER BY id DESC LIMIT :limit"
+    )
+
+
 def _post_ids(session: Session, words: Sequence[str], limit: int, before: int | None) -> list[int]:
     below = "" if before is None else " AND {id} < :before"
     if _dialect(session) == "postgresql":
-        sql = (
-            f"SELECT id FROM snapshots WHERE {PG_POST_DOCUMENT} @@ to_tsquery('simple', :q)"
-            + below.format(id="id")
-            + " ORDER BY id DESC LIMIT :limit"
-        )
+        sql = _pg_hits("snapshots", PG_POST_DOCUMENT, below.format(id="id"))
         params: dict[str, object] = {"q": tsquery(words), "limit": limit}
     else:
         sql = (
@@ -173,11 +180,7 @@ def _posts(session: Session, words: Sequence[str], limit: int, before: int | Non
 def _articles(session: Session, words: Sequence[str], limit: int, before: int | None) -> list[ArticleHit]:
     below = "" if before is None else " AND {id} < :before"
     if _dialect(session) == "postgresql":
-        sql = (
-            f"SELECT id FROM articles WHERE {PG_ARTICLE_DOCUMENT} @@ to_tsquery('simple', :q)"
-            + below.format(id="id")
-            + " ORDER BY id DESC LIMIT :limit"
-        )
+        sql = _pg_hits("articles", PG_ARTICLE_DOCUMENT, below.format(id="id"))
         params: dict[str, object] = {"q": tsquery(words), "limit": limit}
     else:
         sql = (
