@@ -121,18 +121,25 @@ def test_a_daemon_stopped_for_ten_minutes_runs_each_missed_job_once(db_url: str,
             assert daemon.stop() == 0
         return [r for r in daemon.logs() if r["msg"] == "job started"]
 
-    first = run_at(T, "first", lambda: len([at for at in job_runs(db_url).values() if at == T]) == 5)
-    assert Counter(r["job"] for r in first) == {"scan": 1, "capture": 1, "check": 1, "rewrite": 1, "gc": 1}
+    first = run_at(T, "first", lambda: len([at for at in job_runs(db_url).values() if at == T]) == 6)
+    assert Counter(r["job"] for r in first) == {
+        "scan": 1,
+        "capture": 1,
+        "check": 1,
+        "rewrite": 1,
+        "gc": 1,
+        "recover": 1,
+    }
 
     # Back after 10 minutes: capture (every 1m) and check (every 5m) missed runs: each runs once, now.
-    # Scan and rewrite (every 15m) are due in 5 minutes and gc tomorrow: none of them runs.
+    # Scan and rewrite (every 15m) are due in 5 minutes, recover in 6 hours, gc tomorrow: none of them runs.
     later = T + timedelta(minutes=10)
     second = run_at(
         later, "second", lambda: job_runs(db_url)["check"] == later == job_runs(db_url)["capture"]
     )
     assert Counter(r["job"] for r in second) == {"capture": 1, "check": 1}
     runs = job_runs(db_url)
-    assert runs["scan"] == runs["rewrite"] == runs["gc"] == T
+    assert runs["scan"] == runs["rewrite"] == runs["gc"] == runs["recover"] == T
 
     # Back after 30 seconds: nothing was missed.
     third = run_at(later + timedelta(seconds=30), "third", lambda: True)
