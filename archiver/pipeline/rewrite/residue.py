@@ -3,6 +3,7 @@
     match_residue(session, occurrence)        one residue line: matched, ambiguous or orphaned, and why
     match_article(session, article)           every residue line of one article (one post per line)
     residue_report(session, sources=None)     every residue line, matched or not, in article order
+    match_lines(session, lines)               the residue lines given (whole articles: a page of them)
     ResidueTargets(settings)(session, article) the cards of an article's matched residue, as rewrite
                                               targets (`RewriteDeps.extra_targets`)
     repairable_articles(session, sources)     the articles `rewrite.run` should visit for residue
@@ -293,13 +294,19 @@ def match_article(session: Session, article: Article) -> list[ResidueMatch]:
 
 def residue_report(session: Session, sources: Collection[str] | None = None) -> list[ResidueMatch]:
     """Every residue line (of the sources named, when given), matched or not, in article order."""
+    return match_lines(session, queries.residue_occurrences(session, sources))
+
+
+def match_lines(session: Session, lines: Iterable[tuple[Article, Occurrence]]) -> list[ResidueMatch]:
+    """The residue lines given (article, occurrence), in their order. Give every residue line of each
+    article named: two lines of one article matched to the same post are ambiguous."""
     archive = _Archive(session)
     by_article: dict[int, tuple[Article, list[Occurrence]]] = {}
-    for article, occurrence in queries.residue_occurrences(session, sources):
+    for article, occurrence in lines:
         by_article.setdefault(article.id, (article, []))[1].append(occurrence)
     report: list[ResidueMatch] = []
-    for article, lines in by_article.values():
-        report += _match_lines(archive, session, article, lines)
+    for article, residue in by_article.values():
+        report += _match_lines(archive, session, article, residue)
     return report
 
 
