@@ -362,7 +362,10 @@ def residue() -> Any:
     if status not in (None, "matched", "ambiguous", "orphaned"):
         raise BadRequest("status: matched, ambiguous or orphaned")
     with db_session() as session:
-        article_ids = viewer_queries.residue_article_ids(session, after, PAGE_SIZE)
+        # One more than shown, so that the last page offers no next page.
+        article_ids = viewer_queries.residue_article_ids(session, after, PAGE_SIZE + 1)
+        more = len(article_ids) > PAGE_SIZE
+        article_ids = article_ids[:PAGE_SIZE]
         matches = views.residue_lines(session, viewer_queries.residue_lines_of(session, article_ids))
         total, bare = viewer_queries.residue_line_counts(session)
     counts = Counter(m["status"] for m in matches)
@@ -375,6 +378,6 @@ def residue() -> Any:
         total=total,
         bare=bare,
         after=after,
-        next_after=article_ids[-1] if len(article_ids) == PAGE_SIZE else None,
+        next_after=article_ids[-1] if more else None,
         args={"status": status} if status else {},
     )
