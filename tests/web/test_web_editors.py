@@ -372,3 +372,34 @@ def test_the_residue_page_matches_a_page_of_articles_and_the_dashboard_counts_li
     two = client.get(f"/editors/residue?after={first}&status=orphaned").get_data(as_text=True)
     assert lines[second] in two and lines[first] not in two
     assert "?after=" + str(second) not in two  # the last page has no next link
+
+
+def test_the_queue_shows_each_embeds_latest_ten_gone_checks_and_every_fragment_of_one_article(
+    viewer: Viewer,
+) -> None:
+    with viewer.world.sessions() as session, session.begin():
+        for post_id, hours in (("CODE111", 12), ("CODE222", 3)):
+            embed = session.scalars(select(Embed).where(Embed.post_id == post_id)).one()
+            for hour in range(1, hours + 1):
+                session.add(
+                    Check(
+                        embed=embed,
+                        checked_at=NOW - timedelta(hours=hour),
+                        kind="check",
+                        outcome="gone",
+                        http_status=404,
+                        reason=f"{post_id} gone {hour}h ago",
+                    )
+                )
+    client = viewer.client()
+    login(client)
+    page = client.get("/editors/queue").get_data(as_text=True)
+    sections = {}
+    for post_id in ("CODE111", "CODE222"):
+        chosen = rewrite_of(viewer, post_id)
+        section = page[page.index(f'id="rewrite-{chosen}"') :]
+        sections[post_id] = section[: section.index("</article>")]
+        assert "First paragraph of Harbour." in sections[post_id]  # one article, read once, both shown
+    assert [h for h in range(1, 13) if f"CODE111 gone {h}h ago<" in sections["CODE111"]] == list(range(1, 11))
+    assert [h for h in range(1, 13) if f"CODE222 gone {h}h ago<" in sections["CODE222"]] == [1, 2, 3]
+    assert "CODE222 gone" not in sections["CODE111"]
