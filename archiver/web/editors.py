@@ -29,6 +29,8 @@ BREAKAGE_DAYS = 7
 CONTEXT_BYTES = 400
 CHECKS_SHOWN = 100
 MAX_BULK = 500
+# Articles of one residue page: each line is matched on the page (a few queries an article).
+RESIDUE_PAGE = 20
 
 
 def _after() -> int | None:
@@ -363,9 +365,9 @@ def residue() -> Any:
         raise BadRequest("status: matched, ambiguous or orphaned")
     with db_session() as session:
         # One more than shown, so that the last page offers no next page.
-        article_ids = viewer_queries.residue_article_ids(session, after, PAGE_SIZE + 1)
-        more = len(article_ids) > PAGE_SIZE
-        article_ids = article_ids[:PAGE_SIZE]
+        article_ids = viewer_queries.residue_article_ids(session, after, RESIDUE_PAGE + 1)
+        more = len(article_ids) > RESIDUE_PAGE
+        article_ids = article_ids[:RESIDUE_PAGE]
         matches = views.residue_lines(session, viewer_queries.residue_lines_of(session, article_ids))
         total, bare = viewer_queries.residue_line_counts(session)
     counts = Counter(m["status"] for m in matches)

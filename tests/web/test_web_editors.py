@@ -362,7 +362,7 @@ def test_the_residue_page_matches_a_page_of_articles_and_the_dashboard_counts_li
     login(client)
     dashboard = client.get("/editors/").get_data(as_text=True)
     assert "<strong>1</strong> residue line(s) without a card (of 2)" in dashboard
-    monkeypatch.setattr(editors, "PAGE_SIZE", 1)
+    monkeypatch.setattr(editors, "RESIDUE_PAGE", 1)
     one = client.get("/editors/residue?status=orphaned").get_data(as_text=True)
     assert "2 residue line(s) in all, 1 of them without their card" in one
     lines = {first: "@nobody_known", second: "@nobody_else"}

@@ -81,6 +81,7 @@ from archiver.storage.queries.reports import (
 from archiver.storage.queries.residue import (
     embeds_with_author_name,
     embeds_with_handle,
+    embeds_with_handles,
     residue_occurrences,
     snapshot_versions,
 )
@@ -137,6 +138,7 @@ __all__ = [
     "embeds_for_refresh",
     "embeds_with_author_name",
     "embeds_with_handle",
+    "embeds_with_handles",
     "ensure_source",
     "find_article",
     "find_embed",
