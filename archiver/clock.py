@@ -18,14 +18,24 @@ class Clock(Protocol):
         """The current instant, timezone-aware, in UTC."""
         ...
 
+    @property
+    def runs(self) -> bool:
+        """Whether `now()` moves by itself as real time passes. A wait for an instant on a clock that does
+        not run (a pinned one) never ends: waiters give the work back instead."""
+        ...
+
 
 class SystemClock:
+    runs = True
+
     def now(self) -> datetime:
         return datetime.now(UTC)
 
 
 class FixedClock:
     """A clock that stands still until moved; for simulations and tests."""
+
+    runs = False
 
     def __init__(self, instant: datetime) -> None:
         self._instant = _as_utc(instant)

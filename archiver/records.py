@@ -30,6 +30,9 @@ class MarkupKind(StrEnum):
     RESIDUE = "residue"
     # Our own fallback card: the embed was rewritten to its archived copy (pipeline/fallback.py).
     ARCHIVED = "archived"
+    # Where an embed stood and nothing of it is left: a lead-in over nothing, or an empty embed shell
+    # (pipeline/scan/lost.py). No post: recovery from web archives may pair it with one.
+    LOST = "lost"
 
 
 class EmbedState(StrEnum):
@@ -89,7 +92,9 @@ class Article:
     text: str
     encoding: str
     sha256: str
-    url: str | None = None  # its public address, when the source knows it (a WordPress post's link)
+    # Its public address when the source knows it: canonical link, og:url, the source's url_template or
+    # url_column, a WordPress post's link (what recovery from web archives looks up).
+    url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,10 +123,34 @@ class EmbedRef:
     author_url: str | None = None
     published: str | None = None
     caption: str | None = None
+    # A lost spot only: the provider its text names, what it announces (video, post, tweet, photo), the
+    # lead-in sentence, or the shell element ("blockquote.instagram-media").
+    hint: str | None = None
+    announces: str | None = None
+    lead_in: str | None = None
+    shell: str | None = None
 
     @property
     def is_residue(self) -> bool:
         return self.markup is MarkupKind.RESIDUE
+
+    @property
+    def is_lost(self) -> bool:
+        return self.markup is MarkupKind.LOST
+
+    def occurrence_fields(self) -> dict[str, str]:
+        """What an occurrence row keeps of this ref (`Occurrence.found`): the markup's fields, and for a
+        lost spot what its text says."""
+        found = self.markup_fields()
+        if self.is_lost:
+            lost = {
+                "hint": self.hint,
+                "announces": self.announces,
+                "lead_in": self.lead_in,
+                "shell": self.shell,
+            }
+            found.update({name: value for name, value in lost.items() if value})
+        return found
 
     def markup_fields(self) -> dict[str, str]:
         """What the article's markup told us, by snapshot field name."""
@@ -146,9 +175,24 @@ class EmbedRef:
             out["author"] = self.author_name
             out["handle"] = self.handle
             out["date"] = self.published
+        if self.is_lost:
+            out["hint"] = self.hint
+            out["announces"] = self.announces
+            out["lead_in"] = self.lead_in
+            out["shell"] = self.shell
         if self.span is not None:
             out["span"] = [self.span.start, self.span.end]
         return out
+
+
+def spot_anchor(markup: str, found: Mapping[str, Any]) -> str:
+    """The text that tells a residue line or lost spot in its article (`Recovery.anchor`), from what its
+    occurrence keeps (`EmbedRef.occurrence_fields`): the residue's "@handle", or the lost spot's
+    lead-in sentence (for a shell: the last sentence before it). Byte spans move; this does not."""
+    if markup == MarkupKind.RESIDUE.value:
+        handle = found.get("handle")
+        return f"@{handle}" if handle else ""
+    return str(found.get("lead_in") or "")
 
 
 @dataclass(frozen=True, slots=True)

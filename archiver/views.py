@@ -42,7 +42,9 @@ def status(session: Session) -> dict[str, Any]:
 def embeds(
     session: Session, *, state: str | None = None, provider: str | None = None, limit: int | None = None
 ) -> list[dict[str, Any]]:
-    """Embeds (of one state, one provider, the first `limit`) with their state and last check."""
+    """Embeds (of one state, one provider, the first `limit`) with their state and last check, and
+    whether their provider is paused (its verdicts wait: the state shown is the last one told)."""
+    paused = {h.provider for h in queries.paused_providers(session)}
     return [
         {
             "id": r.id,
@@ -50,6 +52,7 @@ def embeds(
             "post_id": r.post_id,
             "url": r.url,
             "state": r.state,
+            "provider_paused": r.provider in paused,
             "last_check": r.last_checked_at.isoformat() if r.last_checked_at else None,
             "last_outcome": r.last_outcome,
             "snapshots": r.snapshots,
@@ -97,12 +100,16 @@ def _detail(session: Session, embed: Embed, blobs: BlobStore) -> dict[str, Any]:
                 ],
             }
         )
+    health = queries.provider_health(session, embed.provider)
+    paused = health is not None and health.paused
     return {
         "id": embed.id,
         "provider": embed.provider,
         "post_id": embed.post_id,
         "url": embed.canonical_url,
         "state": embed.state,
+        "provider_paused": paused,
+        "provider_paused_reason": health.reason if health is not None and paused else None,
         "first_seen_at": embed.first_seen_at.isoformat(),
         "last_outcome": embed.last_outcome,
         "last_reason": embed.last_reason,

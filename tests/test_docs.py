@@ -34,9 +34,10 @@ def setting_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
     keys = []
     for name, field in model.model_fields.items():
         annotation = field.annotation
-        inner = getattr(annotation, "__args__", (annotation,))[0] if name == "sources" else annotation
+        listed = name in ("sources", "archives")  # arrays of tables: [[sources]], [[archives]]
+        inner = getattr(annotation, "__args__", (annotation,))[0] if listed else annotation
         if isinstance(inner, type) and issubclass(inner, BaseModel) and inner is not ProviderSettings:
-            keys.extend(setting_keys(inner, f"{prefix}{name}{'[]' if name == 'sources' else ''}."))
+            keys.extend(setting_keys(inner, f"{prefix}{name}{'[]' if listed else ''}."))
         elif name == "providers":
             keys.extend(f"providers.NAME.{key}" for key in ProviderSettings.model_fields)
         else:

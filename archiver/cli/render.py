@@ -17,7 +17,7 @@ from rich.table import Table
 from archiver.cli.common import ERR, OUT
 from archiver.pipeline.capture import CaptureReport
 from archiver.pipeline.scan import ArticleReport, ArticleStatus
-from archiver.records import Outcome
+from archiver.records import EmbedRef, Outcome
 
 
 @contextmanager
@@ -53,24 +53,32 @@ def progress(shown: bool, label: str, total: int | None) -> Iterator[Callable[[]
 # ---------------------------------------------------------------- scan, fetch
 
 
+def _found_label(ref: EmbedRef) -> str:
+    if ref.is_residue:
+        return f"{ref.provider} residue @{ref.handle or '?'}"
+    if ref.is_lost:
+        return f"lost {ref.announces or 'embed'}" + (f" ({ref.hint})" if ref.hint else "")
+    return f"{ref.provider}:{ref.post_id}"
+
+
 def scan_summary(reports: list[ArticleReport], *, stored: bool) -> None:
     table = Table("article", "embeds", "found")
     for report in reports:
         if report.status is ArticleStatus.ERROR:
             continue
-        found = ", ".join(
-            f"{e.provider}:{e.post_id}" if not e.is_residue else f"{e.provider} residue @{e.handle or '?'}"
-            for e in report.embeds
-        )
+        found = ", ".join(_found_label(e) for e in report.embeds)
         label = "unchanged" if report.status is ArticleStatus.UNCHANGED else str(len(report.embeds))
         table.add_row(report.article, label, found)
     if reports:
         OUT.print(table)
     errors = sum(1 for r in reports if r.status is ArticleStatus.ERROR)
-    embeds_found = sum(1 for r in reports for e in r.embeds if not e.is_residue)
+    embeds_found = sum(1 for r in reports for e in r.embeds if not (e.is_residue or e.is_lost))
     residues = sum(1 for r in reports for e in r.embeds if e.is_residue)
+    lost = sum(1 for r in reports for e in r.embeds if e.is_lost)
     new = sum(r.new_embeds for r in reports)
     line = f"Scanned {len(reports)} article(s): {embeds_found} embed(s), {residues} residue(s) of broken ones"
+    if lost:
+        line += f", {lost} lost (see `archive recover --list`)"
     if stored:
         line += f", {new} new"
     if errors:
@@ -100,8 +108,8 @@ def capture_summary(report: CaptureReport) -> None:
         )
     if report.deferred:
         OUT.print(
-            f"{report.deferred} capture(s) were deferred by a rate budget or a host's backoff "
-            "(nothing was asked) and will run on the next run."
+            f"{report.deferred} capture(s) were left for the next run (a rate budget, a host's backoff "
+            "or the run's time limit, capture.max_run); nothing was recorded for them."
         )
 
 
@@ -112,7 +120,7 @@ def status_tables(counts: dict[str, Any]) -> None:
     for paused in counts["paused_providers"]:
         ERR.print(f"[bold red]paused[/] {paused['provider']} since {paused['since']}: {paused['reason']}")
     table = Table(title="Archive status", show_header=False)
-    for key in ("articles", "articles_with_errors", "embeds", "residues", "snapshots", "media"):
+    for key in ("articles", "articles_with_errors", "embeds", "residues", "lost", "snapshots", "media"):
         table.add_row(key.replace("_", " "), str(counts.get(key, 0)))
     rewrites = counts.get("rewrites") or {}
     table.add_row("rewrites", ", ".join(f"{n} {state}" for state, n in rewrites.items()) or "0")
@@ -120,8 +128,10 @@ def status_tables(counts: dict[str, Any]) -> None:
     if counts.get("by_provider"):
         states = sorted({s for per in counts["by_provider"].values() for s in per})
         by_provider = Table("provider", *states, title="Embeds by provider and state")
+        paused = {p["provider"] for p in counts["paused_providers"]}
         for provider, per in sorted(counts["by_provider"].items()):
-            by_provider.add_row(provider, *(str(per.get(s, 0)) for s in states))
+            name = f"{provider} (paused)" if provider in paused else provider
+            by_provider.add_row(name, *(str(per.get(s, 0)) for s in states))
         OUT.print(by_provider)
 
 
@@ -132,7 +142,7 @@ def embeds_table(rows: list[dict[str, Any]]) -> None:
             str(r["id"]),
             r["provider"],
             r["post_id"],
-            r["state"],
+            r["state"] + (" (provider paused)" if r["provider_paused"] else ""),
             _minute(r["last_check"]) if r["last_check"] else "-",
             r["last_outcome"] or "-",
             str(r["snapshots"]),
@@ -175,6 +185,11 @@ def embed_detail(detail: dict[str, Any]) -> None:
         f"state: {detail['state']}   first seen: {detail['first_seen_at']}   "
         f"last outcome: {detail['last_outcome'] or '-'}"
     )
+    if detail["provider_paused"]:
+        OUT.print(
+            f"[bold red]provider paused[/]: no verdicts until it recovers; the state is the last one told "
+            f"({escape(detail['provider_paused_reason'] or 'no reason given')})"
+        )
     snaps = detail["snapshots"]
     if not snaps:
         OUT.print("No snapshot yet" + (f" ({detail['last_reason']})" if detail["last_reason"] else "") + ".")

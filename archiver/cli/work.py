@@ -104,6 +104,7 @@ def check(ctx: Context, limit: int | None, provider_names: tuple[str, ...], as_j
         print_json(
             {
                 "checked": report.attempted,
+                "deferred": report.deferred,
                 "outcomes": report.outcomes,
                 "state_changes": [{"embed": e, "from": a, "to": b} for e, a, b in report.state_changes],
                 "providers": [
@@ -122,6 +123,11 @@ def check(ctx: Context, limit: int | None, provider_names: tuple[str, ...], as_j
             OUT.print(f"  embed {embed_id}: {before} -> {after}", markup=False)
         parts = [f"{n} {outcome}" for outcome, n in sorted(report.outcomes.items())]
         OUT.print(f"Checked {report.attempted} embed(s): {', '.join(parts) or 'nothing was due'}.")
+        if report.deferred:
+            OUT.print(
+                f"{report.deferred} of them were left for the next run (a rate budget, a host's backoff "
+                "or the run's time limit, checks.max_run); they are still due and nothing counts."
+            )
     exit_with(1 if report.transient else 0)
 
 

@@ -7,6 +7,7 @@ Tokens never live in the file: a provider names the environment variable that ho
     values      how values are written (durations, schedules, rates) and the base of every table
     sections    the settings tables ([database], [media], [http], [scan], ..., [providers.NAME])
     sources     [[sources]]: files, sql, wordpress
+    archives    [[archives]] and [recover]: recovery from web archives
     settings    `Settings` (all of them) and `load_settings` / `find_config`
 
 This package imports only pydantic, the standard library and `archiver.errors`.
@@ -14,6 +15,7 @@ This package imports only pydantic, the standard library and `archiver.errors`.
 
 from __future__ import annotations
 
+from archiver.config.archives import ArchiveSettings, RecoverSettings
 from archiver.config.sections import (
     CaptureSettings,
     CheckSettings,
@@ -33,6 +35,7 @@ from archiver.config.values import DEFAULT_CONFIG_NAME, parse_duration, parse_ra
 
 __all__ = [
     "DEFAULT_CONFIG_NAME",
+    "ArchiveSettings",
     "CaptureSettings",
     "CheckSettings",
     "DaemonSettings",
@@ -40,6 +43,7 @@ __all__ = [
     "HttpSettings",
     "MediaSettings",
     "ProviderSettings",
+    "RecoverSettings",
     "RewriteSettings",
     "ScanSettings",
     "Settings",

@@ -140,6 +140,7 @@ class CaptureSettings(Section):
         ge=0,
         description="Seconds a run waits for a provider's rate budget before leaving its posts for later.",
     )
+    max_run: float = Field(3600.0, gt=0, description="Seconds a capture run goes on; the rest stays due.")
 
 
 class VerdictSettings(Section):
@@ -173,6 +174,7 @@ class CheckSettings(Section):
     broken: str = Field("7d", description="Check interval of a broken embed (it may come back).")
     review: str = Field("1d", description="Check interval of an embed that needs review.")
     jitter: float = Field(0.1, ge=0, le=0.5, description="Spread of each interval, as a share of it.")
+    max_run: float = Field(3600.0, gt=0, description="Seconds a check run goes on; the rest stays due.")
 
     @model_validator(mode="after")
     def _durations(self) -> CheckSettings:
@@ -200,6 +202,9 @@ class DaemonSettings(Section):
         "came back (also right after a check turns an embed broken or back).",
     )
     gc: str = Field("every 1d", description="When to delete media files and records no snapshot uses.")
+    recover: str = Field(
+        "every 6h", description="When to look residue and lost embeds up in web archives (archive recover)."
+    )
     gc_grace: str = Field("1d", description="Media unused for less than this is kept (captures in flight).")
     lease: str = Field(
         "10m",
@@ -213,7 +218,7 @@ class DaemonSettings(Section):
 
     @model_validator(mode="after")
     def _schedules(self) -> DaemonSettings:
-        for name in ("scan", "capture", "check", "rewrite", "gc"):
+        for name in ("scan", "capture", "check", "rewrite", "gc", "recover"):
             try:
                 parse_schedule(getattr(self, name))
             except ValueError as exc:

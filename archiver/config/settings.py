@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from archiver.config.archives import WAYBACK, ArchiveSettings, RecoverSettings
 from archiver.config.sections import (
     CaptureSettings,
     CheckSettings,
@@ -49,6 +50,8 @@ class Settings(BaseSettings):
     daemon: DaemonSettings = DaemonSettings()
     web: WebSettings = WebSettings()
     providers: dict[str, ProviderSettings] = Field(default_factory=dict)
+    archives: tuple[ArchiveSettings, ...] = (WAYBACK,)
+    recover: RecoverSettings = RecoverSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -69,6 +72,15 @@ class Settings(BaseSettings):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"source names must be unique: {', '.join(dupes)}")
+        return value
+
+    @field_validator("archives")
+    @classmethod
+    def _unique_archives(cls, value: tuple[ArchiveSettings, ...]) -> tuple[ArchiveSettings, ...]:
+        names = [a.name for a in value]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"archive names must be unique: {', '.join(dupes)}")
         return value
 
     def provider(self, name: str) -> ProviderSettings:

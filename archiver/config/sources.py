@@ -37,6 +37,15 @@ class SourceSettings(Section):
         description="sql: a column the CMS changes on every save (an integer revision, bumped by one "
         "on a rewrite, or a timestamp, set to now); empty: writes compare the whole body instead.",
     )
+    url_column: str = Field(
+        "", description="sql: the column holding the article's public URL (for recovery from web archives)."
+    )
+    url_template: str = Field(
+        "",
+        description='files: the public URL of each file, e.g. "https://site.example/{path}" ({path}: the '
+        "path below the source root with its extension, {path_noext}: without it; index.html is its folder). "
+        "A page's own canonical link or og:url wins.",
+    )
     where: str = Field(
         "",
         description="sql: a SQL condition choosing the rows that are articles, e.g. "

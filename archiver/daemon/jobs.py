@@ -27,6 +27,8 @@ from archiver.daemon.schedule import Schedule
 from archiver.pipeline.capture import LEASE_LOST, CaptureItem, capture_due
 from archiver.pipeline.check import check_due
 from archiver.pipeline.gc import collect_media
+from archiver.pipeline.recover import PAIRED, PENDING, RecoverDeps, SpotReport
+from archiver.pipeline.recover import recover as recover_spots
 from archiver.pipeline.rewrite import ArticleOutcome, RewriteDeps
 from archiver.pipeline.rewrite import run as run_rewrites
 from archiver.pipeline.scan import ArticleStatus, SourceAccess, Target, resolve_targets, scan_targets
@@ -37,9 +39,9 @@ from archiver.storage import queries
 
 log = logging.getLogger("archiver.daemon")
 
-JOBS = ("scan", "capture", "check", "rewrite", "gc")
+JOBS = ("scan", "capture", "check", "rewrite", "gc", "recover")
 # Jobs one daemon at a time runs, once per period over all daemons (the others claim due work).
-SINGLETON_JOBS = frozenset({"scan", "rewrite", "gc"})
+SINGLETON_JOBS = frozenset({"scan", "rewrite", "gc", "recover"})
 
 Due = TypeVar("Due")  # the report of a run over due embeds (capture's or check's)
 
@@ -95,6 +97,7 @@ class Daemon:
             "check": self._check,
             "rewrite": self._rewrite,
             "gc": self._gc,
+            "recover": self._recover,
         }
         for order, (name, state) in enumerate(self.jobs.items()):
             last = last_runs.get(name)
@@ -378,6 +381,37 @@ class Daemon:
     def _gc(self) -> dict[str, Any]:
         report = collect_media(self.app.sessions, self.app.blobs, self.app.clock, self.gc_grace, self.stop)
         return {"media_records": report.media_records, "blobs": report.blobs, "temp_files": report.temp_files}
+
+    def _recover(self) -> dict[str, Any]:
+        """Spots looked up in the web archives, each archive within its own rate budget (shared by every
+        daemon and command through the database): what a budget or an archive's 429 leaves is `pending`
+        and the next run goes on. Newly found posts are captured at once (their live ladder decides
+        whether the spot gets a card)."""
+        states: Counter[str] = Counter()
+
+        def on_article(spots: list[SpotReport]) -> None:
+            self._keep_job("recover")
+            for spot in (spot for spot in spots if spot.looked):
+                states[spot.state] += 1
+                if spot.state in (PAIRED, PENDING):
+                    log.log(
+                        logging.INFO if spot.state == PAIRED else logging.DEBUG,
+                        "spot " + spot.state,
+                        extra={
+                            "job": "recover",
+                            "article": spot.article,
+                            "spot": f"{spot.markup} {spot.anchor}",
+                            **({"post": spot.post} if spot.post else {}),
+                            **({"reason": spot.reason} if spot.reason else {}),
+                        },
+                    )
+
+        with self.app.new_http_client() as http:
+            deps = RecoverDeps(self.app.sessions, http, self.app.settings, self.app.clock)
+            recover_spots(deps, stop=self.stop, on_article=on_article)
+        if states[PAIRED]:
+            self.wake("capture")
+        return {"spots": sum(states.values()), **dict(states)}
 
     def _item_logger(self, kind: str) -> Callable[[CaptureItem], None]:
         counter = self.outcomes[kind]

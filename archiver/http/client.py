@@ -8,6 +8,7 @@ once with their Retry-After for the caller to honour (an in-request sleep could 
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 import threading
@@ -70,6 +71,7 @@ class HttpClient:
         resolve: Resolver = resolve_addresses,
     ) -> None:
         self.settings = settings
+        self.clock = clock  # budgets and backoffs are measured on it: a caller waiting checks that it runs
         self.budgets: Budgets = budgets if budgets is not None else RateBudgets(clock)
         self.backoffs: Backoffs = backoffs if backoffs is not None else MemoryHostBackoffs(clock)
         self._resolve = resolve
@@ -77,6 +79,18 @@ class HttpClient:
         self._sessions: list[requests.Session] = []
         self._lock = threading.Lock()
         redact_library_logs()
+        # A run's bound (`ending_at`): no request goes on past this time.monotonic() instant.
+        self._ends_at: float | None = None
+        self._ends_why = ""
+
+    def ending_at(self, instant: float, why: str) -> HttpClient:
+        """This client (the same sessions, budgets and backoffs) with every request ended by `instant`, a
+        `time.monotonic()` value, and none started after it: the bound of a run, named by `why` in the
+        errors. Closing the original closes it too."""
+        bounded = copy.copy(self)
+        bounded._ends_at = instant if self._ends_at is None else min(instant, self._ends_at)
+        bounded._ends_why = why
+        return bounded
 
     def __enter__(self) -> HttpClient:
         return self
@@ -146,6 +160,8 @@ class HttpClient:
                 redact_url(at), None, MappingProxyType({}), b"", time.monotonic() - started, error
             )
 
+        if self._ends_at is not None and started >= self._ends_at:
+            return failed(url, self._run_over_error(_host_of(url)))
         host = _backoff_host(url)
         waiting = self.backoffs.until(host) if host else None
         if waiting is not None:
@@ -157,6 +173,8 @@ class HttpClient:
             message = f"rate budget for {budget_key} used up; retry in {math.ceil(wait)}s"
             return failed(url, FetchError(FetchErrorKind.BUDGET, message))
         deadline_at = started + self.settings.deadline
+        if self._ends_at is not None:
+            deadline_at = min(deadline_at, self._ends_at)
         current = url
         secrets = set(secret_values(url))  # sent with any hop: never handed on in a body
         for hop in range(self.settings.max_redirects + 1):
@@ -166,6 +184,7 @@ class HttpClient:
             result, location = self._attempts(method, body, current, extra, cap, started, deadline_at)
             if location is None or not follow_redirects:
                 self._note_backoff(current, result)
+                result = self._cut_by_run(result, current)
                 if secrets and result.body:
                     return replace(result, body=redact_values(result.body, secrets))
                 return result
@@ -187,6 +206,19 @@ class HttpClient:
                 extra = {k: v for k, v in extra.items() if k.lower() not in _CROSS_ORIGIN_DROPPED}
             current = following
         raise AssertionError("unreachable: the loop returns")  # pragma: no cover
+
+    def _cut_by_run(self, result: FetchResult, url: str) -> FetchResult:
+        """A request the run's bound cut short says so, rather than blame the host's pace."""
+        cut = self._ends_at is not None and time.monotonic() >= self._ends_at
+        if not cut or result.error is None or result.error.kind is not FetchErrorKind.TIMEOUT:
+            return result
+        error = self._run_over_error(_host_of(url))
+        return FetchResult(result.url, result.status, result.headers, b"", result.elapsed, error)
+
+    def _run_over_error(self, host: str) -> FetchError:
+        return FetchError.of(
+            FetchErrorKind.TIMEOUT, f"{host}: cut off, the run's time ({self._ends_why}) was up"
+        )
 
     def _note_backoff(self, url: str, result: FetchResult) -> None:
         """A 429, or a 503 with Retry-After, keeps every request away from that host for a while."""

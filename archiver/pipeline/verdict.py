@@ -8,7 +8,9 @@ Both stages that fetch end here: the first capture and every later check.
                  └──ok── needs_review ◄──ambiguous (login walls, soft 404s, 401/403)
 
 Transient outcomes (timeouts, 5xx, 429, our own budgets) and checks made while a provider looked
-unhealthy never count. Ambiguous outcomes lead to needs_review, never to broken. Any ok resets.
+unhealthy never count. Ambiguous outcomes lead to needs_review, never to broken. Any ok resets. An
+embed never goes back to `new` ("not captured yet"): when the checks that told about it stop counting
+(the mass-failure breaker voided them), it keeps its last telling state.
 """
 
 from __future__ import annotations
@@ -114,6 +116,9 @@ def apply_verdict(session: Session, embed: Embed, settings: Settings, now: datet
         Observation(at, Outcome(outcome)) for at, outcome in queries.counted_outcomes_since_ok(session, embed)
     ]
     verdict = decide(observations, embed.last_ok_at is not None, settings.verdicts)
+    if verdict.state is EmbedState.NEW and embed.state != EmbedState.NEW.value:
+        # Nothing counted is left to tell (the checks were voided): what was told before still stands.
+        verdict = Verdict(EmbedState(embed.state), "its checks were voided: the last telling state stands")
     change = queries.set_state(session, embed, verdict.state.value, now, verdict.reason)
     if embed.last_captured_at is not None:  # never captured: the capture queue retries it instead
         embed.next_check_at = next_check(

@@ -127,6 +127,7 @@ class Bluesky(Provider):
     loader_scripts = ("embed.bsky.app/static/embed.js",)
     residue_markers = ("(@",)
     residue_phrases = ("—", "–")  # as the tree reads the dash
+    shell_classes = ("bluesky-embed",)
 
     # ---- URLs --------------------------------------------------------------------------------------
     def parse_url(self, url: str) -> PostUrl | None:

@@ -168,6 +168,7 @@ class Facebook(Provider):
 
     stem = "facebook"
     element_tags = ("blockquote", "amp-facebook")
+    shell_classes = ("fb-post", "fb-video")
     loader_scripts = ("connect.facebook.net/",)
 
     # ---- URLs --------------------------------------------------------------------------------------

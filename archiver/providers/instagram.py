@@ -194,6 +194,7 @@ class Instagram(Provider):
     loader_scripts = ("instagram.com/embed.js", "instagram.com/en_US/embeds.js", "platform.instagram.com/")
     residue_markers = ("(@",)
     residue_phrases = tuple(s.phrase for s in SHARED_BY)
+    shell_classes = ("instagram-media",)
 
     # ---- URLs --------------------------------------------------------------------------------------
     def parse_url(self, url: str) -> PostUrl | None:

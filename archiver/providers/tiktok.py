@@ -87,6 +87,7 @@ class TikTok(Provider):
     markers = ("amp-tiktok",)  # AMP may give only the id
     stem = "tiktok"
     element_tags = ("blockquote", "amp-tiktok")
+    shell_classes = ("tiktok-embed",)
     loader_scripts = ("tiktok.com/embed.js",)
 
     # ---- URLs --------------------------------------------------------------------------------------

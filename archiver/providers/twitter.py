@@ -150,6 +150,8 @@ class Twitter(Provider):
     loader_scripts = ("platform.twitter.com/widgets.js", "platform.x.com/widgets.js")
     residue_markers = ("(@",)
     residue_phrases = ("—", "–")  # as the tree reads the dash (the source may write &mdash; or &#8212;)
+    shell_classes = ("twitter-tweet", "twitter-video")
+    hint_words = ("tweet", "tweets", "tweeted", "Tweet", "tweete", "tweetete", "tuit", "tuiteó")
 
     # ---- URLs --------------------------------------------------------------------------------------
     def parse_url(self, url: str) -> PostUrl | None:

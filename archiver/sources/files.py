@@ -12,12 +12,13 @@ import hashlib
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
 
 from archiver.config import ScanSettings
 from archiver.errors import ArticleError
 from archiver.records import Article
+from archiver.sources.urls import url_from_template, url_in_page
 
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 # The HTML standard's prescan looks at the first 1024 bytes; real pages put long <head> preambles
@@ -58,6 +59,8 @@ class ArticleFile:
 
     path: Path
     label: str
+    # The public URL the source's `url_template` gives the file (the page's own canonical URL wins).
+    url: str | None = None
 
 
 def decode_html(data: bytes, fallback: str = "cp1252") -> tuple[str, str]:
@@ -104,6 +107,7 @@ def read_article(file: ArticleFile, source: str, settings: ScanSettings, *, dige
         text=text,
         encoding=encoding,
         sha256=hashlib.sha256(data).hexdigest() if digest else "",
+        url=url_in_page(text) or file.url,
     )
 
 
@@ -120,6 +124,33 @@ def files_of(pattern: str) -> Iterator[ArticleFile]:
         for name in sorted(glob.glob(pattern, recursive=True)):
             if os.path.isfile(name):
                 yield ArticleFile(Path(name), name)
+
+
+def files_with_urls(pattern: str, url_template: str | None) -> Iterator[ArticleFile]:
+    """`files_of(pattern)`, each with the public URL `url_template` gives it (when there is one)."""
+    if not url_template:
+        yield from files_of(pattern)
+        return
+    root = source_root(pattern)
+    for file in files_of(pattern):
+        try:
+            relative = PurePosixPath(file.path.resolve().relative_to(root.resolve()).as_posix())
+        except ValueError:
+            relative = PurePosixPath(file.path.name)
+        yield replace(file, url=url_from_template(url_template, relative))
+
+
+def source_root(pattern: str) -> Path:
+    """The folder a source's paths are relative to: the folder itself, or a glob's part before its first
+    wildcard, or a file's folder."""
+    path = Path(pattern)
+    if path.is_dir():
+        return path
+    parts = path.parts
+    for index, part in enumerate(parts):
+        if glob.has_magic(part):
+            return Path(*parts[:index]) if index else Path(".")
+    return path.parent
 
 
 def _declared_charset(head: bytes) -> str | None:

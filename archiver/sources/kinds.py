@@ -34,7 +34,7 @@ def _files(
     now: Now | None,
     http: HttpClient | None,
 ) -> FileStore:
-    return FileStore(source.name, settings, pattern=source.path)
+    return FileStore(source.name, settings, pattern=source.path, url_template=source.url_template)
 
 
 def _sql(

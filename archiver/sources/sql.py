@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,6 +41,7 @@ from archiver.config import ScanSettings, SourceSettings
 from archiver.errors import ArticleError, ConfigError, StorageError, WriteConflict
 from archiver.records import Article
 from archiver.sources.files import decode_html
+from archiver.sources.urls import url_in_page
 
 # Rows read per round trip when listing a table's keys.
 _KEYS_PER_FETCH = 1_000
@@ -96,7 +98,7 @@ class SqlStore:
         except SQLAlchemyError as exc:
             engine.dispose()
             raise StorageError(f"source {name!r}: cannot open {self.shown}: {_first_line(exc)}") from None
-        for setting in ("key_column", "body_column", "version_column"):
+        for setting in ("key_column", "body_column", "version_column", "url_column"):
             column = getattr(self.source, setting)
             if column and column not in table.c:
                 engine.dispose()
@@ -143,7 +145,9 @@ class SqlStore:
             raise ArticleError(f"{label}: cannot read: {_first_line(exc)}") from None
         if row is None:
             raise ArticleError(f"{label}: no such row")
-        return self._article(key, row[0])
+        url = row[-1] if self.source.url_column else None
+        article = self._article(key, row[0])
+        return replace(article, url=url_in_page(article.text) or (str(url) if url else None))
 
     def label(self, key: str) -> str:
         return f"{self.source.table}#{key}"
@@ -200,6 +204,8 @@ class SqlStore:
         columns = [table.c[self.source.body_column]]
         if self.source.version_column:
             columns.append(table.c[self.source.version_column])
+        if self.source.url_column:
+            columns.append(table.c[self.source.url_column])
         return select(*columns).where(table.c[self.source.key_column] == self._key_value(table, key))
 
     # --- writing back

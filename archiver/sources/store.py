@@ -29,7 +29,7 @@ from typing import Protocol
 from archiver.config import ScanSettings
 from archiver.errors import StorageError, WriteConflict
 from archiver.records import Article
-from archiver.sources.files import ArticleFile, files_of, read_article
+from archiver.sources.files import ArticleFile, files_with_urls, read_article
 
 TEMP_SUFFIX = ".archiver.tmp"
 
@@ -63,18 +63,26 @@ class FileStore:
     """Articles as files: the `files` source."""
 
     def __init__(
-        self, source: str, settings: ScanSettings, root: Path | None = None, pattern: str = ""
+        self,
+        source: str,
+        settings: ScanSettings,
+        root: Path | None = None,
+        pattern: str = "",
+        url_template: str | None = None,
     ) -> None:
         self.source = source
         self.settings = settings
         self.root = root
         # The configured folder, glob or file (`[[sources]] path`); empty for paths named ad hoc.
         self.pattern = pattern
+        # The source's `url_template`: where each file is published (a page's own canonical URL wins).
+        self.url_template = url_template
 
     def files(self) -> Iterator[ArticleFile]:
-        """The HTML files of the configured `pattern`, in a stable order (none without one)."""
+        """The HTML files of the configured `pattern`, in a stable order (none without one), each with
+        the public URL the source's `url_template` gives it."""
         if self.pattern:
-            yield from files_of(self.pattern)
+            yield from files_with_urls(self.pattern, self.url_template)
 
     def path(self, key: str) -> Path:
         path = Path(key)

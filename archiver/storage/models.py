@@ -13,6 +13,8 @@ providers whose verdicts are paused, and what operators were told.
 `RateWindow` and `HostBackoff` hold the HTTP manners every process shares: request budgets per host
 and the backoffs hosts asked for. `Embed.lease_owner`/`lease_until` and `JobRun` let several daemons
 share the due work (`archiver.daemon`).
+`Recovery` records what recovery from web archives found for one residue line or lost spot of an article:
+the post that stood there in an earlier copy (and which memento showed it), or the copies looked at.
 `Rewrite` is the rewrite journal: the exact original bytes of every embed unit replaced by a card, so
 that every rewrite can be undone byte for byte (`archiver.pipeline.rewrite`).
 `User`, `ApiToken` and `LoginFailure` are the viewer's accounts, API tokens and sign-in throttle
@@ -129,7 +131,8 @@ class Article(Base):
     scanned_at: Mapped[datetime | None]
     # Why the last scan could not read the article; None when it could.
     scan_error: Mapped[str | None] = mapped_column(Text)
-    # The article's public address when its source knows it (a WordPress post's link).
+    # Its public address when its source knows it (canonical link, og:url, url_template, url_column, a
+    # WordPress post's link): what recovery from web archives looks up.
     url: Mapped[str | None] = mapped_column(String(2048))
 
     source: Mapped[Source] = relationship(back_populates="articles")
@@ -426,6 +429,44 @@ class Rewrite(Base):
     applied_at: Mapped[datetime | None]
     restored_at: Mapped[datetime | None]
     restored_by: Mapped[str | None] = mapped_column(String(200))
+
+    article: Mapped[Article] = relationship()
+    embed: Mapped[Embed | None] = relationship()
+
+
+class Recovery(Base):
+    """One residue line or lost spot of an article, looked up in web archives (`archive recover`).
+
+        pending (copies still to look at, or an archive asked us to wait) -> paired | unpaired
+
+    A spot is told by its article, markup and the text that identifies it (`anchor`: the residue's
+    handle, the lead-in sentence, the shell), not by its byte span, which a rewrite elsewhere moves.
+    `paired`: the embed that stood there in the copy `memento_url` (archive `archive`, captured at
+    `memento_datetime`); the post is an `Embed` (due for capture like any other), its markup's fields a
+    snapshot. `unpaired`: no copy showed it (`copies` lists what was looked at, with why each did not
+    pair). The embed's original markup, from the memento, is kept to put a live post back.
+    """
+
+    __tablename__ = "recoveries"
+    __table_args__ = (UniqueConstraint("article_id", "markup", "anchor"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    markup: Mapped[str] = mapped_column(String(16))
+    anchor: Mapped[str] = mapped_column(String(1000))
+    provider: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16))
+    embed_id: Mapped[int | None] = mapped_column(ForeignKey("embeds.id", ondelete="SET NULL"), index=True)
+    archive: Mapped[str | None] = mapped_column(String(200))
+    memento_url: Mapped[str | None] = mapped_column(String(4096))
+    memento_datetime: Mapped[datetime | None]
+    # The embed unit's bytes as the memento had them (to put a live post back), decoded as text.
+    original_markup: Mapped[str | None] = mapped_column(Text)
+    # [{archive, memento_url, datetime, result}] for every copy looked at, newest first.
+    copies: Mapped[list[Any]] = mapped_column(default=list)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
     article: Mapped[Article] = relationship()
     embed: Mapped[Embed | None] = relationship()

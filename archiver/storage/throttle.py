@@ -128,15 +128,22 @@ class DbHostBackoffs:
             return row.until, row.reason
 
     def defer(self, host: str, delay: timedelta, reason: str) -> None:
-        """Keep every process away from `host` for `delay` (a later instant already stored wins)."""
+        """Keep every process away from `host` for `delay` (a later instant already stored wins).
+
+        One upsert: two threads or processes told to back off the same host at once (a 429 answering
+        two requests in flight) must not both insert its row (SQLite ignores FOR UPDATE)."""
         now = self._clock.now()
-        until = now + delay
         with self._sessions() as session, session.begin():
-            row = session.get(HostBackoff, host, with_for_update=True)
-            if row is None:
-                session.add(HostBackoff(host=host, until=until, reason=reason, updated_at=now))
-            elif row.until < until:
-                row.until, row.reason, row.updated_at = until, reason, now
+            dialect = session.get_bind().dialect.name
+            insert = pg_insert if dialect == "postgresql" else sqlite_insert
+            row = insert(HostBackoff).values(host=host, until=now + delay, reason=reason, updated_at=now)
+            session.execute(
+                row.on_conflict_do_update(
+                    index_elements=[HostBackoff.host],
+                    set_={"until": row.excluded.until, "reason": row.excluded.reason, "updated_at": now},
+                    where=HostBackoff.until < row.excluded.until,
+                )
+            )
 
 
 def _insert_ignore(session: Session, key: str, start: int) -> None:

@@ -364,3 +364,30 @@ def test_concurrency_bounds_the_requests_in_flight_for_listings_reads_and_writes
         list(threads.map(lambda n: store.write(f"wordpress:news#{n}", b"y", digest), range(1, 8)))
     assert [a.data for a in read] == [b"x"] * 7
     assert flight.peak == concurrency
+
+
+def test_a_used_up_rate_is_not_waited_for_on_a_pinned_clock(wordpress: FakeWordPress) -> None:
+    """With the clock pinned (ARCHIVER_NOW) the budget's window never ends: a read refused by the rate
+    fails at once (one line, retried by the next run) instead of sleeping for a window that cannot
+    pass (issue 18: no loop waits for a clock that cannot advance)."""
+    wordpress.on("/wp/v2/posts/7", json_answer(post(7, "a")))
+    source = SourceSettings(
+        name="news", kind="wordpress", url=wordpress.server.url, user="archiver", password_env="WP_PASSWORD"
+    )
+    http = HttpClient(HttpSettings(allow_networks=("127.0.0.0/8",), deadline=5.0), FixedClock(NOW))
+    store = WordPressStore(source.model_copy(update={"rate": "2/m"}), ScanSettings(), http, ENV)
+    assert store.read("wordpress:news#7").data == b"a"  # the post types, then the post: 2 of 2
+    refused: list[BaseException] = []
+
+    def read_again() -> None:
+        try:
+            store.read("wordpress:news#7")
+        except ArticleError as exc:
+            refused.append(exc)
+
+    reader = threading.Thread(target=read_again, daemon=True)
+    reader.start()
+    reader.join(20)  # it used to sleep out the whole minute
+    assert not reader.is_alive(), "a read waited for a budget window on a pinned clock"
+    assert len(refused) == 1 and "rate budget for wordpress:news used up" in str(refused[0])
+    assert len(wordpress.server.requests) == 2

@@ -434,6 +434,7 @@ def test_status_counts_and_list_embeds(session: Session) -> None:
         "articles_with_errors": 1,
         "embeds": 2,
         "residues": 1,
+        "lost": 0,
         "snapshots": 1,
         "media": 0,
         "by_state": {"live": 1, "new": 1},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 from archiver.clock import FixedClock
@@ -46,4 +47,33 @@ def test_backoffs_are_seen_by_every_process_and_only_extend(db_url: str) -> None
     assert seen == (START + timedelta(minutes=10), "429 with Retry-After 600")
     clock.advance(timedelta(minutes=10))
     assert two.until("example.org") is None
+    engine.dispose()
+
+
+def test_a_host_backed_off_by_many_threads_at_once_keeps_the_latest_instant(db_url: str) -> None:
+    """A 429 answering several requests in flight: each thread stores the backoff at the same moment.
+    None of them may fail (it used to: two inserts of the same host), and the latest instant wins."""
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    clock = FixedClock(START)
+    backoffs = [DbHostBackoffs(session_factory(engine), clock) for _ in range(8)]
+    gate = threading.Barrier(len(backoffs))
+    errors: list[BaseException] = []
+
+    def defer(index: int) -> None:
+        gate.wait()
+        try:
+            backoffs[index].defer(
+                "example.org", timedelta(seconds=index + 1), f"429 with Retry-After {index + 1}"
+            )
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=defer, args=(i,)) for i in range(len(backoffs))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert backoffs[0].until("example.org") == (START + timedelta(seconds=8), "429 with Retry-After 8")
     engine.dispose()

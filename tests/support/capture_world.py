@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from support.fake_server import Canned, FakeServer
 
 from archiver.app import App
 from archiver.config import Settings, parse_rate
@@ -27,7 +28,6 @@ from archiver.providers.common.context import CaptureContext
 from archiver.records import Article, EmbedRef, MarkupKind, Outcome
 from archiver.storage import queries
 from archiver.storage.models import Embed
-from support.fake_server import Canned, FakeServer
 
 START = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 # Smallest well-formed JPEG/PNG/GIF headers: the archiver sniffs magic bytes, it never decodes images.

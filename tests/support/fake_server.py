@@ -67,9 +67,13 @@ NO_ROUTE = Canned(404, {"Content-Type": "application/json"}, b'{"error": "no rou
 
 
 class FakeServer:
-    """A ThreadingHTTPServer on 127.0.0.1 (random port) in a background thread; a context manager."""
+    """A ThreadingHTTPServer on 127.0.0.1 (random port) in a background thread; a context manager.
 
-    def __init__(self) -> None:
+    `host` puts it on another loopback address (127.0.0.2, ...): another host to the archiver, with its
+    own backoffs and budgets."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
         self.url = ""
         self.requests: list[Recorded] = []
         self._routes: dict[tuple[str, str], Responder] = {}
@@ -91,10 +95,10 @@ class FakeServer:
         if self._httpd is not None:
             return
         self._stopping.clear()
-        httpd = _Server(("127.0.0.1", 0), _Handler)
+        httpd = _Server((self.host, 0), _Handler)
         httpd.fake = self
         self._httpd = httpd
-        self.url = f"http://127.0.0.1:{httpd.server_address[1]}"
+        self.url = f"http://{self.host}:{httpd.server_address[1]}"
         self._thread = threading.Thread(
             target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )

@@ -11,8 +11,9 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from archiver.config import Settings
 from support.fake_server import FIXTURES, Canned, FakeServer, canned_from_vcr
+
+from archiver.config import Settings
 
 HERE = Path(__file__).resolve().parents[1]
 OEMBED_PATH = "/v26.0/instagram_oembed"

@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from support.fake_server import FIXTURES, Canned, FakeServer, canned_from_response_json, canned_from_vcr
+
 from archiver.app import App
 from archiver.clock import FixedClock
 from archiver.providers import provider_named
 from archiver.records import Capture, EmbedRef, MarkupKind
-from support.fake_server import FIXTURES, Canned, FakeServer, canned_from_response_json, canned_from_vcr
 from tests.support.capture_world import JPEG, START, context_for, settings_for
 
 # Keys of a provider body that name media files (oEmbed, iTunes lookup).

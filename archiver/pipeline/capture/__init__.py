@@ -10,16 +10,19 @@ The climbing machinery, public because the check stage climbs the same way (a ch
 that revalidates the stored responses): `work_for` (what to climb for each embed), `run_climbs` (on the
 thread pool, recorded as checks of a kind), `climb` (one ladder and its media, no database), `record`
 (a check row and maybe a snapshot version), `settle` (the verdicts of the embeds asked about), `Work`,
-`Climbed`, `STOP_GRACE`. Leases for sharing due work between daemons: `Claims`,
+`Climbed`, `STOP_GRACE`, `RunBound` (when a run ends: nothing starts after it, whatever providers
+do). Leases for sharing due work between daemons: `Claims`,
 `new_owner`, `DEFAULT_BATCH`, `DEFAULT_LEASE`, `LEASE_LOST`.
 
-Inside: `due` (capture_due, capture_one), `climbs` (the machinery), `leases`, `media` (what bytes are).
+Inside: `due` (capture_due, capture_one), `climbs` (the machinery), `bound` (RunBound), `leases`,
+`media` (what bytes are).
 May import: records, config, clock, http, providers (the registry and `providers.common`), storage, and
 `pipeline.verdict`. Never scan, check or rewrite.
 """
 
 from __future__ import annotations
 
+from archiver.pipeline.capture.bound import RunBound
 from archiver.pipeline.capture.climbs import (
     STOP_GRACE,
     CaptureDeps,
@@ -45,6 +48,7 @@ __all__ = [
     "CaptureReport",
     "Claims",
     "Climbed",
+    "RunBound",
     "Work",
     "capture_due",
     "capture_one",

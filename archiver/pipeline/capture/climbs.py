@@ -13,6 +13,10 @@ Network work happens outside database transactions; each embed is then recorded 
 of its own, so a crash loses at most the embed in flight and a rerun picks it up. Climbs run at most
 `capture.per_provider` at once for one provider, so a slow or throttled provider never stalls the
 others; a climb stopped by our own rate budget is no check of the post (it comes back `deferred`).
+
+No wait here outlives the run's `RunBound`, and none waits for an instant on a clock that does not run
+(a host's backoff or a budget's window measured on a pinned clock never comes): such work is given back,
+deferred, due for the next run.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -31,6 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from archiver.clock import Clock
 from archiver.config import Settings, parse_rate
 from archiver.http import Budgets, HttpClient
+from archiver.pipeline.capture.bound import RunBound
 from archiver.pipeline.capture.leases import LEASE_LOST
 from archiver.pipeline.capture.media import refusal_reason, sniff_media_type
 from archiver.pipeline.verdict import apply_verdict
@@ -58,6 +63,10 @@ class CaptureDeps:
     blobs: BlobStore
     clock: Clock
     env: Mapping[str, str]
+
+    def bounded(self, bound: RunBound) -> CaptureDeps:
+        """These deps with an HTTP client that ends every request by `bound` and starts none after it."""
+        return replace(self, http=self.http.ending_at(bound.ends_at, bound.setting))
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,10 +123,14 @@ def run_climbs(
     *,
     owner: str | None = None,
     stop: threading.Event | None = None,
+    bound: RunBound | None = None,
 ) -> list[CaptureItem]:
     """Climb every work item on the pool, record each as a `kind` check; `stop_provider` may end a
     provider's share of the run after any item (its other posts stay due). With `owner`, an item is
-    recorded only while `owner` holds its lease; with `stop`, no climb starts once it is set."""
+    recorded only while `owner` holds its lease; with `stop`, no climb starts once it is set. With
+    `bound`, nothing starts after it and climbs still running then are not recorded: they and the items
+    not started come back deferred (due for the next run). Give `deps` bounded the same way
+    (`CaptureDeps.bounded`) so that their requests end then too."""
     items: list[CaptureItem] = []
 
     def finish(item: CaptureItem) -> bool:
@@ -126,7 +139,7 @@ def run_climbs(
             on_item(item)
         return stop_provider(item) if stop_provider is not None else False
 
-    _Dispatcher(sessions, deps, work, finish, kind, owner=owner, stop=stop).run()
+    _Dispatcher(sessions, deps, work, finish, kind, owner=owner, stop=stop, bound=bound).run()
     return items
 
 
@@ -257,6 +270,7 @@ class _Dispatcher:
         *,
         owner: str | None = None,
         stop: threading.Event | None = None,
+        bound: RunBound | None = None,
     ) -> None:
         self.sessions = sessions
         self.deps = deps
@@ -264,6 +278,7 @@ class _Dispatcher:
         self.kind = kind
         self.owner = owner
         self.stop = stop
+        self.bound = bound
         self.give_up_at: float | None = None  # set when a stop is seen: climbs in flight get STOP_GRACE
         self.queues: dict[str, deque[Work]] = {}
         for item in work:
@@ -278,26 +293,39 @@ class _Dispatcher:
         abandoned = False
         try:
             while True:
+                if self.bound is not None and self.bound.over():
+                    # Climbs still running are not recorded (their requests end now: the client is
+                    # bounded too); they and the posts not started stay due for the next run.
+                    abandoned = bool(self.in_flight)
+                    left = [*self.in_flight.values(), *(w for q in self.queues.values() for w in q)]
+                    self.in_flight.clear()
+                    self._give_back(left, self.bound.reason)
+                    return
                 stopping = self._stopping()
                 if not stopping:
                     self._dispatch(pool)
                 if not self.in_flight:
-                    pause = None if stopping else self._next_pause_end()
-                    if pause is None:
+                    if stopping or not any(self.queues.values()):
                         return
-                    self._sleep(max(pause - time.monotonic(), 0.0))  # between requests, never in one
+                    pause = self._next_pause_end()
+                    if pause is not None:  # between requests, never in one
+                        self._sleep(self._capped(max(pause - time.monotonic(), 0.0)))
                     continue
                 pause = None if stopping else self._next_pause_end()
                 timeout = max(pause - time.monotonic(), 0.0) if pause is not None else None
                 if self.give_up_at is not None:
-                    left = self.give_up_at - time.monotonic()
-                    if left <= 0:  # climbs still running: not recorded, their embeds stay due
+                    left_seconds = self.give_up_at - time.monotonic()
+                    if left_seconds <= 0:  # climbs still running: not recorded, their embeds stay due
                         abandoned = True
                         return
-                    timeout = left if timeout is None else min(timeout, left)
+                    timeout = left_seconds if timeout is None else min(timeout, left_seconds)
                 if self.stop is not None:
                     timeout = 0.2 if timeout is None else min(timeout, 0.2)  # notice a stop soon
+                if self.bound is not None:
+                    timeout = self._capped(timeout)
                 done, _ = wait(self.in_flight, timeout=timeout, return_when=FIRST_COMPLETED)
+                if self.bound is not None and self.bound.over():
+                    continue  # a climb that ended now may have been cut by the bound: given back above
                 for future in done:
                     item = self.in_flight.pop(future)
                     self.running[item.ref.provider] -= 1
@@ -305,6 +333,12 @@ class _Dispatcher:
         finally:
             # An abandoned climb's thread ends by itself (every request has a deadline); nobody waits.
             pool.shutdown(wait=not abandoned, cancel_futures=True)
+
+    def _capped(self, seconds: float | None) -> float:
+        """`seconds` (None: no limit) no later than the run's bound."""
+        if self.bound is None:
+            return seconds if seconds is not None else 0.0
+        return self.bound.left() if seconds is None else min(seconds, self.bound.left())
 
     def _stopping(self) -> bool:
         if self.stop is None or not self.stop.is_set():
@@ -336,40 +370,57 @@ class _Dispatcher:
                 progressed = True
 
     def _next_pause_end(self) -> float | None:
-        waiting = [self.paused_until.get(p, 0.0) for p, queue in self.queues.items() if queue]
+        """When the first provider paused with posts waiting may go on (None: none is paused). A provider
+        at its `per_provider` limit goes on when a climb ends instead: waiting for that is `wait`'s."""
+        now = time.monotonic()
+        waiting = [
+            until for p, q in self.queues.items() if q and (until := self.paused_until.get(p, 0.0)) > now
+        ]
         return min(waiting) if waiting else None
+
+    def _may_wait(self, seconds: float) -> bool:
+        """Whether to wait `seconds` in this run for a provider to take requests again: a short wait
+        (`capture.max_defer_wait`), on a clock that runs (the backoff or budget window is measured on the
+        injected clock: pinned, it never ends), and ending before the run's bound."""
+        if seconds > self.deps.settings.capture.max_defer_wait or not self.deps.clock.runs:
+            return False
+        return self.bound is None or time.monotonic() + seconds < self.bound.ends_at
 
     def _settle(self, item: Work, climbed: Climbed) -> None:
         capture = climbed.capture
         ref = item.ref
         if capture.deferred:
-            wait_for = capture.retry_after if capture.retry_after is not None else 1.0
+            wait_for = max(capture.retry_after if capture.retry_after is not None else 1.0, 0.0)
             queue = self.queues[ref.provider]
-            if wait_for <= self.deps.settings.capture.max_defer_wait:
+            if self._may_wait(wait_for):
                 queue.appendleft(item)
                 self.paused_until[ref.provider] = time.monotonic() + wait_for
                 return
-            # Too long to wait in this run: this post and the provider's others stay due for the next.
+            # Not worth waiting for in this run: this post and the provider's others stay due.
             left = [item, *queue]
             queue.clear()
-            for waiting in left:
-                self.finish(
-                    CaptureItem(
-                        waiting.embed_id,
-                        waiting.ref.provider,
-                        waiting.ref.post_id or "",
-                        Outcome.TRANSIENT,
-                        capture.reason,
-                        None,
-                        deferred=True,
-                    )
-                )
+            self._give_back(left, capture.reason)
             return
         recorded = record(
             self.sessions, self.deps, item.embed_id, ref, climbed, kind=self.kind, owner=self.owner
         )
         if self.finish(recorded):
             self.queues[ref.provider].clear()  # the caller stopped this provider (e.g. it paused it)
+
+    def _give_back(self, left: Sequence[Work], reason: str) -> None:
+        """Report these posts deferred: nothing is recorded, they stay due for the next run."""
+        for waiting in left:
+            self.finish(
+                CaptureItem(
+                    waiting.embed_id,
+                    waiting.ref.provider,
+                    waiting.ref.post_id or "",
+                    Outcome.TRANSIENT,
+                    reason,
+                    None,
+                    deferred=True,
+                )
+            )
 
 
 def _previous(session: Session, embed: Embed) -> dict[str, Mapping[str, Any]]:

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from archiver.pipeline.capture.bound import RunBound
 from archiver.pipeline.capture.climbs import (
     CaptureDeps,
     CaptureItem,
@@ -65,6 +66,7 @@ def capture_due(
     lease: timedelta = DEFAULT_LEASE,
     batch: int = DEFAULT_BATCH,
     stop: threading.Event | None = None,
+    bound: RunBound | None = None,
 ) -> CaptureReport:
     """Capture every embed that has no snapshot yet and is due; returns what happened to each.
 
@@ -81,7 +83,12 @@ def capture_due(
     recorded only by the daemon holding it, and each batch is released once recorded. The run goes on
     until nothing is due, `limit` embeds were tried, or `stop` is set (climbs in flight then get
     `climbs.STOP_GRACE` seconds to finish; the rest of the batch is given back).
+
+    The run ends by `bound` (default: `capture.max_run` from now) whatever the providers do: requests
+    in flight then are cut, and what was not finished comes back deferred, due for the next run.
     """
+    bound = bound if bound is not None else RunBound.of(deps.settings.capture.max_run, "capture.max_run")
+    deps = deps.bounded(bound)
     # Enabled providers that can capture; the others' embeds are stored and wait for theirs.
     enabled = {
         p.name
@@ -91,9 +98,8 @@ def capture_due(
     if owner is not None:
         if refresh:
             raise ValueError("refresh runs are not claimed: run them without an owner")
-        items = _capture_claimed(
-            sessions, deps, enabled, Claims(sessions, deps.clock, owner, lease), batch, limit, stop, on_item
-        )
+        claims = Claims(sessions, deps.clock, owner, lease)
+        items = _capture_claimed(sessions, deps, enabled, claims, batch, limit, stop, bound, on_item)
         return CaptureReport(tuple(items), dict(Counter(item.outcome.value for item in items)))
     with sessions() as session:
         if refresh:
@@ -103,7 +109,7 @@ def capture_due(
         work = work_for(session, due, revalidate=refresh)
     if on_total is not None:
         on_total(len(work))
-    items = run_climbs(sessions, deps, work, "capture", on_item)
+    items = run_climbs(sessions, deps, work, "capture", on_item, bound=bound)
     settle(sessions, deps, items)
     return CaptureReport(tuple(items), dict(Counter(item.outcome.value for item in items)))
 
@@ -116,12 +122,15 @@ def _capture_claimed(
     batch: int,
     limit: int | None,
     stop: threading.Event | None,
+    bound: RunBound,
     on_item: Callable[[CaptureItem], None] | None,
 ) -> list[CaptureItem]:
     items: list[CaptureItem] = []
     waiting: set[str] = set()  # providers whose rate budget ran out: their posts wait for the next run
     try:
         while not (stop is not None and stop.is_set()) and (limit is None or len(items) < limit):
+            if bound.over():
+                break
             size = batch if limit is None else min(batch, limit - len(items))
             embeds = claims.claim("capture", size, enabled - waiting)
             if not embeds:
@@ -129,7 +138,14 @@ def _capture_claimed(
             with sessions() as session:
                 work = work_for(session, embeds, revalidate=False)
             done = run_climbs(
-                sessions, deps, work, "capture", claims.keeping(on_item), owner=claims.owner, stop=stop
+                sessions,
+                deps,
+                work,
+                "capture",
+                claims.keeping(on_item),
+                owner=claims.owner,
+                stop=stop,
+                bound=bound,
             )
             settle(sessions, deps, done)
             items.extend(done)

@@ -32,6 +32,7 @@ from archiver.pipeline.capture import (
     CaptureDeps,
     CaptureItem,
     Claims,
+    RunBound,
     Work,
     climb,
     run_climbs,
@@ -75,7 +76,13 @@ class CheckReport:
 
     @property
     def transient(self) -> int:
+        """Checks that failed transiently or were left for the next run (`deferred`)."""
         return self.outcomes.get(Outcome.TRANSIENT.value, 0)
+
+    @property
+    def deferred(self) -> int:
+        """Embeds not asked about in this run (a budget, a host's backoff, the run's time): still due."""
+        return sum(1 for item in self.items if item.deferred)
 
 
 def check_due(
@@ -90,6 +97,7 @@ def check_due(
     lease: timedelta = DEFAULT_LEASE,
     batch: int = DEFAULT_BATCH,
     stop: threading.Event | None = None,
+    bound: RunBound | None = None,
 ) -> CheckReport:
     """Check every embed whose next check is due, provider health first; returns what happened.
 
@@ -98,14 +106,24 @@ def check_due(
     while held), judged and released, until nothing is due, `limit` embeds were checked, or `stop` is
     set. An embed whose check of this cycle was recorded by a run that died before judging it is judged
     without asking the provider again: a check is recorded once per cycle.
+
+    The run ends by `bound` (default: `checks.max_run` from now) whatever the providers do: requests in
+    flight then are cut, and the embeds not checked come back deferred, due for the next run (a canary
+    cut short says nothing about its provider).
     """
+    bound = bound if bound is not None else RunBound.of(deps.settings.checks.max_run, "checks.max_run")
+    deps = deps.bounded(bound)
     started = deps.clock.now()
     enabled = [
         p.name
         for p in enabled_providers(deps.settings)
         if p.can_capture() and (providers is None or p.name in providers)
     ]
-    health = [probe(sessions, deps, name) for name in enabled if stop is None or not stop.is_set()]
+    health = [
+        probe(sessions, deps, name, bound)
+        for name in enabled
+        if not (stop is not None and stop.is_set()) and not bound.over()
+    ]
     checkable = {h.provider for h in health if h.healthy or h.probe_only}
     probe_only = {h.provider for h in health if h.probe_only}
 
@@ -129,7 +147,7 @@ def check_due(
             work: list[Work] = work_for(session, due, revalidate=True)
         if on_total is not None:
             on_total(len(work))
-        items = run_climbs(sessions, deps, work, "check", on_item, stop_provider)
+        items = run_climbs(sessions, deps, work, "check", on_item, stop_provider, bound=bound)
         changes = _conclude(sessions, deps, items, [], probe_only, paused_now, started)
     else:
         claims = Claims(sessions, deps.clock, owner, lease)
@@ -137,6 +155,8 @@ def check_due(
         waiting: set[str] = set()  # providers whose rate budget ran out: their posts wait for the next run
         try:
             while not (stop is not None and stop.is_set()) and (limit is None or len(items) < limit):
+                if bound.over():
+                    break
                 size = batch if limit is None else min(batch, limit - len(items))
                 due = claims.claim("check", size, checkable - set(paused_now) - probed - waiting)
                 if not due:
@@ -160,6 +180,7 @@ def check_due(
                     stop_provider,
                     owner=owner,
                     stop=stop,
+                    bound=bound,
                 )
                 recorded_before = [_judge_only(e) for e in due if e.id in judged_only]
                 changes += _conclude(sessions, deps, done, recorded_before, probe_only, paused_now, started)
@@ -214,8 +235,11 @@ def _judge_only(embed: Embed) -> CaptureItem:
     return CaptureItem(embed.id, embed.provider, embed.post_id, outcome, embed.last_reason or "", None)
 
 
-def probe(sessions: sessionmaker[Session], deps: CaptureDeps, name: str) -> Health:
-    """Climb the provider's canaries; pause or resume it on what they say."""
+def probe(
+    sessions: sessionmaker[Session], deps: CaptureDeps, name: str, bound: RunBound | None = None
+) -> Health:
+    """Climb the provider's canaries; pause or resume it on what they say. A canary climb that ends
+    past `bound` may have been cut short by it: it says nothing about the provider."""
     provider = provider_named(name)
     canaries = deps.settings.provider(name).canaries
     urls = canaries if canaries is not None else provider.canaries
@@ -231,6 +255,8 @@ def probe(sessions: sessionmaker[Session], deps: CaptureDeps, name: str) -> Heal
             outcomes.append((url, Outcome.AMBIGUOUS, "not a post URL of this provider"))
             continue
         capture = climb(deps, EmbedRef(name, post.post_id, post.url, MarkupKind.LINK)).capture
+        if bound is not None and bound.over():
+            break
         if not capture.deferred:  # our own budget said wait: that says nothing about the provider
             outcomes.append((url, capture.outcome, capture.reason))
     if not outcomes:

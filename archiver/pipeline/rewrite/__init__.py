@@ -24,6 +24,8 @@ directly, never this package):
     restore    restore_article, restore_returned: cards put back to their units' bytes
     recovery   recover: rows a crash left applying or restoring, settled by the bytes
     residue    residue lines matched to archived posts, as more targets (RewriteDeps.extra_targets)
+    recovered  spots paired with a post by recovery from web archives: cards in place of residue or
+               shells, inserted after lead-ins (zero-length spans); then residue (RepairTargets)
 
 The stage may import the scan stage (a changed article is scanned again before it is planned),
 `sources` (stores, through `sources.kinds.open_store`), `storage` (queries, models), `providers`

@@ -57,6 +57,14 @@ def apply_article(sessions: sessionmaker[Session], deps: RewriteDeps, article_id
         targets: dict[int, Target] = {}
         for row in rows:
             at = splice.locate(current.data, row.original_bytes, row.span_start)
+            if not row.original_bytes and current.sha256 != row.article_sha256_before:
+                # An insertion has no bytes of its own to be found by: only the very bytes it was
+                # planned on say where it goes. The next run plans it again.
+                row.state, row.reason = (
+                    JournalState.REFUSED,
+                    "the article changed since the insertion was approved; the next run plans it again",
+                )
+                continue
             if at is None or row.replacement_bytes is None:
                 row.state, row.reason = (
                     JournalState.REFUSED,

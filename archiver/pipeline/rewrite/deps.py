@@ -16,7 +16,7 @@ from archiver.clock import Clock
 from archiver.config import Settings, SourceSettings
 from archiver.http import HttpClient
 from archiver.pipeline.rewrite.fallback import CardRenderer
-from archiver.pipeline.rewrite.residue import ResidueTargets
+from archiver.pipeline.rewrite.recovered import RepairTargets
 from archiver.pipeline.rewrite.targets import Target
 from archiver.providers import PROVIDERS
 from archiver.providers.common.base import Provider
@@ -45,8 +45,9 @@ class RewriteDeps:
     providers: tuple[Provider, ...] = PROVIDERS
     # Stores by source name, opened on first use by the source's kind (`sources.kinds.open_store`).
     stores: dict[str, ArticleStore] = field(default_factory=dict)
-    # More targets for an article than its broken embeds (residue matched to a snapshot), asked each
-    # time an article is planned; `run(article_ids=...)` brings articles that only have those.
+    # More targets for an article than its broken embeds (spots recovered from web archives, residue
+    # matched to a snapshot), asked each time an article is planned; `run` visits articles that only
+    # have those.
     extra_targets: Callable[[Session, Article], Sequence[Target]] | None = None
     # The environment a sql source's `url_env` (a wordpress source's `password_env`) is read from.
     env: Mapping[str, str] = field(default_factory=dict)
@@ -70,7 +71,7 @@ class RewriteDeps:
             renderer,
             providers,
             env=dict(env or {}),
-            extra_targets=ResidueTargets(settings.rewrite),
+            extra_targets=RepairTargets(settings),
             http=http,
         )
 

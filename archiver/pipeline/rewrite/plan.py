@@ -209,10 +209,10 @@ def plan_with_journal(
         extra = deps.extra_targets(session, article)
     taken = [target.span for target in targets]
     for target in extra:
-        if any(s.start < target.span.end and target.span.start < s.end for s in taken):
-            continue  # an embed's own unit wins over residue found around it
-        if any(start < target.span.end and target.span.start < end for start, end in cards):
-            continue
+        if any(_meets(target.span, s.start, s.end) for s in taken):
+            continue  # an embed's own unit wins over residue or a recovered spot found around it
+        if any(_meets(target.span, start, end) for start, end in cards):
+            continue  # our card is there (an insertion's card starts where it would go)
         if (target.embed_id, current.data[target.span.start : target.span.end]) in sticky:
             continue
         targets.append(target)
@@ -258,6 +258,13 @@ def plan_with_journal(
         before_sha256=current.sha256,
     )
     return plan, journal
+
+
+def _meets(span: Span, start: int, end: int) -> bool:
+    """Whether `span` overlaps `start:end`; an insertion (an empty span) meets a span it touches."""
+    if span.start == span.end:
+        return start <= span.start <= end
+    return start < span.end and span.start < end
 
 
 def _plan_error(article: Article, source: str, mode: Mode, current: ArticleRecord, error: str) -> ArticlePlan:

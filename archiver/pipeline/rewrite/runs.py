@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 from archiver.pipeline.rewrite.apply import apply_article, write_rows
 from archiver.pipeline.rewrite.deps import RewriteDeps
 from archiver.pipeline.rewrite.plan import ArticlePlan, PlannedChange, plan_with_journal
+from archiver.pipeline.rewrite.recovered import recovered_articles
 from archiver.pipeline.rewrite.recovery import RecoverReport, recover
 from archiver.pipeline.rewrite.residue import repairable_articles
 from archiver.pipeline.rewrite.restore import RestoreResult, restore_returned
@@ -84,9 +85,12 @@ def run(
             ids = sorted(set(article_ids))
         else:
             named = sorted(wanted) if wanted is not None else None
-            # Articles holding broken embeds, and those showing only residue a snapshot matches.
+            # Articles holding broken embeds, residue a snapshot matches, or spots recovered from web
+            # archives whose post is broken.
             ids = sorted(
-                set(queries.articles_to_rewrite(session, named)) | set(repairable_articles(session, wanted))
+                set(queries.articles_to_rewrite(session, named))
+                | set(repairable_articles(session, wanted))
+                | set(recovered_articles(session, wanted))
             )
     for article_id in ids:
         if stop is not None and stop.is_set():

@@ -106,9 +106,11 @@ def encode_markup(markup: str, codec: str) -> bytes:
 def plan(article: Article, replacements: Sequence[Replacement]) -> Plan:
     """The edits for `replacements`, or why each one cannot be done.
 
-    Refused: spans out of the article's bytes, empty spans, spans overlapping another replacement's
-    (both are refused: neither can be told to be the right one), and articles in a stateful encoding
-    (ISO-2022, UTF-7), where bytes cut out of context can change meaning.
+    An empty span is an insertion (a card after a lead-in): its edit's old bytes are empty.
+    Refused: spans out of the article's bytes, spans overlapping another replacement's, insertions
+    inside another's span or at the same offset as another insertion (all of them are refused: none
+    can be told to be the right one), and articles in a stateful encoding (ISO-2022, UTF-7), where
+    bytes cut out of context can change meaning.
     """
     try:
         codec = codec_for(article)
@@ -124,7 +126,7 @@ def plan(article: Article, replacements: Sequence[Replacement]) -> Plan:
     candidates: list[Replacement] = []
     for replacement in replacements:
         span = replacement.span
-        if not 0 <= span.start < span.end <= size:
+        if not 0 <= span.start <= span.end <= size:
             refused.append(
                 Refusal(
                     replacement.key,
@@ -141,6 +143,9 @@ def plan(article: Article, replacements: Sequence[Replacement]) -> Plan:
         # Sorted by start: a span overlaps an earlier one iff it starts before the furthest end so far.
         if candidates[index].span.start < candidates[furthest].span.end:
             overlapping.update((index, furthest))
+        previous, span = candidates[index - 1].span, candidates[index].span
+        if span.start == span.end == previous.start == previous.end:  # two insertions at one offset
+            overlapping.update((index, index - 1))
         if candidates[index].span.end > candidates[furthest].span.end:
             furthest = index
     edits: list[Edit] = []

@@ -368,14 +368,19 @@ class _Tokenizer(HTMLParser):
 
 
 def _with_probes(data: bytes, codec: str, spans: Iterable[Span]) -> bytes:
-    marks: list[tuple[int, int, str]] = []
+    marks: list[tuple[int, int, int, str]] = []
     for index, span in enumerate(spans):
-        # At one offset: an end probe goes before a start probe (adjacent spans).
-        marks.append((span.start, 1, f"s{index}"))
-        marks.append((span.end, 0, f"e{index}"))
+        # At one offset: the end probes of spans ending there, then an insertion's start and end probes
+        # (an empty span: an insertion), then the start probes of spans starting there.
+        if span.start == span.end:
+            marks.append((span.start, 1, index, f"s{index}"))
+            marks.append((span.end, 2, index, f"e{index}"))
+        else:
+            marks.append((span.start, 3, index, f"s{index}"))
+            marks.append((span.end, 0, index, f"e{index}"))
     pieces: list[bytes] = []
     done = 0
-    for at, _, name in sorted(marks):
+    for at, _, _, name in sorted(marks):
         pieces.append(data[done:at])
         pieces.append(f'<{PROBE_TAG} {_PROBE_ATTRIBUTE}="{name}"></{PROBE_TAG}>'.encode(codec))
         done = at

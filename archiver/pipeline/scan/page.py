@@ -65,6 +65,7 @@ from archiver.pipeline.scan.leftovers import (
     residue_phrases,
     url_less_placeholders,
 )
+from archiver.pipeline.scan.lost import lost_spots, merged
 from archiver.pipeline.scan.offsets import byte_offsets
 from archiver.pipeline.scan.places import PagePlaces, PlaceIndex
 from archiver.pipeline.scan.services import SERVICE_HOSTS, card_loaders, service_cards
@@ -116,7 +117,9 @@ def _plan(providers: tuple[Provider, ...]) -> _Plan:
 def scan_article(article: Article, providers: Sequence[Provider] = PROVIDERS) -> ScanResult:
     """The embeds of `article` in document order; never raises (a failure is `ScanResult.error`)."""
     try:
-        embeds = _Scan(article, providers).run()
+        scan = _Scan(article, providers)
+        embeds = scan.run()
+        embeds = merged(embeds, lost_spots(article, embeds, lambda: scan.tree, providers))
         archived = _archived(article)
     except Exception as exc:  # the contract: one bad article is a result, never a crash of the run
         return ScanResult(article.key, error=_one_line(exc))

@@ -239,6 +239,12 @@ class Provider:
     # (exact text, as the provider writes it: "A post shared by").
     residue_markers: ClassVar[tuple[str, ...]] = ()
     residue_phrases: ClassVar[tuple[str, ...]] = ()
+    # Class tokens of the provider's own embed markup that stays on the page, empty, when the post link
+    # is gone (an `instagram-media` blockquote without a link): the scanner reports such a shell as lost.
+    shell_classes: ClassVar[tuple[str, ...]] = ()
+    # Words besides the title by which article text names the provider, whole words, exact case
+    # ("tweeted"): a lead-in that announces an embed over nothing gets this provider as its hint.
+    hint_words: ClassVar[tuple[str, ...]] = ()
 
     def parse_url(self, url: str) -> PostUrl | None:
         """The post behind `url`, or None when it is not one of this provider's posts."""

@@ -14,6 +14,7 @@ leases     due work leased to one daemon of several
 jobs       the daemon's jobs: last runs and job leases
 rewrites   the rewrite journal and the snapshots its cards are made from
 residue    residue occurrences and the embeds whose snapshots may match them
+recovery   the articles with residue or lost spots, what the web archives showed, archived snapshots
 reports    the numbers of `archive status` and `archive embeds`, the daemon's metrics
 _common    what several rooms share (chunk size, get-or-create's insert, LIKE escaping)
 
@@ -69,6 +70,17 @@ from archiver.storage.queries.liveness import (
     transient_streak,
     uncount_checks,
 )
+from archiver.storage.queries.recovery import (
+    add_archived_snapshot,
+    articles_with_recovered_posts,
+    articles_with_spots,
+    ensure_embed,
+    paired_recoveries,
+    recoveries,
+    recovery_of,
+    save_recovery,
+    spots_of,
+)
 from archiver.storage.queries.reports import (
     EmbedRow,
     due_counts,
@@ -115,6 +127,7 @@ __all__ = [
     "EmbedRow",
     "SavedScan",
     "StoredMediaRef",
+    "add_archived_snapshot",
     "add_rewrite",
     "alerts",
     "all_provider_health",
@@ -122,6 +135,8 @@ __all__ = [
     "article_rewrites",
     "article_unchanged",
     "articles_to_rewrite",
+    "articles_with_recovered_posts",
+    "articles_with_spots",
     "broken_occurrences",
     "checked_since_due",
     "claim_due_captures",
@@ -139,6 +154,7 @@ __all__ = [
     "embeds_with_author_name",
     "embeds_with_handle",
     "embeds_with_handles",
+    "ensure_embed",
     "ensure_source",
     "find_article",
     "find_embed",
@@ -155,11 +171,14 @@ __all__ = [
     "list_embeds",
     "mark_job_run",
     "markup_fields_for",
+    "paired_recoveries",
     "pause_provider",
     "paused_providers",
     "provider_health",
     "record_article_error",
     "record_capture",
+    "recoveries",
+    "recovery_of",
     "release",
     "release_all",
     "release_job",
@@ -172,6 +191,7 @@ __all__ = [
     "rewrites_by_id",
     "rewrites_with_articles",
     "save_media",
+    "save_recovery",
     "save_scan",
     "scan_cursor",
     "scanned_digests",
@@ -179,6 +199,7 @@ __all__ = [
     "set_state",
     "snapshot_versions",
     "snapshots_for_export",
+    "spots_of",
     "status_counts",
     "transient_streak",
     "uncount_checks",

@@ -1,15 +1,15 @@
-"""What several rooms of the queries share: the chunk size of `IN (...)` lists, get-or-create's insert, and
-the escaping of LIKE patterns. Used inside `archiver.storage.queries` only."""
+"""What several rooms of the queries share: the chunk size of `IN (...)` lists, get-or-create's insert, the
+escaping of LIKE patterns, and what "never captured" means. Used inside `archiver.storage.queries` only."""
 
 from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, select
+from sqlalchemy import ColumnElement, CursorResult, Table, and_, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from archiver.storage.models import Base
+from archiver.storage.models import Base, Embed, Recovery, Snapshot
 
 # Rows per statement when looking embeds up by key; far below every backend's parameter limit.
 CHUNK = 300
@@ -43,3 +43,11 @@ def insert_ignoring_conflicts(
 
 def like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def never_captured() -> ColumnElement[bool]:
+    """Embeds waiting for their first capture: no snapshot at all, or only the ones a web archive gave
+    (a post recovered by `archive recover`: its live ladder is still to be climbed)."""
+    has_snapshot = select(Snapshot.id).where(Snapshot.embed_id == Embed.id).exists()
+    recovered = select(Recovery.id).where(Recovery.embed_id == Embed.id).exists()
+    return or_(~has_snapshot, and_(Embed.last_captured_at.is_(None), recovered))

@@ -124,7 +124,7 @@ def save_scan(
                 "span_start": ref.span.start if ref.span is not None else None,
                 "span_end": ref.span.end if ref.span is not None else None,
                 "position": position,
-                "found": ref.markup_fields(),
+                "found": ref.occurrence_fields(),
             }
         )
     _replace_occurrences(row, wanted)

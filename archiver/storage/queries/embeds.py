@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from archiver.storage.models import Article, Embed, Occurrence, Snapshot
-from archiver.storage.queries._common import like_escape
+from archiver.storage.queries._common import like_escape, never_captured
 
 
 def embeds_due_for_capture(
@@ -20,9 +20,8 @@ def embeds_due_for_capture(
 
     `providers` limits the answer to those providers (an empty collection gives nothing).
     """
-    has_snapshot = select(Snapshot.id).where(Snapshot.embed_id == Embed.id).exists()
     stmt = select(Embed).where(
-        ~has_snapshot, or_(Embed.next_capture_at.is_(None), Embed.next_capture_at <= now)
+        never_captured(), or_(Embed.next_capture_at.is_(None), Embed.next_capture_at <= now)
     )
     if providers is not None:
         stmt = stmt.where(Embed.provider.in_(list(providers)))

@@ -15,8 +15,8 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from archiver.storage.models import Check, Embed, Snapshot
-from archiver.storage.queries._common import CHUNK
+from archiver.storage.models import Check, Embed
+from archiver.storage.queries._common import CHUNK, never_captured
 
 
 def lease_is_free(now: datetime) -> Any:
@@ -34,9 +34,8 @@ def claim_due_captures(
 ) -> list[Embed]:
     """Lease to `owner` up to `limit` embeds due for their first capture (as `embeds_due_for_capture`,
     the longest-known first) that no one holds; returns them in that order."""
-    has_snapshot = select(Snapshot.id).where(Snapshot.embed_id == Embed.id).exists()
     due = select(Embed.id).where(
-        ~has_snapshot,
+        never_captured(),
         or_(Embed.next_capture_at.is_(None), Embed.next_capture_at <= now),
         lease_is_free(now),
     )

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from archiver import records
 from archiver.storage.models import Article, Check, Embed, Media, Occurrence, Rewrite, Snapshot
+from archiver.storage.queries._common import never_captured
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,9 @@ def status_counts(session: Session) -> dict[str, Any]:
             select(func.count(Occurrence.id))
             .where(Occurrence.embed_id.is_(None), Occurrence.markup == records.MarkupKind.RESIDUE.value)
             .scalar_subquery(),
+            select(func.count(Occurrence.id))
+            .where(Occurrence.embed_id.is_(None), Occurrence.markup == records.MarkupKind.LOST.value)
+            .scalar_subquery(),
             select(func.count(Snapshot.id)).scalar_subquery(),
             select(func.count(Media.id)).scalar_subquery(),
         )
@@ -52,12 +56,13 @@ def status_counts(session: Session) -> dict[str, Any]:
     for provider, state, n in grouped:
         by_state[state] = by_state.get(state, 0) + n
         by_provider.setdefault(provider, {})[state] = n
-    articles, articles_with_errors, residue_count, snapshots, media = (int(n or 0) for n in totals)
+    articles, articles_with_errors, residues, lost, snapshots, media = (int(n or 0) for n in totals)
     return {
         "articles": articles,
         "articles_with_errors": articles_with_errors,
         "embeds": sum(by_state.values()),
-        "residues": residue_count,
+        "residues": residues,
+        "lost": lost,
         "snapshots": snapshots,
         "media": media,
         "by_state": dict(sorted(by_state.items())),
@@ -130,10 +135,9 @@ def rewrite_state_counts(session: Session) -> dict[str, int]:
 
 def due_counts(session: Session, now: datetime) -> dict[str, int]:
     """How many embeds are due now, leased or not: for a first capture, and for a check."""
-    has_snapshot = select(Snapshot.id).where(Snapshot.embed_id == Embed.id).exists()
     capture = session.scalar(
         select(func.count(Embed.id)).where(
-            ~has_snapshot, or_(Embed.next_capture_at.is_(None), Embed.next_capture_at <= now)
+            never_captured(), or_(Embed.next_capture_at.is_(None), Embed.next_capture_at <= now)
         )
     )
     check = session.scalar(select(func.count(Embed.id)).where(Embed.next_check_at <= now))

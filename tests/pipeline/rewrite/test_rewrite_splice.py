@@ -62,7 +62,7 @@ def test_plan_refuses_overlapping_and_out_of_bounds_spans() -> None:
             splice.Replacement(Span(15, 30), "<b>b</b>", "b"),
             splice.Replacement(Span(40, 50), "<b>c</b>", "c"),
             splice.Replacement(Span(90, 500), "<b>d</b>", "d"),
-            splice.Replacement(Span(60, 60), "<b>e</b>", "e"),
+            splice.Replacement(Span(300, 300), "<b>e</b>", "e"),
             splice.Replacement(Span(50, 55), "<b>f</b>", "f"),  # adjacent to c: fine
         ],
     )
@@ -71,6 +71,56 @@ def test_plan_refuses_overlapping_and_out_of_bounds_spans() -> None:
     assert set(reasons) == {"a", "b", "d", "e"}
     assert "overlaps" in reasons["a"] and "overlaps" in reasons["b"]
     assert "outside the article" in reasons["d"] and "outside the article" in reasons["e"]
+
+
+def test_empty_spans_are_insertions_unless_inside_a_span_or_at_another_insertion() -> None:
+    page = article("<p>" + "x" * 100 + "</p>")
+    plan = splice.plan(
+        page,
+        [
+            splice.Replacement(Span(40, 50), "<b>c</b>", "c"),
+            splice.Replacement(Span(50, 50), "<b>after-c</b>", "after-c"),  # right after c: fine
+            splice.Replacement(Span(10, 10), "<b>i</b>", "i"),
+            splice.Replacement(Span(70, 80), "<b>d</b>", "d"),
+            splice.Replacement(Span(75, 75), "<b>inside-d</b>", "inside-d"),
+            splice.Replacement(Span(90, 90), "<b>twice-1</b>", "twice-1"),
+            splice.Replacement(Span(90, 90), "<b>twice-2</b>", "twice-2"),
+        ],
+    )
+    assert [e.key for e in plan.edits] == ["i", "c", "after-c"]
+    assert {r.key for r in plan.refused} == {"d", "inside-d", "twice-1", "twice-2"}
+    new = splice.apply(page.data, plan)
+    assert (
+        new == b"<p>" + b"x" * 7 + b"<b>i</b>" + b"x" * 30 + b"<b>c</b><b>after-c</b>" + b"x" * 53 + b"</p>"
+    )
+    entries = [
+        splice.JournalEntry(at, edit.new, edit.old)
+        for edit, at in zip(plan.edits, plan.positions(), strict=True)
+    ]
+    assert splice.restore(new, entries) == page.data
+
+
+def test_a_card_inserted_after_a_lead_in_verifies_and_is_taken_out_exactly() -> None:
+    text = "<article><p>Check out the video below.</p>\n<p>More story.</p></article>"
+    page = article(text)
+    at = page.data.index(b"</p>") + len(b"</p>")
+    spliced = rewrite_bytes(page, [target(Span(at, at))], RENDERER)
+    assert not spliced.refused
+    [change] = spliced.changes
+    assert change.variant == "block" and change.edit.old == b""
+    assert spliced.after.startswith(page.data[:at] + b"<figure") and spliced.after.endswith(page.data[at:])
+    entry = splice.JournalEntry(change.card_start, change.edit.new, b"")
+    assert splice.restore(spliced.after, [entry]) == page.data
+
+
+def test_an_insertion_inside_a_paragraph_is_an_inline_card_and_inside_a_tag_is_refused() -> None:
+    page = article('<p>Watch: <a href="x">link</a></p>')
+    inside_p = page.data.index(b"<a")
+    inside_tag = page.data.index(b'href="x"')
+    spliced = rewrite_bytes(page, [target(Span(inside_p, inside_p))], RENDERER)
+    assert [c.variant for c in spliced.changes] == ["inline"]
+    refused = rewrite_bytes(page, [target(Span(inside_tag, inside_tag))], RENDERER)
+    assert not refused.changes and refused.refused
 
 
 @pytest.mark.parametrize(
