@@ -8,16 +8,16 @@ daemon or the app.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from archiver.pipeline.rewrite import pending
-from archiver.pipeline.rewrite.residue import residue_report
+from archiver.pipeline.rewrite.residue import match_lines, residue_report
 from archiver.storage import queries
 from archiver.storage.blobs import BlobStore
-from archiver.storage.models import Embed
+from archiver.storage.models import Article, Embed, Occurrence
 
 
 def status(session: Session) -> dict[str, Any]:
@@ -150,6 +150,12 @@ def residue(
     with `orphans`, only the lines no post matches (orphaned or ambiguous)."""
     matches = residue_report(session, set(sources) if sources else None)
     return [m.to_json() for m in matches if not orphans or m.status != "matched"]
+
+
+def residue_lines(session: Session, lines: Iterable[tuple[Article, Occurrence]]) -> list[dict[str, Any]]:
+    """The residue lines given (every line of each article named: a page of articles) and the archived
+    post each matches, in the order given."""
+    return [m.to_json() for m in match_lines(session, lines)]
 
 
 def pending_rewrites(session: Session) -> list[dict[str, Any]]:

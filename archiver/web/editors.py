@@ -12,7 +12,6 @@ from datetime import timedelta
 from typing import Any
 
 import flask
-from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest, NotFound
 
 from archiver import views
@@ -30,6 +29,8 @@ BREAKAGE_DAYS = 7
 CONTEXT_BYTES = 400
 CHECKS_SHOWN = 100
 MAX_BULK = 500
+# Articles of one residue page: each line is matched on the page (a few queries an article).
+RESIDUE_PAGE = 20
 
 
 def _after() -> int | None:
@@ -56,7 +57,7 @@ def dashboard() -> Any:
     since = now - timedelta(days=BREAKAGE_DAYS)
     with db_session() as session:
         counts = queries.status_counts(session)
-        residue = Counter(m["status"] for m in views.residue(session))
+        residue_lines, residue_bare = viewer_queries.residue_line_counts(session)
         context = {
             "counts": counts,
             "states": sorted({s for per in counts["by_provider"].values() for s in per}),
@@ -67,7 +68,8 @@ def dashboard() -> Any:
             "queue_size": viewer_queries.rewrite_count(session, JournalState.PLANNED),
             "refused": viewer_queries.rewrite_count(session, JournalState.REFUSED),
             "applied": viewer_queries.rewrite_count(session, JournalState.APPLIED),
-            "residue": residue,
+            "residue_lines": residue_lines,
+            "residue_bare": residue_bare,
             "jobs": sorted(queries.job_runs(session).items()),
             "days": BREAKAGE_DAYS,
         }
@@ -88,13 +90,28 @@ class Fragment:
     error: str | None = None
 
 
-def _fragment(session: Session, row: Rewrite, source: str, key: str) -> Fragment:
+class _ArticleReader:
+    """The article files of one page, each read once however many of its rewrites the page shows."""
+
+    def __init__(self) -> None:
+        self.deps = rewrite_deps()
+        self.read: dict[tuple[str, str], bytes | str] = {}
+
+    def __call__(self, source: str, key: str) -> bytes | str:
+        """The article's bytes, or why they cannot be read now."""
+        if (source, key) not in self.read:
+            try:
+                self.read[(source, key)] = self.deps.store(source).read(key).data
+            except ArchiverError as exc:
+                self.read[(source, key)] = str(exc)
+        return self.read[(source, key)]
+
+
+def _fragment(row: Rewrite, data: bytes | str) -> Fragment:
     original = bytes_text(row.original_bytes)
     replacement = bytes_text(row.replacement_bytes)
-    try:
-        data = rewrite_deps().store(source).read(key).data
-    except ArchiverError as exc:
-        return Fragment("", original, replacement, "", f"cannot read the article now: {exc}")
+    if isinstance(data, str):
+        return Fragment("", original, replacement, "", f"cannot read the article now: {data}")
     applied = row.state == JournalState.APPLIED
     needle = (row.replacement_bytes if applied else row.original_bytes) or b""
     start = row.card_start if applied and row.card_start is not None else row.span_start
@@ -120,12 +137,13 @@ def queue() -> Any:
     with db_session() as session:
         rows = viewer_queries.rewrites_page(session, (JournalState.PLANNED,), after, PAGE_SIZE)
         evidence = viewer_queries.gone_checks(session, [r.embed_id for r, _, _ in rows if r.embed_id])
+        read = _ArticleReader()
         items = [
             {
                 "row": row,
                 "article": article,
                 "source": source,
-                "fragment": _fragment(session, row, source, article.key),
+                "fragment": _fragment(row, read(source, article.key)),
                 "gone": evidence.get(row.embed_id or 0, []),
                 "embed_state": row.embed.state if row.embed is not None else None,
             }
@@ -340,11 +358,28 @@ def account(provider: str, handle: str) -> Any:
 @bp.route("/residue")
 @login_required
 def residue() -> Any:
-    status = _option("status")
+    """The residue lines of one keyset page of articles (`after` the last article id shown), matched;
+    the status counts are of this page (matching every line of the archive takes seconds)."""
+    status, after = _option("status"), _after()
     if status not in (None, "matched", "ambiguous", "orphaned"):
         raise BadRequest("status: matched, ambiguous or orphaned")
     with db_session() as session:
-        matches = views.residue(session)
+        # One more than shown, so that the last page offers no next page.
+        article_ids = viewer_queries.residue_article_ids(session, after, RESIDUE_PAGE + 1)
+        more = len(article_ids) > RESIDUE_PAGE
+        article_ids = article_ids[:RESIDUE_PAGE]
+        matches = views.residue_lines(session, viewer_queries.residue_lines_of(session, article_ids))
+        total, bare = viewer_queries.residue_line_counts(session)
     counts = Counter(m["status"] for m in matches)
     shown = [m for m in matches if status is None or m["status"] == status]
-    return flask.render_template("editors/residue.html", matches=shown, counts=counts, status=status)
+    return flask.render_template(
+        "editors/residue.html",
+        matches=shown,
+        counts=counts,
+        status=status,
+        total=total,
+        bare=bare,
+        after=after,
+        next_after=article_ids[-1] if more else None,
+        args={"status": status} if status else {},
+    )

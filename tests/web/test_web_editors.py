@@ -22,7 +22,7 @@ from sqlalchemy import select
 from support.archive_cli import run_archive
 from support.rewrite_world import NOW
 
-from archiver.storage.models import Article, Check, Embed, Snapshot
+from archiver.storage.models import Article, Check, Embed, Occurrence, Rewrite, Snapshot
 from archiver.web import editors
 
 
@@ -312,3 +312,94 @@ def test_archive_serve_runs_waitress(viewer: Viewer) -> None:
     finally:
         process.terminate()
         process.communicate(timeout=10)
+
+
+def test_the_residue_page_matches_a_page_of_articles_and_the_dashboard_counts_lines_without_a_card(
+    viewer: Viewer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with viewer.world.sessions() as session, session.begin():
+        harbour, market = (
+            session.scalars(select(Article).where(Article.key.endswith(key))).one()
+            for key in ("harbour.html", "market.html")
+        )
+        session.add_all(
+            [
+                Occurrence(
+                    article=harbour,
+                    provider="instagram",
+                    markup="residue",
+                    position=9,
+                    span_start=5,
+                    span_end=40,
+                    found={"author_name": "Nobody Known", "handle": "@nobody_known"},
+                ),
+                Occurrence(
+                    article=market,
+                    provider="instagram",
+                    markup="residue",
+                    position=9,
+                    span_start=7,
+                    span_end=50,
+                    found={"author_name": "Nobody Else", "handle": "@nobody_else"},
+                ),
+                Rewrite(
+                    article_id=market.id,
+                    provider="instagram",
+                    post_id="CARDED",
+                    mode="apply",
+                    state="applied",
+                    span_start=7,
+                    span_end=50,
+                    original_bytes=b"x",
+                    card_start=7,
+                    article_sha256_before="0" * 64,
+                    created_at=NOW,
+                ),
+            ]
+        )
+        first, second = sorted((harbour.id, market.id))
+    client = viewer.client()
+    login(client)
+    dashboard = client.get("/editors/").get_data(as_text=True)
+    assert "<strong>1</strong> residue line(s) without a card (of 2)" in dashboard
+    monkeypatch.setattr(editors, "RESIDUE_PAGE", 1)
+    one = client.get("/editors/residue?status=orphaned").get_data(as_text=True)
+    assert "2 residue line(s) in all, 1 of them without their card" in one
+    lines = {first: "@nobody_known", second: "@nobody_else"}
+    assert lines[first] in one and lines[second] not in one
+    assert "orphaned here (1)" in one
+    assert f"/editors/residue?after={first}&amp;status=orphaned" in one
+    two = client.get(f"/editors/residue?after={first}&status=orphaned").get_data(as_text=True)
+    assert lines[second] in two and lines[first] not in two
+    assert "?after=" + str(second) not in two  # the last page has no next link
+
+
+def test_the_queue_shows_each_embeds_latest_ten_gone_checks_and_every_fragment_of_one_article(
+    viewer: Viewer,
+) -> None:
+    with viewer.world.sessions() as session, session.begin():
+        for post_id, hours in (("CODE111", 12), ("CODE222", 3)):
+            embed = session.scalars(select(Embed).where(Embed.post_id == post_id)).one()
+            for hour in range(1, hours + 1):
+                session.add(
+                    Check(
+                        embed=embed,
+                        checked_at=NOW - timedelta(hours=hour),
+                        kind="check",
+                        outcome="gone",
+                        http_status=404,
+                        reason=f"{post_id} gone {hour}h ago",
+                    )
+                )
+    client = viewer.client()
+    login(client)
+    page = client.get("/editors/queue").get_data(as_text=True)
+    sections = {}
+    for post_id in ("CODE111", "CODE222"):
+        chosen = rewrite_of(viewer, post_id)
+        section = page[page.index(f'id="rewrite-{chosen}"') :]
+        sections[post_id] = section[: section.index("</article>")]
+        assert "First paragraph of Harbour." in sections[post_id]  # one article, read once, both shown
+    assert [h for h in range(1, 13) if f"CODE111 gone {h}h ago<" in sections["CODE111"]] == list(range(1, 11))
+    assert [h for h in range(1, 13) if f"CODE222 gone {h}h ago<" in sections["CODE222"]] == [1, 2, 3]
+    assert "CODE222 gone" not in sections["CODE111"]

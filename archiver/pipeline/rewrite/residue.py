@@ -3,6 +3,7 @@
     match_residue(session, occurrence)        one residue line: matched, ambiguous or orphaned, and why
     match_article(session, article)           every residue line of one article (one post per line)
     residue_report(session, sources=None)     every residue line, matched or not, in article order
+    match_lines(session, lines)               the residue lines given (whole articles: a page of them)
     ResidueTargets(settings)(session, article) the cards of an article's matched residue, as rewrite
                                               targets (`RewriteDeps.extra_targets`)
     repairable_articles(session, sources)     the articles `rewrite.run` should visit for residue
@@ -269,6 +270,20 @@ class _Archive:
             self._by_handle[key] = [post for post in posts if handle in post.handles]
         return self._by_handle[key]
 
+    def prefetch_handles(self, wanted: Iterable[tuple[str, str]]) -> None:
+        """Look up many (provider, handle) pairs at once: one query per provider and one for all their
+        snapshots, instead of two per handle (a page of residue lines)."""
+        by_provider: dict[str, set[str]] = {}
+        for provider, handle in wanted:
+            if (provider, handle) not in self._by_handle:
+                by_provider.setdefault(provider, set()).add(handle)
+        for provider, handles in sorted(by_provider.items()):
+            ids = queries.embeds_with_handles(self.session, provider, handles)
+            self._load(sorted({embed_id for found in ids.values() for embed_id in found}))
+            for handle, found in ids.items():
+                posts = self._load(found)
+                self._by_handle[(provider, handle)] = [post for post in posts if handle in post.handles]
+
     def by_name(self, provider: str, name: str) -> list[_Post]:
         key = (provider, name)
         if key not in self._by_name:
@@ -293,13 +308,25 @@ def match_article(session: Session, article: Article) -> list[ResidueMatch]:
 
 def residue_report(session: Session, sources: Collection[str] | None = None) -> list[ResidueMatch]:
     """Every residue line (of the sources named, when given), matched or not, in article order."""
+    return match_lines(session, queries.residue_occurrences(session, sources))
+
+
+def match_lines(session: Session, lines: Iterable[tuple[Article, Occurrence]]) -> list[ResidueMatch]:
+    """The residue lines given (article, occurrence), in their order. Give every residue line of each
+    article named: two lines of one article matched to the same post are ambiguous."""
     archive = _Archive(session)
     by_article: dict[int, tuple[Article, list[Occurrence]]] = {}
-    for article, occurrence in queries.residue_occurrences(session, sources):
+    for article, occurrence in lines:
         by_article.setdefault(article.id, (article, []))[1].append(occurrence)
+    handles = (
+        (occurrence.provider, normal_handle((occurrence.found or {}).get("handle")))
+        for _, residue in by_article.values()
+        for occurrence in residue
+    )
+    archive.prefetch_handles((provider, handle) for provider, handle in handles if handle is not None)
     report: list[ResidueMatch] = []
-    for article, lines in by_article.values():
-        report += _match_lines(archive, session, article, lines)
+    for article, residue in by_article.values():
+        report += _match_lines(archive, session, article, residue)
     return report
 
 

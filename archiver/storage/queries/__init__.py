@@ -93,6 +93,7 @@ from archiver.storage.queries.reports import (
 from archiver.storage.queries.residue import (
     embeds_with_author_name,
     embeds_with_handle,
+    embeds_with_handles,
     residue_occurrences,
     snapshot_versions,
 )
@@ -152,6 +153,7 @@ __all__ = [
     "embeds_for_refresh",
     "embeds_with_author_name",
     "embeds_with_handle",
+    "embeds_with_handles",
     "ensure_embed",
     "ensure_source",
     "find_article",

@@ -58,6 +58,31 @@ def embeds_with_handle(session: Session, provider: str, handle: str) -> list[int
     return sorted(int(embed_id) for embed_id in session.scalars(stmt))
 
 
+def embeds_with_handles(session: Session, provider: str, handles: Collection[str]) -> dict[str, list[int]]:
+    """`embeds_with_handle` for many handles in one query: each handle asked and the ids of `provider`'s
+    embeds with a snapshot of that handle, in id order."""
+    asked: dict[str, set[str]] = {}  # each folded form compared -> the handles asked that fold to it
+    for handle in handles:
+        bare = handle.strip().lstrip("@")
+        for form in _folded_forms(bare) if bare else []:
+            asked.setdefault(form, set()).add(handle)
+            asked.setdefault("@" + form, set()).add(handle)
+    found: dict[str, set[int]] = {handle: set() for handle in handles}
+    forms = sorted(asked)
+    folded = func.lower(func.trim(Snapshot.handle))
+    for start in range(0, len(forms), CHUNK):
+        stmt = (
+            select(Snapshot.embed_id, folded)
+            .join(Embed, Embed.id == Snapshot.embed_id)
+            .where(Embed.provider == provider, folded.in_(forms[start : start + CHUNK]))
+            .distinct()
+        )
+        for embed_id, value in session.execute(stmt):
+            for handle in asked.get(str(value), ()):
+                found[handle].add(int(embed_id))
+    return {handle: sorted(ids) for handle, ids in found.items()}
+
+
 def embeds_with_author_name(session: Session, provider: str, author_name: str) -> list[int]:
     """Ids of `provider`'s embeds with a snapshot (any version) whose author name may be `author_name`
     (same words in the same order, ignoring case, whatever the whitespace between them), in id order.

@@ -7,10 +7,12 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import distinct, exists, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
+from archiver.records import JournalState, MarkupKind
 from archiver.storage.models import Article, Check, Embed, Occurrence, Rewrite, Snapshot, Source, StateChange
 
 
@@ -82,6 +84,7 @@ def rewrites_page(
         .join(Article, Article.id == Rewrite.article_id)
         .join(Source, Source.id == Article.source_id)
         .where(Rewrite.state.in_(list(states)))
+        .options(joinedload(Rewrite.embed))
     )
     if after is not None:
         stmt = stmt.where(Rewrite.id > after)
@@ -90,18 +93,69 @@ def rewrites_page(
 
 
 def gone_checks(session: Session, embed_ids: Collection[int], per_embed: int = 10) -> dict[int, list[Check]]:
-    """The latest `gone` checks of each embed (the evidence of its verdict), newest first."""
-    found: dict[int, list[Check]] = {}
-    for embed_id in sorted(set(embed_ids)):
-        found[embed_id] = list(
-            session.scalars(
-                select(Check)
-                .where(Check.embed_id == embed_id, Check.outcome == "gone")
-                .order_by(Check.checked_at.desc(), Check.id.desc())
-                .limit(per_embed)
-            )
-        )
+    """The latest `gone` checks of each embed (the evidence of its verdict), newest first: one query."""
+    wanted = sorted(set(embed_ids))
+    found: dict[int, list[Check]] = {embed_id: [] for embed_id in wanted}
+    if not wanted:
+        return found
+    rank = (
+        func.row_number()
+        .over(partition_by=Check.embed_id, order_by=(Check.checked_at.desc(), Check.id.desc()))
+        .label("rank")
+    )
+    ranked = select(Check.id, rank).where(Check.embed_id.in_(wanted), Check.outcome == "gone").subquery()
+    stmt = (
+        select(Check)
+        .join(ranked, ranked.c.id == Check.id)
+        .where(ranked.c.rank <= per_embed)
+        .order_by(Check.embed_id, Check.checked_at.desc(), Check.id.desc())
+    )
+    for check in session.scalars(stmt):
+        found[check.embed_id].append(check)
     return found
+
+
+def _is_residue() -> tuple[Any, Any]:
+    return Occurrence.embed_id.is_(None), Occurrence.markup == MarkupKind.RESIDUE.value
+
+
+def residue_article_ids(session: Session, after: int | None, limit: int) -> list[int]:
+    """Ids of the articles holding residue lines, in id order, after the id `after` (a keyset page)."""
+    stmt = select(Occurrence.article_id).where(*_is_residue()).distinct()
+    if after is not None:
+        stmt = stmt.where(Occurrence.article_id > after)
+    return [int(i) for i in session.scalars(stmt.order_by(Occurrence.article_id).limit(limit))]
+
+
+def residue_lines_of(session: Session, article_ids: Collection[int]) -> list[tuple[Article, Occurrence]]:
+    """Every residue line of the articles named, with its article (source and occurrences loaded), in
+    article id then position order."""
+    if not article_ids:
+        return []
+    rows = session.execute(
+        select(Article, Occurrence)
+        .join(Occurrence, Occurrence.article_id == Article.id)
+        .where(Article.id.in_(sorted(set(article_ids))), *_is_residue())
+        .options(joinedload(Article.source), selectinload(Article.occurrences))
+        .order_by(Article.id, Occurrence.position)
+    )
+    return [(article, occurrence) for article, occurrence in rows]
+
+
+def residue_line_counts(session: Session) -> tuple[int, int]:
+    """How many residue lines the articles hold, and how many of them have no card in their place yet
+    (no applied rewrite of the article starts its card where the line starts)."""
+    carded = exists(
+        select(Rewrite.id).where(
+            Rewrite.article_id == Occurrence.article_id,
+            Rewrite.state == JournalState.APPLIED,
+            Rewrite.card_start == Occurrence.span_start,
+        )
+    )
+    total, bare = session.execute(
+        select(func.count(Occurrence.id), func.count(Occurrence.id).filter(~carded)).where(*_is_residue())
+    ).one()
+    return int(total or 0), int(bare or 0)
 
 
 def articles_page(
