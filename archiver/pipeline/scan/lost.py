@@ -175,6 +175,10 @@ class _Spot:
     end: int
 
 
+# Attributes by which an embed element names its post: a shell that has one is not empty.
+_NAMING_ATTRIBUTES = ("cite", "data-href", "data-uri", "data-video-id", "data-instgrm-permalink", "data-id")
+
+
 def lost_spots(
     article: Article,
     embeds: Sequence[EmbedRef],
@@ -261,6 +265,8 @@ class _Finder:
                     continue
                 if node.css_first("a[href], iframe, img, video") is not None:
                     continue
+                if any(node.attrs.get(name) for name in _NAMING_ATTRIBUTES):
+                    continue  # it names something we could not read: a malformed embed, not a lost one
                 if node.tag == "div" and (node.attrs.get("data-href") or visible_text(node)):
                     continue
                 spot = self._shell(node, owner[cls], f"{node.tag}.{cls}")

@@ -67,6 +67,7 @@ def assert_unit_matches(unit: str, ref: EmbedRef) -> None:
         MarkupKind.OEMBED_TAG: copies,
         MarkupKind.BARE_URL: {"p", "figure"},
         MarkupKind.RESIDUE: None,
+        MarkupKind.LOST: None,  # a lead-in block or an empty shell: any element
         MarkupKind.LINK: None,
         MarkupKind.SCRIPT: None,
     }[ref.markup]
