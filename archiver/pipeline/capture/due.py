@@ -18,7 +18,6 @@ from archiver.pipeline.capture.climbs import (
     climb,
     record,
     run_climbs,
-    settle,
     work_for,
 )
 from archiver.pipeline.capture.leases import DEFAULT_BATCH, DEFAULT_LEASE, LEASE_LOST, Claims
@@ -103,8 +102,7 @@ def capture_due(
         work = work_for(session, due, revalidate=refresh)
     if on_total is not None:
         on_total(len(work))
-    items = run_climbs(sessions, deps, work, "capture", on_item)
-    settle(sessions, deps, items)
+    items = run_climbs(sessions, deps, work, "capture", on_item)  # each decided as it is recorded
     return CaptureReport(tuple(items), dict(Counter(item.outcome.value for item in items)))
 
 
@@ -131,7 +129,6 @@ def _capture_claimed(
             done = run_climbs(
                 sessions, deps, work, "capture", claims.keeping(on_item), owner=claims.owner, stop=stop
             )
-            settle(sessions, deps, done)
             items.extend(done)
             waiting |= {i.provider for i in done if i.deferred and i.reason != LEASE_LOST}
             claims.release([e.id for e in embeds])
