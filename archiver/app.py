@@ -75,6 +75,11 @@ class App:
         backoffs = DbHostBackoffs(self.sessions, self.clock)
         return HttpClient(self.settings.http, self.clock, self.budgets, backoffs=backoffs)
 
+    def local_http_client(self) -> HttpClient:
+        """An HTTP client whose rate budgets and host backoffs live in this process only, for work that
+        opens no database (a dry run); the caller closes it."""
+        return HttpClient(self.settings.http, self.clock)
+
     @cached_property
     def blobs(self) -> BlobStore:
         """The media store `[media] backend` chooses: the local folder (default) or an S3 bucket."""

@@ -8,6 +8,8 @@ as records (`records.Outcome`, `http.FetchResult.error`). Exceptions are for wha
     ├── UsageError                a command was asked for something that cannot be (exit code 2)
     ├── StorageError              the database or the media folder cannot be used
     ├── ArticleError              one article cannot be read (binary, too large, undecodable); the run goes on
+    ├── SourceError               a source (a WordPress site) cannot be listed or written right now
+    │   └── ArticleGone           the article is not in its source any more (a deleted post)
     ├── ScanPoolError             a scan worker process died; what was stored before it stands (scan)
     ├── NotFound                  `archive show` and friends: no such embed or article
     ├── WriteConflict             an article changed since it was read: nothing written (sources)
@@ -41,6 +43,15 @@ class StorageError(ArchiverError):
 
 class ArticleError(ArchiverError):
     """One article cannot be read as HTML. Reported per article; the rest of the run goes on."""
+
+
+class SourceError(ArchiverError):
+    """A source cannot be listed or written: a WordPress site refused (401, 403), is down or in
+    maintenance, or did not answer as its REST API does. Nothing was written."""
+
+
+class ArticleGone(SourceError):
+    """The article is not in its source any more (a WordPress post deleted, or not of the types read)."""
 
 
 class ScanPoolError(ArchiverError):

@@ -89,6 +89,7 @@ class Article:
     text: str
     encoding: str
     sha256: str
+    url: str | None = None  # its public address, when the source knows it (a WordPress post's link)
 
 
 @dataclass(frozen=True, slots=True)

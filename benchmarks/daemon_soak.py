@@ -33,6 +33,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -41,9 +42,13 @@ from rich.table import Table
 from sqlalchemy import create_engine, func, make_url, select, text, update
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))  # the loopback provider and helpers the daemon tests use
+sys.path.insert(0, str(ROOT))  # the loopback provider and helpers the daemon tests use
 
-from daemon_world import (  # noqa: E402
+from figures import Figure  # noqa: E402
+
+from archiver.storage import db  # noqa: E402
+from archiver.storage.models import Embed  # noqa: E402
+from tests.support.daemon_world import (  # noqa: E402
     DaemonProcess,
     FakeYouTube,
     add_due_checks,
@@ -54,9 +59,6 @@ from daemon_world import (  # noqa: E402
     wait_for,
     write_config,
 )
-
-from archiver.storage import db  # noqa: E402
-from archiver.storage.models import Embed  # noqa: E402
 
 OUT = Console()
 
@@ -85,27 +87,43 @@ def held_by(url: str, pid: int | None = None) -> int:
     return int(scalar(url, stmt) or 0)
 
 
-def three(args: argparse.Namespace) -> int:
-    server = args.postgres or os.environ.get("ARCHIVER_TEST_POSTGRES_URL")
-    if not server:
-        OUT.print("three daemons need PostgreSQL: --postgres URL")
-        return 2
-    lease, tick = 10.0, 1.0
+LEASE, TICK = 10.0, 1.0
+
+
+@dataclass(frozen=True)
+class Three:
+    checks: int
+    counts: Counter[int]  # checks per embed -> embeds
+    done_at_kill: int
+    held: int
+    reclaimed: float
+    total: float
+    before_kill: float  # seconds from the start to the kill
+    after_kill: float
+    asked: int
+    shares: Counter[str]
+    stops: list[tuple[int, float]]
+
+    @property
+    def exactly_once(self) -> bool:
+        return set(self.counts) == {1}
+
+
+def run_three(server: str, checks: int, delay: float, workers: int) -> Three:
+    """Three daemons on `server` share `checks` due checks; one is killed with SIGKILL half way."""
     with tempfile.TemporaryDirectory() as tmp, database(server, Path(tmp)) as url:
         folder = Path(tmp)
-        add_due_checks(url, args.checks, datetime.now(UTC))
-        with FakeYouTube(delay=args.delay).running() as fake:
-            data = settings_data(url, folder, fake.url, check="every 1s", lease=f"{lease:g}s", batch=50)
-            data["capture"].update(workers=args.workers, per_provider=args.workers)
+        add_due_checks(url, checks, datetime.now(UTC))
+        with FakeYouTube(delay=delay).running() as fake:
+            data = settings_data(url, folder, fake.url, check="every 1s", lease=f"{LEASE:g}s", batch=50)
+            data["capture"].update(workers=workers, per_provider=workers)
             config = write_config(folder / "archiver.toml", data)
             started = time.monotonic()
             daemons = [DaemonProcess(config, folder / f"d{i}.log", {}).start() for i in range(3)]
             victim = daemons[0]
             try:
                 wait_for(
-                    lambda: (
-                        sum(check_counts(url).values()) >= args.checks // 2 and held_by(url, victim.pid) > 0
-                    ),
+                    lambda: sum(check_counts(url).values()) >= checks // 2 and held_by(url, victim.pid) > 0,
                     timeout=3600,
                     interval=0.2,
                 )
@@ -135,22 +153,46 @@ def three(args: argparse.Namespace) -> int:
         shares = Counter(
             r["daemon"].split("/")[1] for d in daemons for r in d.logs() if r.get("msg") == "embed checked"
         )
-    table = Table(title=f"three daemons, {args.checks} due checks, one killed (SIGKILL) half way")
+    return Three(
+        checks,
+        counts,
+        done_at_kill,
+        held,
+        reclaimed,
+        total,
+        killed - started,
+        after_kill,
+        sum(fake.asked.values()),
+        shares,
+        stops,
+    )
+
+
+def three(args: argparse.Namespace) -> int:
+    server = args.postgres or os.environ.get("ARCHIVER_TEST_POSTGRES_URL")
+    if not server:
+        OUT.print("three daemons need PostgreSQL: --postgres URL")
+        return 2
+    r = run_three(server, args.checks, args.delay, args.workers)
+    table = Table(title=f"three daemons, {r.checks} due checks, one killed (SIGKILL) half way")
     table.add_column("measure")
     table.add_column("value", justify="right")
-    table.add_row("checks per embed", ", ".join(f"{k}: {v} embeds" for k, v in sorted(counts.items())))
-    table.add_row("exactly once", "yes" if set(counts) == {1} else "NO")
-    table.add_row("killed after / holding", f"{done_at_kill} checks / {held} leases")
-    table.add_row("its work claimed again after", f"{reclaimed:.2f} s (lease {lease:g} s + tick {tick:g} s)")
-    table.add_row("within one lease + one tick", "yes" if reclaimed <= lease + tick else "NO")
+    table.add_row("checks per embed", ", ".join(f"{k}: {v} embeds" for k, v in sorted(r.counts.items())))
+    table.add_row("exactly once", "yes" if r.exactly_once else "NO")
+    table.add_row("killed after / holding", f"{r.done_at_kill} checks / {r.held} leases")
     table.add_row(
-        "all done", f"{total:.1f} s ({args.checks / total:.0f} checks/s), {after_kill:.1f} s after the kill"
+        "its work claimed again after", f"{r.reclaimed:.2f} s (lease {LEASE:g} s + tick {TICK:g} s)"
     )
-    table.add_row("provider asked", f"{sum(fake.asked.values())} times for {args.checks} posts")
-    table.add_row("checks per daemon (pid)", ", ".join(f"{pid}: {n}" for pid, n in sorted(shares.items())))
-    table.add_row("SIGTERM of the two others", ", ".join(f"exit {c} in {s:.2f} s" for c, s in stops))
+    table.add_row("within one lease + one tick", "yes" if r.reclaimed <= LEASE + TICK else "NO")
+    table.add_row(
+        "all done",
+        f"{r.total:.1f} s ({r.checks / r.total:.0f} checks/s), {r.after_kill:.1f} s after the kill",
+    )
+    table.add_row("provider asked", f"{r.asked} times for {r.checks} posts")
+    table.add_row("checks per daemon (pid)", ", ".join(f"{pid}: {n}" for pid, n in sorted(r.shares.items())))
+    table.add_row("SIGTERM of the two others", ", ".join(f"exit {c} in {s:.2f} s" for c, s in r.stops))
     OUT.print(table)
-    return 0 if set(counts) == {1} and reclaimed <= lease + tick else 1
+    return 0 if r.exactly_once and r.reclaimed <= LEASE + TICK else 1
 
 
 def metrics(port: int) -> dict[str, float]:
@@ -181,12 +223,47 @@ def connections(server_url: str, database_name: str) -> int:
         engine.dispose()
 
 
-def soak(args: argparse.Namespace) -> int:
-    server = args.postgres or os.environ.get("ARCHIVER_TEST_POSTGRES_URL")
+@dataclass(frozen=True)
+class Soak:
+    minutes: float
+    samples: list[dict[str, float]]
+    errors: int
+    code: int
+    stopped: float
+
+    def flatness(self) -> list[tuple[str, float, float, float, bool]]:
+        """(measure, first quarter median, last quarter median, max, flat) per sampled measure."""
+        quarter = max(len(self.samples) // 4, 1)
+        rows = []
+        for key, label, tolerance in FLAT:
+            values = [s[key] for s in self.samples if key in s]
+            if not values:
+                continue
+            scale = 1e6 if "bytes" in key else 1
+            first = statistics.median(values[:quarter])
+            last = statistics.median(values[-quarter:])
+            early_max = max(values[:quarter])
+            flat = last <= first * tolerance if tolerance > 1 else last <= early_max
+            rows.append((label, first / scale, last / scale, max(values) / scale, flat))
+        return rows
+
+
+FLAT = (
+    ("process_resident_memory_bytes", "resident memory, MB", 1.10),
+    ("process_open_fds", "open file descriptors", 1.0),
+    ("process_threads", "threads", 1.0),
+    ("pg_connections", "PostgreSQL connections", 1.0),
+)
+
+
+def run_soak(
+    server: str | None, minutes: float, every: float, embeds: int, delay: float, echo: bool = True
+) -> Soak:
+    """One daemon for `minutes`, checking all the time; /metrics sampled every `every` seconds."""
     rng = random.Random(7)
     with tempfile.TemporaryDirectory() as tmp, database(server, Path(tmp)) as url:
         folder = Path(tmp)
-        ids = add_due_checks(url, args.embeds, datetime.now(UTC))
+        ids = add_due_checks(url, embeds, datetime.now(UTC))
         articles = folder / "articles"
         articles.mkdir()
         for n in range(20):
@@ -197,7 +274,7 @@ def soak(args: argparse.Namespace) -> int:
             (articles / f"a{n}.html").write_text(f"<html><body><p>story {n}</p>{embeds}</body></html>")
         port = free_port()
         stop_feeding = threading.Event()
-        with FakeYouTube(delay=args.delay).running() as fake:
+        with FakeYouTube(delay=delay).running() as fake:
             data = settings_data(
                 url,
                 folder,
@@ -220,7 +297,7 @@ def soak(args: argparse.Namespace) -> int:
                 engine = db.make_engine(url)
                 try:
                     while not stop_feeding.wait(5):
-                        due = rng.sample(ids, k=min(len(ids), args.embeds // 20))
+                        due = rng.sample(ids, k=min(len(ids), embeds // 20))
                         # Touch an article too, so scans have something to do.
                         article = articles / f"a{rng.randrange(20)}.html"
                         article.write_text(article.read_text() + f"<p>{time.time()}</p>")
@@ -240,51 +317,112 @@ def soak(args: argparse.Namespace) -> int:
             started = time.monotonic()
             try:
                 wait_for(lambda: _answers(port), timeout=60)
-                while time.monotonic() - started < args.minutes * 60:
+                while time.monotonic() - started < minutes * 60:
                     sample = metrics(port)
                     sample["t"] = time.monotonic() - started
                     if server:
                         sample["pg_connections"] = connections(server, make_url(url).database or "")
                     samples.append(sample)
-                    OUT.print(_line(sample))
-                    time.sleep(args.sample)
+                    if echo:
+                        OUT.print(_line(sample))
+                    time.sleep(every)
             finally:
                 stop_feeding.set()
                 asked = time.monotonic()
                 code = daemon.stop()
                 stopped = time.monotonic() - asked
         errors = [r for r in daemon.logs() if r.get("level") in ("error", "critical")]
-    quarter = max(len(samples) // 4, 1)
-    table = Table(title=f"one daemon for {args.minutes:g} minutes ({len(samples)} samples)")
+    return Soak(minutes, samples, len(errors), code, stopped)
+
+
+def soak(args: argparse.Namespace) -> int:
+    server = args.postgres or os.environ.get("ARCHIVER_TEST_POSTGRES_URL")
+    result = run_soak(server, args.minutes, args.sample, args.embeds, args.delay)
+    table = Table(title=f"one daemon for {args.minutes:g} minutes ({len(result.samples)} samples)")
     for column in ("measure", "first quarter (median)", "last quarter (median)", "max", "flat"):
         table.add_column(column, justify="right" if column != "measure" else "left")
-    flat_all = True
-    for key, label, tolerance in (
-        ("process_resident_memory_bytes", "resident memory, MB", 1.10),
-        ("process_open_fds", "open file descriptors", 1.0),
-        ("process_threads", "threads", 1.0),
-        ("pg_connections", "PostgreSQL connections", 1.0),
-    ):
-        values = [s[key] for s in samples if key in s]
-        if not values:
-            continue
-        scale = 1e6 if "bytes" in key else 1
-        first = statistics.median(values[:quarter])
-        last = statistics.median(values[-quarter:])
-        early_max = max(values[:quarter])
-        flat = last <= first * tolerance if tolerance > 1 else last <= early_max
-        flat_all &= flat
-        table.add_row(
-            label,
-            f"{first / scale:.1f}",
-            f"{last / scale:.1f}",
-            f"{max(values) / scale:.1f}",
-            "yes" if flat else "NO",
-        )
+    rows = result.flatness()
+    for label, first, last, most, flat in rows:
+        table.add_row(label, f"{first:.1f}", f"{last:.1f}", f"{most:.1f}", "yes" if flat else "NO")
     OUT.print(table)
+    samples = result.samples
     checks = samples[-1].get("archiver_checks_total", 0) if samples else 0
-    OUT.print(f"checks: {checks:.0f}; errors logged: {len(errors)}; SIGTERM: exit {code} in {stopped:.2f} s")
-    return 0 if flat_all and not errors and code == 0 else 1
+    OUT.print(
+        f"checks: {checks:.0f}; errors logged: {result.errors}; "
+        f"SIGTERM: exit {result.code} in {result.stopped:.2f} s"
+    )
+    return 0 if all(row[-1] for row in rows) and not result.errors and result.code == 0 else 1
+
+
+def ci_figures(checks: int = 600, soak_minutes: float = 1.0) -> list[Figure]:
+    """Both measures at a CI-friendly size (`benchmarks/run`): three daemons (PostgreSQL only) on
+    `checks` due checks, and a soak of `soak_minutes` sampled every 5 seconds."""
+    server = os.environ.get("ARCHIVER_TEST_POSTGRES_URL")
+    figures = []
+    if server:
+        r = run_three(server, checks, 0.02, 4)
+        before = r.done_at_kill / r.before_kill
+        after = (r.checks - r.done_at_kill) / r.after_kill
+        figures += [
+            Figure(
+                "daemon_soak three",
+                f"{checks} due checks over three daemons, one killed half way: each checked exactly once",
+                "yes" if r.exactly_once else f"NO ({dict(r.counts)})",
+                "",
+                "yes",
+                r.exactly_once,
+            ),
+            Figure(
+                "daemon_soak three",
+                "the killed daemon's leases claimed again after",
+                f"{r.reclaimed:.2f} s",
+                f"lease {LEASE:g} s + tick {TICK:g} s (configured)",
+                f"<= {LEASE + TICK:g} s",
+                r.reclaimed <= LEASE + TICK,
+            ),
+            Figure(
+                "daemon_soak three",
+                "checks per second after the kill (two daemons)",
+                f"{after:.0f}/s",
+                f"{before:.0f}/s before the kill (three daemons)",
+                "information",
+                None,
+            ),
+        ]
+    else:
+        figures.append(
+            Figure(
+                "daemon_soak three",
+                "three daemons",
+                "not run: ARCHIVER_TEST_POSTGRES_URL unset",
+                "",
+                "",
+                None,
+            )
+        )
+    result = run_soak(server, soak_minutes, 5.0, 500, 0.02, echo=False)
+    for label, first, last, most, flat in result.flatness():
+        figures.append(
+            Figure(
+                "daemon_soak soak",
+                f"{label}, {soak_minutes:g} min, last quarter median (max {most:.1f})",
+                f"{last:.1f}",
+                f"{first:.1f} first quarter median",
+                "flat" + (" (within 10%)" if "memory" in label else ""),
+                flat,
+            )
+        )
+    figures.append(
+        Figure(
+            "daemon_soak soak",
+            "errors logged; SIGTERM exit code",
+            f"{result.errors}; exit {result.code} in {result.stopped:.2f} s",
+            "",
+            "0; exit 0 within 10 s",
+            result.errors == 0 and result.code == 0 and result.stopped < 10,
+        )
+    )
+    return figures
 
 
 def _line(sample: dict[str, float]) -> str:

@@ -83,7 +83,7 @@ def rewrite(
                 )
         if not approve_ids:
             return
-    deps = rewrite_stage.RewriteDeps.from_settings(app.settings, app.clock, env=app.env)
+    deps = rewrite_stage.RewriteDeps.from_settings(app.settings, app.clock, env=app.env, http=app.http)
 
     def on_article(outcome: rewrite_stage.ArticleOutcome) -> None:
         if as_json:
@@ -131,7 +131,7 @@ def restore(ctx: Context, article: str, embed: str | None, editor: str, as_json:
             if found is None:
                 raise NotFound(f"no embed matches {embed!r} (try `archive embeds`)")
             embed_id = found.id
-    deps = rewrite_stage.RewriteDeps.from_settings(app.settings, app.clock, env=app.env)
+    deps = rewrite_stage.RewriteDeps.from_settings(app.settings, app.clock, env=app.env, http=app.http)
     # A restore (or rewrite) killed halfway leaves rows `restoring` (`applying`): settle them first, or
     # this restore would not see them and leave the article half restored.
     rewrite_stage.recover(app.sessions, deps)

@@ -4,6 +4,7 @@ and `daemon` (all of it on the `[daemon]` schedules)."""
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack
 
 import click
 
@@ -13,7 +14,7 @@ from archiver.daemon import run_daemon
 from archiver.errors import UsageError
 from archiver.pipeline.capture import CaptureItem, CaptureReport, capture_due
 from archiver.pipeline.check import check_due
-from archiver.pipeline.scan import ArticleReport, ArticleStatus, resolve_targets, scan_targets
+from archiver.pipeline.scan import ArticleReport, ArticleStatus, SourceAccess, resolve_targets, scan_targets
 from archiver.providers import enabled_providers, provider_named
 
 
@@ -33,14 +34,22 @@ def register(group: click.Group) -> None:
     help="Processes that read and scan files at once (a backfill: one per core). Sql sources are "
     "scanned in this process.",
 )
+@click.option(
+    "--full",
+    is_flag=True,
+    help="A wordpress source: list every post, not only those modified since its last scan.",
+)
 @json_option
 @pass_ctx
-def scan(ctx: Context, targets: tuple[str, ...], dry_run: bool, workers: int, as_json: bool) -> None:
+def scan(
+    ctx: Context, targets: tuple[str, ...], dry_run: bool, workers: int, full: bool, as_json: bool
+) -> None:
     """Find embeds in articles: TARGETS are source names, files, folders or globs.
 
-    With no TARGETS every configured source is scanned.
+    With no TARGETS every configured source is scanned. A dry run of a wordpress source lists every
+    post (it opens no database, so the scan cursor is neither read nor moved).
     """
-    reports = _scan(ctx, targets, dry_run=dry_run, as_json=as_json, workers=workers)
+    reports = _scan(ctx, targets, dry_run=dry_run, as_json=as_json, workers=workers, full=full)
     if not as_json:
         render.scan_summary(reports, stored=not dry_run)
     exit_with(1 if any(r.status is ArticleStatus.ERROR for r in reports) else 0)
@@ -141,39 +150,59 @@ def daemon(ctx: Context) -> None:
 
 
 def _scan(
-    ctx: Context, targets: tuple[str, ...], *, dry_run: bool, as_json: bool, workers: int = 1
+    ctx: Context,
+    targets: tuple[str, ...],
+    *,
+    dry_run: bool,
+    as_json: bool,
+    workers: int = 1,
+    full: bool = False,
 ) -> list[ArticleReport]:
     app = ctx.app
     chosen = targets or tuple(s.name for s in app.settings.sources)
     if not chosen:
         raise UsageError("nothing to scan: name files, folders or globs, or configure [[sources]]")
-    resolved = resolve_targets(chosen, app.settings.sources, app.settings.scan, app.env)
-    total = sum(len(t.items) for t in resolved)
-    providers = enabled_providers(app.settings)
     sessions = None if dry_run else app.sessions
+    with ExitStack() as closing:
+        if dry_run:
+            # A dry run opens no database: its client counts rates in this process only, and a
+            # wordpress source lists every post (its scan cursor is kept in the database).
+            http = closing.enter_context(app.local_http_client())
+            for source in app.settings.sources:
+                if source.kind == "wordpress" and source.name in chosen:
+                    ERR.print(
+                        f"{source.name}: a dry run lists every post (the scan cursor is not read or moved)",
+                        markup=False,
+                    )
+        else:
+            http = app.http
+        access = SourceAccess(http, app.clock, sessions, full)
+        resolved = resolve_targets(chosen, app.settings.sources, app.settings.scan, app.env, access)
+        total = sum(len(t.items) for t in resolved)
+        providers = enabled_providers(app.settings)
 
-    with render.progress(ctx.progress and not as_json, "Scanning articles", total) as advance:
+        with render.progress(ctx.progress and not as_json, "Scanning articles", total) as advance:
 
-        def on_article(report: ArticleReport) -> None:
-            advance()
-            if as_json:
-                OUT.print(json.dumps(report.to_json(), ensure_ascii=False), markup=False, highlight=False)
-            elif report.error:
-                ERR.print(
-                    f"[yellow]skipped[/] {report.error}"
-                    if report.article in report.error
-                    else f"[yellow]skipped[/] {report.article}: {report.error}"
-                )
+            def on_article(report: ArticleReport) -> None:
+                advance()
+                if as_json:
+                    OUT.print(json.dumps(report.to_json(), ensure_ascii=False), markup=False, highlight=False)
+                elif report.error:
+                    ERR.print(
+                        f"[yellow]skipped[/] {report.error}"
+                        if report.article in report.error
+                        else f"[yellow]skipped[/] {report.article}: {report.error}"
+                    )
 
-        return scan_targets(
-            resolved,
-            app.settings.scan,
-            providers,
-            sessions=sessions,
-            clock=app.clock,
-            on_article=on_article,
-            workers=workers,
-        )
+            return scan_targets(
+                resolved,
+                app.settings.scan,
+                providers,
+                sessions=sessions,
+                clock=app.clock,
+                on_article=on_article,
+                workers=workers,
+            )
 
 
 def _capture(

@@ -22,15 +22,16 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from archiver.app import App
 from archiver.config import parse_duration
-from archiver.daemon.observe import DaemonView, JobView, QuietBusyTicks, health_report, metrics_text
+from archiver.daemon.observe import DaemonMetrics, DaemonView, JobView, QuietBusyTicks, health_report
 from archiver.daemon.schedule import Schedule
 from archiver.pipeline.capture import LEASE_LOST, CaptureItem, capture_due
 from archiver.pipeline.check import check_due
 from archiver.pipeline.gc import collect_media
 from archiver.pipeline.rewrite import ArticleOutcome, RewriteDeps
 from archiver.pipeline.rewrite import run as run_rewrites
-from archiver.pipeline.scan import ArticleStatus, Target, resolve_targets, scan_targets
+from archiver.pipeline.scan import ArticleStatus, SourceAccess, Target, resolve_targets, scan_targets
 from archiver.providers import enabled_providers
+from archiver.providers.common.base import Provider
 from archiver.records import EmbedState
 from archiver.storage import queries
 
@@ -75,6 +76,7 @@ class Daemon:
         self._woken: set[str] = set()
         # Set once this daemon's first capture run is over (checks start after it: new embeds first).
         self.capture_settled = threading.Event()
+        self.observed = DaemonMetrics(app, self.view)
 
     # --- scheduling
 
@@ -249,34 +251,45 @@ class Daemon:
         counts: Counter[str] = Counter()
         new_embeds = 0
         names = [s.name for s in settings.sources]
-        for target in resolve_targets(names, settings.sources, settings.scan, self.app.env):
-            for item in target.items:
-                if self.stop.is_set():
-                    break
-                one = Target(target.source, target.kind, (item,))
-                for report in scan_targets(
-                    [one], settings.scan, providers, sessions=self.app.sessions, clock=self.app.clock
-                ):
-                    counts[report.status.value] += 1
-                    new_embeds += report.new_embeds
-                    quiet = report.status is ArticleStatus.UNCHANGED
-                    log.log(
-                        logging.DEBUG if quiet else logging.INFO,
-                        "article scanned" if report.error is None else "article skipped",
-                        extra={
-                            "job": "scan",
-                            "source": target.source,
-                            "article": report.article,
-                            "status": report.status.value,
-                            "embeds": len(report.embeds),
-                            "new_embeds": report.new_embeds,
-                            **({"reason": report.error} if report.error else {}),
-                        },
-                    )
-                self._keep_job("scan")
+        # A wordpress source is listed and read through this run's own client (on the shared budgets).
+        with self.app.new_http_client() as http:
+            access = SourceAccess(http, self.app.clock, self.app.sessions)
+            for target in resolve_targets(names, settings.sources, settings.scan, self.app.env, access):
+                new_embeds += self._scan_target(target, providers, counts)
         if new_embeds:
             self.wake("capture")  # posts vanish fastest in their first hours: capture them now
         return {"articles": sum(counts.values()), **dict(counts), "new_embeds": new_embeds}
+
+    def _scan_target(self, target: Target, providers: tuple[Provider, ...], counts: Counter[str]) -> int:
+        """Scan a target's articles one at a time (renewing the job's lease) until stopped; counts the
+        statuses into `counts` and returns how many new embeds were found."""
+        settings = self.app.settings
+        new_embeds = 0
+        for item in target.items:
+            if self.stop.is_set():
+                break  # a wordpress listing not read to its end leaves its scan cursor where it was
+            one = Target(target.source, target.kind, (item,))
+            for report in scan_targets(
+                [one], settings.scan, providers, sessions=self.app.sessions, clock=self.app.clock
+            ):
+                counts[report.status.value] += 1
+                new_embeds += report.new_embeds
+                quiet = report.status is ArticleStatus.UNCHANGED
+                log.log(
+                    logging.DEBUG if quiet else logging.INFO,
+                    "article scanned" if report.error is None else "article skipped",
+                    extra={
+                        "job": "scan",
+                        "source": target.source,
+                        "article": report.article,
+                        "status": report.status.value,
+                        "embeds": len(report.embeds),
+                        "new_embeds": report.new_embeds,
+                        **({"reason": report.error} if report.error else {}),
+                    },
+                )
+            self._keep_job("scan")
+        return new_embeds
 
     def _capture(self) -> dict[str, Any]:
         report = self._claim_due(capture_due, "capture")
@@ -314,7 +327,12 @@ class Daemon:
         settings = self.app.settings
         if not settings.sources:
             return {"articles": 0, "note": "no [[sources]] configured"}
-        deps = RewriteDeps.from_settings(settings, self.app.clock, env=self.app.env)
+        # A wordpress source is read and written through this run's own client, closed after it.
+        with self.app.new_http_client() as http:
+            deps = RewriteDeps.from_settings(settings, self.app.clock, env=self.app.env, http=http)
+            return self._rewrite_with(deps)
+
+    def _rewrite_with(self, deps: RewriteDeps) -> dict[str, Any]:
         statuses: Counter[str] = Counter()
 
         def on_article(outcome: ArticleOutcome) -> None:
@@ -371,6 +389,8 @@ class Daemon:
                 label = "deferred" if item.deferred else item.outcome.value
             with self._lock:
                 counter[label] += 1
+            if item.seconds is not None:
+                self.observed.observe(kind, item.provider, item.seconds)
             extra: dict[str, Any] = {
                 "job": kind,
                 "embed": item.embed_id,
@@ -410,4 +430,4 @@ class Daemon:
         return health_report(self.app, self.view())
 
     def metrics(self) -> str:
-        return metrics_text(self.app, self.view())
+        return self.observed.text()

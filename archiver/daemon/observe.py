@@ -1,5 +1,5 @@
-"""What a daemon tells the outside: JSON log lines, `/healthz` (JSON) and `/metrics` (Prometheus text),
-served on `[daemon] http_host:http_port`.
+"""What a daemon tells the outside: JSON log lines, `/healthz` (JSON) and `/metrics` (Prometheus text,
+written by prometheus-client from a registry of the daemon's own), served on `[daemon] http_host:http_port`.
 
 The reports are built from a `DaemonView` (what the daemon knows of itself, copied under its lock) and
 the database; nothing here runs or schedules a job.
@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import urlsplit
+
+from prometheus_client import CollectorRegistry, Histogram, ProcessCollector, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.registry import Collector
 
 from archiver.app import App
 from archiver.storage import queries
@@ -26,7 +30,7 @@ from archiver.storage import queries
 log = logging.getLogger("archiver.daemon")
 
 JSON_CONTENT = "application/json"
-METRICS_CONTENT = "text/plain; version=0.0.4; charset=utf-8"
+METRICS_CONTENT = CONTENT_TYPE_PLAIN_0_0_4
 
 
 # --- logging --------------------------------------------------------------------------------------
@@ -154,141 +158,147 @@ def _iso(value: datetime | None) -> str | None:
 
 # --- /metrics -------------------------------------------------------------------------------------
 
-Samples = list[tuple[Mapping[str, str], float]]
+# Per-item durations, in seconds: from a cached oEmbed answer to a ladder that waits out slow hosts.
+DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 
 
-def metrics_text(app: App, view: DaemonView) -> str:
-    """The `/metrics` page: the archive (all daemons), this daemon's runs, its process."""
-    now = app.clock.now()
-    with app.sessions() as session:
-        states = queries.embed_state_counts(session)
-        due = queries.due_counts(session, now)
-        leased = queries.leases_held(session, now)
-        held = queries.leases_held(session, now, view.owner)
-        providers = queries.all_provider_health(session)
-        runs = queries.job_runs(session)
-        rewrites = queries.rewrite_state_counts(session)
-    budgets = app.budgets.usage()
-    budget_labels = {key: _budget_labels(key) for key in budgets}
-    out = _Metrics()
-    out.add("archiver_up", "gauge", "1 while the daemon runs.", [({}, 1)])
-    out.add("archiver_embeds", "gauge", "Embeds by state.", _by("state", states))
-    out.add("archiver_due", "gauge", "Embeds due now (the due queues), held or not.", _by("queue", due))
-    out.add(
-        "archiver_rewrites",
-        "gauge",
-        "Rewrites by state (planned ones wait for an editor's approval).",
-        _by("state", rewrites),
-    )
-    out.add("archiver_leases", "gauge", "Embeds held under a lease by any daemon.", [({}, leased)])
-    out.add("archiver_leases_held", "gauge", "Embeds held under a lease by this daemon.", [({}, held)])
-    out.add(
-        "archiver_captures_total",
-        "counter",
-        "Captures by this daemon, by outcome.",
-        _by("outcome", view.captures),
-    )
-    out.add(
-        "archiver_checks_total", "counter", "Checks by this daemon, by outcome.", _by("outcome", view.checks)
-    )
-    out.add(
-        "archiver_budget_used",
-        "gauge",
-        "Requests counted in the current window of a provider's per-host budget (all daemons).",
-        [(budget_labels[key], used) for key, (used, _) in budgets.items()],
-    )
-    out.add(
-        "archiver_budget_limit",
-        "gauge",
-        "Requests a provider's per-host budget allows per window.",
-        [(budget_labels[key], limit) for key, (_, limit) in budgets.items()],
-    )
-    out.add(
-        "archiver_provider_paused",
-        "gauge",
-        "1 when verdicts for the provider are paused (canaries failing, credentials refused).",
-        [({"provider": h.provider}, int(h.paused)) for h in providers],
-    )
-    out.add(
-        "archiver_job_runs_total",
-        "counter",
-        "Job runs by this daemon, by result (ok, error, stopped, skipped, busy).",
-        [({"job": job.name, "result": r}, n) for job in view.jobs for r, n in sorted(job.results.items())],
-    )
-    out.add(
-        "archiver_job_running",
-        "gauge",
-        "1 while the job runs here.",
-        [({"job": j.name}, int(j.running)) for j in view.jobs],
-    )
-    out.add(
-        "archiver_job_last_run_timestamp_seconds",
-        "gauge",
-        "When the job last started, on any daemon (the archiver's clock).",
-        [({"job": name}, at.timestamp()) for name, at in sorted(runs.items()) if at is not None],
-    )
-    _process_metrics(out, view)
-    return out.text()
+class DaemonMetrics:
+    """One daemon's Prometheus registry (its own, never the client's global one): the archive as the
+    database tells it and this daemon's counts, read at each scrape; the process collector; and the
+    histograms of how long its checks and captures took."""
 
+    def __init__(self, app: App, view: Callable[[], DaemonView]) -> None:
+        self.registry = CollectorRegistry()
+        self.registry.register(_ArchiveCollector(app, view))
+        ProcessCollector(registry=self.registry)
+        self._durations = {
+            "check": Histogram(
+                "archiver_check_latency_seconds",
+                "How long one check by this daemon took (provider answers and media), by provider.",
+                ["provider"],
+                registry=self.registry,
+                buckets=DURATION_BUCKETS,
+            ),
+            "capture": Histogram(
+                "archiver_capture_duration_seconds",
+                "How long one capture by this daemon took (provider answers and media), by provider.",
+                ["provider"],
+                registry=self.registry,
+                buckets=DURATION_BUCKETS,
+            ),
+        }
 
-def _process_metrics(out: _Metrics, view: DaemonView) -> None:
-    process = _process_numbers()
-    fds: Samples = [({}, process["fds"])] if "fds" in process else []
-    rss: Samples = [({}, process["rss"])] if "rss" in process else []
-    out.add("process_open_fds", "gauge", "Open file descriptors.", fds)
-    out.add("process_resident_memory_bytes", "gauge", "Resident memory.", rss)
-    out.add("process_threads", "gauge", "Threads of the daemon process.", [({}, threading.active_count())])
-    out.add(
-        "process_start_time_seconds", "gauge", "When the daemon started (Unix time).", [({}, view.started_at)]
-    )
-
-
-def _by(label: str, counts: Mapping[str, int]) -> Samples:
-    """One sample per key of `counts`, labelled `label`, in key order."""
-    return [({label: key}, n) for key, n in sorted(counts.items())]
-
-
-def _budget_labels(key: str) -> dict[str, str]:
-    provider, _, host = key.partition("@")
-    return {"provider": provider, "host": host}
-
-
-class _Metrics:
-    """Prometheus text exposition format 0.0.4, written by hand."""
-
-    def __init__(self) -> None:
-        self._lines: list[str] = []
-
-    def add(self, name: str, kind: str, help_text: str, samples: Samples) -> None:
-        self._lines.append(f"# HELP {name} {help_text}")
-        self._lines.append(f"# TYPE {name} {kind}")
-        for labels, value in samples:
-            rendered = ",".join(f'{k}="{_escape(str(v))}"' for k, v in labels.items())
-            self._lines.append(
-                f"{name}{{{rendered}}} {_number(value)}" if rendered else f"{name} {_number(value)}"
-            )
+    def observe(self, kind: str, provider: str, seconds: float) -> None:
+        """One check or capture that climbed (`kind` is "check" or "capture")."""
+        self._durations[kind].labels(provider=provider).observe(seconds)
 
     def text(self) -> str:
-        return "\n".join(self._lines) + "\n"
+        """The `/metrics` page, in the Prometheus text format 0.0.4."""
+        return generate_latest(self.registry).decode()
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+class _ArchiveCollector(Collector):
+    """The families read at each scrape: the archive (all daemons) and this daemon's own counts."""
+
+    def __init__(self, app: App, view: Callable[[], DaemonView]) -> None:
+        self.app = app
+        self.view = view
+
+    def collect(self) -> Iterator[Metric]:
+        view = self.view()
+        now = self.app.clock.now()
+        with self.app.sessions() as session:
+            states = queries.embed_state_counts(session)
+            due = queries.due_counts(session, now)
+            leased = queries.leases_held(session, now)
+            held = queries.leases_held(session, now, view.owner)
+            providers = queries.all_provider_health(session)
+            runs = queries.job_runs(session)
+            rewrites = queries.rewrite_state_counts(session)
+        budgets = self.app.budgets.usage()
+        yield _gauge("archiver_up", "1 while the daemon runs.", [], [((), 1)])
+        yield _gauge("archiver_embeds", "Embeds by state.", ["state"], _by(states))
+        yield _gauge("archiver_due", "Embeds due now (the due queues), held or not.", ["queue"], _by(due))
+        yield _gauge(
+            "archiver_rewrites",
+            "Rewrites by state (planned ones wait for an editor's approval).",
+            ["state"],
+            _by(rewrites),
+        )
+        yield _gauge("archiver_leases", "Embeds held under a lease by any daemon.", [], [((), leased)])
+        yield _gauge("archiver_leases_held", "Embeds held under a lease by this daemon.", [], [((), held)])
+        yield _counter(
+            "archiver_captures_total", "Captures by this daemon, by outcome.", ["outcome"], _by(view.captures)
+        )
+        yield _counter(
+            "archiver_checks_total", "Checks by this daemon, by outcome.", ["outcome"], _by(view.checks)
+        )
+        yield _gauge(
+            "archiver_budget_used",
+            "Requests counted in the current window of a provider's per-host budget (all daemons).",
+            ["provider", "host"],
+            [(_budget_labels(key), used) for key, (used, _) in budgets.items()],
+        )
+        yield _gauge(
+            "archiver_budget_limit",
+            "Requests a provider's per-host budget allows per window.",
+            ["provider", "host"],
+            [(_budget_labels(key), limit) for key, (_, limit) in budgets.items()],
+        )
+        yield _gauge(
+            "archiver_provider_paused",
+            "1 when verdicts for the provider are paused (canaries failing, credentials refused).",
+            ["provider"],
+            [((h.provider,), int(h.paused)) for h in providers],
+        )
+        yield _counter(
+            "archiver_job_runs_total",
+            "Job runs by this daemon, by result (ok, error, stopped, skipped, busy).",
+            ["job", "result"],
+            [((job.name, r), n) for job in view.jobs for r, n in sorted(job.results.items())],
+        )
+        yield _gauge(
+            "archiver_job_running",
+            "1 while the job runs here.",
+            ["job"],
+            [((j.name,), int(j.running)) for j in view.jobs],
+        )
+        yield _gauge(
+            "archiver_job_last_run_timestamp_seconds",
+            "When the job last started, on any daemon (the archiver's clock).",
+            ["job"],
+            [((name,), at.timestamp()) for name, at in sorted(runs.items()) if at is not None],
+        )
+        yield _gauge(
+            "process_threads", "Threads of the daemon process.", [], [((), threading.active_count())]
+        )
 
 
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
+Samples = list[tuple[tuple[str, ...], float]]
 
 
-def _process_numbers() -> dict[str, int]:
-    found: dict[str, int] = {}
-    try:
-        found["fds"] = len(os.listdir("/proc/self/fd"))
-        with open("/proc/self/statm", encoding="ascii") as statm:
-            found["rss"] = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        pass  # not Linux: left out
-    return found
+def _gauge(name: str, help_text: str, labels: list[str], samples: Samples) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(name, help_text, labels=labels)
+    for values, value in samples:
+        family.add_metric(list(values), value)
+    return family
+
+
+def _counter(name: str, help_text: str, labels: list[str], samples: Samples) -> CounterMetricFamily:
+    family = CounterMetricFamily(name, help_text, labels=labels)
+    for values, value in samples:
+        family.add_metric(list(values), value)
+    return family
+
+
+def _by(counts: Mapping[str, int]) -> Samples:
+    """One sample per key of `counts`, labelled by the key, in key order."""
+    return [((key,), n) for key, n in sorted(counts.items())]
+
+
+def _budget_labels(key: str) -> tuple[str, str]:
+    provider, _, host = key.partition("@")
+    return (provider, host)
 
 
 # --- the HTTP endpoint ----------------------------------------------------------------------------

@@ -14,7 +14,8 @@ What lives here, one kind of knowledge a module:
 - `budgets`    Budgets / Backoffs (the interfaces), RateBudgets and MemoryHostBackoffs (one process)
 - `guard`      the SSRF guard: resolve_addresses, vet_url -> Destination or FetchError
 - `transport`  requests' adapter that vets and pins each connection; the deadline's watchdog
-- `client`     HttpClient: redirects, retries for blips, caps, budgets and backoffs
+- `client`     HttpClient: get (redirects, retries for blips) and post (once, never redirected), caps,
+               budgets and backoffs
 
 Import from this front door (`from archiver.http import HttpClient`). The package may import the standard
 library, requests, urllib3, `archiver.clock` and `archiver.config`, nothing else of the archiver. Inside
@@ -24,11 +25,12 @@ it, each module imports only those listed above it (results first; budgets stand
 from __future__ import annotations
 
 from archiver.http.budgets import Backoffs, Budgets, MemoryHostBackoffs, RateBudgets
-from archiver.http.client import HttpClient
+from archiver.http.client import REDIRECT_STATUSES, HttpClient
 from archiver.http.guard import Destination, Resolver, resolve_addresses, vet_url
 from archiver.http.results import FetchError, FetchErrorKind, FetchResult, redact_url
 
 __all__ = [
+    "REDIRECT_STATUSES",
     "Backoffs",
     "Budgets",
     "Destination",

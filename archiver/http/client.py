@@ -1,4 +1,5 @@
-"""`HttpClient`: GETs through the guard with size caps, deadlines, retries for blips, budgets and backoffs.
+"""`HttpClient`: GETs (and POSTs: once, never redirected) through the guard with size caps, deadlines,
+retries for blips, budgets and backoffs.
 
 Network and HTTP problems are results, never exceptions: `FetchResult.error` says what went wrong in one
 line with secrets redacted. 4xx/5xx answers are not errors, they are statuses; 429 and 503 come back at
@@ -12,6 +13,7 @@ import re
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import timedelta
 from http.client import HTTPException
 from http.cookiejar import DefaultCookiePolicy
@@ -28,7 +30,16 @@ from archiver.clock import Clock
 from archiver.config import HttpSettings
 from archiver.http.budgets import Backoffs, Budgets, MemoryHostBackoffs, RateBudgets
 from archiver.http.guard import Resolver, resolve_addresses, scheme_error
-from archiver.http.results import FetchError, FetchErrorKind, FetchResult, reason_of, redact_url
+from archiver.http.results import (
+    FetchError,
+    FetchErrorKind,
+    FetchResult,
+    reason_of,
+    redact_library_logs,
+    redact_url,
+    redact_values,
+    secret_values,
+)
 from archiver.http.transport import GuardedAdapter, Refused, Watchdog, watch_this_thread
 
 if tuple(int(p) for p in re.findall(r"\d+", URLLIB3_VERSION)[:2]) < (2, 7):  # pragma: no cover
@@ -65,6 +76,7 @@ class HttpClient:
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
         self._lock = threading.Lock()
+        redact_library_logs()
 
     def __enter__(self) -> HttpClient:
         return self
@@ -89,9 +101,40 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         budget_key: str | None = None,
         accept: str | None = None,
+        follow_redirects: bool = True,
     ) -> FetchResult:
         """GET `url`, following up to `settings.max_redirects` redirects, each one vetted. Never raises
-        for network or HTTP trouble: see `FetchResult.error`."""
+        for network or HTTP trouble: see `FetchResult.error`. Without `follow_redirects` a redirect
+        comes back as it is (its status, and its Location in the headers)."""
+        return self._request("GET", url, None, max_bytes, headers, budget_key, accept, follow_redirects)
+
+    def post(
+        self,
+        url: str,
+        body: bytes,
+        *,
+        content_type: str,
+        max_bytes: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        budget_key: str | None = None,
+        accept: str | None = None,
+    ) -> FetchResult:
+        """POST `body` to `url` once, vetted like a GET. Never retried (a write sent twice is two
+        writes) and never redirected: a redirect comes back as it is."""
+        extra = {**(headers or {}), "Content-Type": content_type}
+        return self._request("POST", url, body, max_bytes, extra, budget_key, accept, False)
+
+    def _request(
+        self,
+        method: str,
+        url: str,
+        body: bytes | None,
+        max_bytes: int | None,
+        headers: Mapping[str, str] | None,
+        budget_key: str | None,
+        accept: str | None,
+        follow_redirects: bool,
+    ) -> FetchResult:
         started = time.monotonic()
         cap = max_bytes if max_bytes is not None else self.settings.max_page_bytes
         extra = {k: v for k, v in (headers or {}).items() if k.lower() != "host"}
@@ -115,15 +158,19 @@ class HttpClient:
             return failed(url, FetchError(FetchErrorKind.BUDGET, message))
         deadline_at = started + self.settings.deadline
         current = url
+        secrets = set(secret_values(url))  # sent with any hop: never handed on in a body
         for hop in range(self.settings.max_redirects + 1):
             refused = scheme_error(_scheme_of(current), current)
             if refused is not None:  # before requests, which would only say "no connection adapters"
                 return failed(current, refused)
-            result, location = self._attempts(current, extra, cap, started, deadline_at)
-            if location is None:
+            result, location = self._attempts(method, body, current, extra, cap, started, deadline_at)
+            if location is None or not follow_redirects:
                 self._note_backoff(current, result)
+                if secrets and result.body:
+                    return replace(result, body=redact_values(result.body, secrets))
                 return result
             following = urljoin(current, location)
+            secrets |= secret_values(following)
             if hop == self.settings.max_redirects:
                 return FetchResult(
                     result.url,
@@ -156,14 +203,24 @@ class HttpClient:
         self.backoffs.defer(host, delay, f"{result.status} with Retry-After {value or 'none'}")
 
     def _attempts(
-        self, url: str, headers: Mapping[str, str], cap: int, started: float, deadline_at: float
+        self,
+        method: str,
+        body: bytes | None,
+        url: str,
+        headers: Mapping[str, str],
+        cap: int,
+        started: float,
+        deadline_at: float,
     ) -> tuple[FetchResult, str | None]:
-        """One hop with its retries for blips: the result, and the Location to follow when it redirects."""
+        """One hop with its retries for blips (GETs only): the result, and the Location to follow when
+        it redirects."""
         attempt = 0
         while True:
             backoff = RETRY_BACKOFF * 2**attempt
-            may_retry = attempt < RETRIES and time.monotonic() + backoff < deadline_at
-            result, location, retry = self._once(url, headers, cap, started, deadline_at, may_retry=may_retry)
+            may_retry = method == "GET" and attempt < RETRIES and time.monotonic() + backoff < deadline_at
+            result, location, retry = self._once(
+                method, body, url, headers, cap, started, deadline_at, may_retry=may_retry
+            )
             if not (retry and may_retry) or time.monotonic() + backoff >= deadline_at:
                 return result, location
             time.sleep(backoff)
@@ -171,6 +228,8 @@ class HttpClient:
 
     def _once(
         self,
+        method: str,
+        payload: bytes | None,
         url: str,
         headers: Mapping[str, str],
         cap: int,
@@ -210,8 +269,14 @@ class HttpClient:
                 min(self.settings.read_timeout, remaining),
             )
             try:
-                response = self._session().get(
-                    url, headers=dict(headers), timeout=timeout, allow_redirects=False, stream=True
+                response = self._session().request(
+                    method,
+                    url,
+                    data=payload,
+                    headers=dict(headers),
+                    timeout=timeout,
+                    allow_redirects=False,
+                    stream=True,
                 )
             except Refused as exc:
                 return result(error=exc.error), None, False

@@ -1,15 +1,17 @@
 """What a fetch comes back as: `FetchResult`, with `FetchError` when it went wrong, and the redaction
-that keeps tokens out of every URL and message it carries."""
+that keeps tokens out of every URL and message it carries, out of the bodies that echo them back, and
+out of the request lines urllib3 logs."""
 
 from __future__ import annotations
 
 import codecs
 import json
+import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlsplit
 
 _SECRET_PARAM = re.compile(
     r"(?:^|[_.-])(?:token|secret|key|sig|signature|password|passwd|credential|auth)$", re.IGNORECASE
@@ -100,6 +102,62 @@ def redact_url(url: str) -> str:
     if (netloc, query, fragment) == (parts.netloc, parts.query, parts.fragment):
         return url
     return parts._replace(netloc=netloc, query=query, fragment=fragment).geturl()
+
+
+# Shorter values of credential-like parameters (`sig=1`) are left in bodies: replacing them there could
+# corrupt any text that happens to hold them, and a real credential is longer.
+MIN_SECRET_IN_BODY = 8
+
+
+def secret_values(url: str) -> frozenset[str]:
+    """What `redact_url` hides in `url`: the values of its credential-like parameters, its password."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return frozenset()
+    found = {password} if password else set()
+    for text in (parts.query, parts.fragment):
+        found.update(value for name, value in parse_qsl(text) if value and _SECRET_PARAM.search(name))
+    return frozenset(found)
+
+
+def redact_values(body: bytes, secrets: Iterable[str]) -> bytes:
+    """`body` with each secret, as it is and URL-encoded, replaced by "REDACTED" (a provider's error
+    page may echo the URL it was asked, token and all)."""
+    for secret in secrets:
+        if len(secret) < MIN_SECRET_IN_BODY:
+            continue
+        for form in {secret, quote(secret, safe=""), quote_plus(secret)}:
+            body = body.replace(form.encode(), b"REDACTED")
+    return body
+
+
+class RedactingLogFilter(logging.Filter):
+    """Redacts the URLs a library logs (urllib3 logs each request line, query and token included, at
+    DEBUG) before any handler sees them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                redact_url(arg) if isinstance(arg, str) and any(c in arg for c in "?#@") else arg
+                for arg in record.args
+            )
+        if isinstance(record.msg, str) and "://" in record.msg:
+            record.msg = re.sub(r"https?://\S+", lambda m: redact_url(m.group(0)), record.msg)
+        return True
+
+
+# The loggers of the HTTP libraries under the client that write URLs.
+LIBRARY_LOGGERS = ("urllib3.connectionpool", "urllib3.poolmanager", "urllib3.util.retry")
+
+
+def redact_library_logs() -> None:
+    """Put a `RedactingLogFilter` on each of `LIBRARY_LOGGERS` (once)."""
+    for name in LIBRARY_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactingLogFilter) for f in logger.filters):
+            logger.addFilter(RedactingLogFilter())
 
 
 def _redact_params(text: str) -> str:

@@ -158,6 +158,11 @@ class Mastodon(Provider):
     # (`/api/oembed`: author). Every request goes to the post's own instance (the origin of its URL),
     # vetted by the SSRF guard like any other and counted against a budget per instance.
 
+    # An instance in secure mode answers the statuses API 401 to anyone without a login, which says
+    # nothing of the status, while its oEmbed needs no login and answers 404 only for a status that is
+    # missing or not public (Mastodon's Api::BaseController and Api::OEmbedController): then the 404
+    # decides, as `combine` ranks gone above ambiguous.
+
     def capture(self, ref: EmbedRef, ctx: CaptureContext) -> Capture:
         status = instance_status(ref)
         if status is None:
@@ -227,7 +232,7 @@ def instance_status(ref: EmbedRef) -> InstanceStatus | None:
 
 
 def _mastodon_error(result: RungResult) -> RungResult:
-    """Mastodon's error bodies (`{"error": "Record not found"}`, "This API requires an authenticated
+    """Mastodon's error bodies (`{"error": "Record not found"}`, "This method requires an authenticated
     user") keep the outcome of their status (404 gone, 401/403 ambiguous, 429 transient): the words are
     added to the reason."""
     if result.outcome is Outcome.OK or result.status is None or result.status < 400:

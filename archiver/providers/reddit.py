@@ -176,7 +176,7 @@ class Reddit(Provider):
     # Ladder: the article's markup (rung 1: title, user, date), oEmbed (2: title and user), the public
     # `.json` of the post (3: Reddit's listing pair [post, comments]: title, text, user, time, preview
     # image; for a comment embed the comment's text, user and time). A post or comment deleted or removed
-    # is gone; Reddit's blocks (403, 429, an HTML page) are never a verdict on the post.
+    # is gone, whatever oEmbed answers; Reddit's blocks (403, 429, an HTML page) are never a verdict.
 
     def capture(self, ref: EmbedRef, ctx: CaptureContext) -> Capture:
         post = self.parse_url(ref.url or "")
@@ -185,11 +185,13 @@ class Reddit(Provider):
         fields = markup_fields(ref)
         media: list[MediaRef] = []
         post_id, _, comment_id = post.post_id.partition("/")
-        rungs = [
-            self._oembed_rung(post, ctx, fields, media),
-            self._json_rung(post_id, comment_id or None, ctx, fields, media),
-        ]
-        return assemble(self.name, post.post_id, post.url, rungs, fields, media)
+        oembed = self._oembed_rung(post, ctx, fields, media)
+        listed, taken_down = self._json_rung(post_id, comment_id or None, ctx, fields, media)
+        if taken_down:
+            # Reddit's oEmbed keeps answering 200 for a post its author deleted or moderators removed:
+            # its answer is told, but only the listing speaks for the post then.
+            return assemble(self.name, post.post_id, post.url, [listed], fields, media, (oembed,))
+        return assemble(self.name, post.post_id, post.url, [oembed, listed], fields, media)
 
     def _oembed_rung(
         self, post: PostUrl, ctx: CaptureContext, fields: dict[str, Field], media: list[MediaRef]
@@ -215,18 +217,20 @@ class Reddit(Provider):
         ctx: CaptureContext,
         fields: dict[str, Field],
         media: list[MediaRef],
-    ) -> RungResult:
+    ) -> tuple[RungResult, bool]:
+        """The `.json` rung, and whether it shows the post (or comment) taken down by its author or
+        by moderators."""
         base = ctx.url("json_base", self.endpoints["json_base"])
         path = f"comments/{post_id}/_/{comment_id}" if comment_id else f"comments/{post_id}"
         result, data = request_json(ctx, f"{base}/{path}/.json", "json", ".json", expect=list)
         result = _reddit_error(result, ".json")
         if data is None:
-            return result
+            return result, False
         listed = _thing(data, 0, "t3", post_id)
         if listed is None:
             return reclassified(
                 result, Outcome.AMBIGUOUS, ".json: 200 but the listing does not hold the post"
-            )
+            ), False
         put(fields, "title", _clean(listed.get("title")), "json")
         shown = listed
         if comment_id:
@@ -234,17 +238,17 @@ class Reddit(Provider):
             if comment is None:
                 return reclassified(
                     result, Outcome.AMBIGUOUS, ".json: 200 but the listing does not hold the comment"
-                )
+                ), False
             shown = comment
         removed = _removal(shown, "body" if comment_id else "selftext")
         if removed:
             return reclassified(
                 result, Outcome.GONE, f".json: the {'comment' if comment_id else 'post'} {removed}"
-            )
+            ), True
         _thing_fields(shown, "body" if comment_id else "selftext", fields)
         if not comment_id:
             _post_media(listed, media)
-        return result
+        return result, False
 
 
 def _reddit_host(host: str, domain: str) -> bool:

@@ -139,9 +139,11 @@ class Vimeo(PlayerProvider):
 # author_url, description, upload_date ("2017-09-25 10:36:56", no zone: kept as the day), thumbnail_url.
 # The same video answered in 2024 with only html, video_id and `uri` (with its unlisted hash): an answer
 # without metadata is still a live video (its player html), not an error. Errors: 404 = deleted, or a
-# private-link video asked without its hash (gone: the embed without the hash does not play either,
-# vimeo/player.js#396); 403 = private (ambiguous); a 200 with `"domain_status_code": 403` = embedding
-# allowed on some domains only (ambiguous: the article's domain may be one of them; vimeo/player.js#270).
+# private-link video asked without its hash (oEmbed refuses those, vimeo/player.js#122 and #396), which is
+# gone for the reader as well: since 2021-09 the player shows "This video does not exist" without the
+# hash (vimeo/player.js#783; the test of it cites the evidence); 403 = private (ambiguous); a 200 with
+# `"domain_status_code": 403` = embedding allowed on some domains only (ambiguous: the article's domain
+# may be one of them; vimeo/player.js#270).
 
 
 def capture_vimeo(provider: Vimeo, ref: EmbedRef, ctx: CaptureContext) -> Capture:

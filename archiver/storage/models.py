@@ -100,6 +100,9 @@ class Source(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime]
+    # Where the next incremental scan starts (a wordpress source: the site's time of the last full
+    # listing, ISO 8601); None: list everything.
+    scan_cursor: Mapped[str | None] = mapped_column(String(64))
 
     articles: Mapped[list[Article]] = relationship(
         back_populates="source", cascade="all, delete-orphan", passive_deletes=True
@@ -123,6 +126,8 @@ class Article(Base):
     scanned_at: Mapped[datetime | None]
     # Why the last scan could not read the article; None when it could.
     scan_error: Mapped[str | None] = mapped_column(Text)
+    # The article's public address when its source knows it (a WordPress post's link).
+    url: Mapped[str | None] = mapped_column(String(2048))
 
     source: Mapped[Source] = relationship(back_populates="articles")
     occurrences: Mapped[list[Occurrence]] = relationship(

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 from archiver.app import App
@@ -434,6 +435,37 @@ def test_json_log_lines_carry_their_context() -> None:
 
 
 SAMPLE = re.compile(r'^[a-z_]+(\{([a-z_]+="[^"]*",?)+\})? -?[0-9.e+-]+$')
+# The families the daemon wrote by hand before prometheus-client (counters by their family name, as the
+# official parser names them): each keeps its name, labels and meaning.
+EARLIER_FAMILIES = {
+    "archiver_up",
+    "archiver_embeds",
+    "archiver_due",
+    "archiver_rewrites",
+    "archiver_leases",
+    "archiver_leases_held",
+    "archiver_captures",
+    "archiver_checks",
+    "archiver_budget_used",
+    "archiver_budget_limit",
+    "archiver_provider_paused",
+    "archiver_job_runs",
+    "archiver_job_running",
+    "archiver_job_last_run_timestamp_seconds",
+    "process_open_fds",
+    "process_resident_memory_bytes",
+    "process_threads",
+    "process_start_time_seconds",
+}
+
+
+def scraped(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Every sample of a /metrics page, read by the official parser: (name, sorted labels) -> value."""
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
 
 
 def test_healthz_and_metrics_answer_over_http(db_url: str, tmp_path: Path) -> None:
@@ -465,11 +497,34 @@ def test_healthz_and_metrics_answer_over_http(db_url: str, tmp_path: Path) -> No
     assert health["paused_providers"][0]["provider"] == "tiktok"
     lines = metrics.splitlines()
     assert all(SAMPLE.match(line) for line in lines if not line.startswith("#")), metrics
-    assert 'archiver_embeds{state="live"} 3' in lines
-    assert 'archiver_due{queue="check"} 3' in lines
-    assert 'archiver_checks_total{outcome="ok"} 2' in lines
-    assert 'archiver_provider_paused{provider="tiktok"} 1' in lines
-    assert any(line.startswith("process_open_fds ") for line in lines)
+    samples = scraped(metrics)
+    assert samples["archiver_embeds", (("state", "live"),)] == 3
+    assert samples["archiver_due", (("queue", "check"),)] == 3
+    assert samples["archiver_checks_total", (("outcome", "ok"),)] == 2
+    assert samples["archiver_provider_paused", (("provider", "tiktok"),)] == 1
+    assert samples["process_open_fds", ()] > 0
+    families = {family.name for family in text_string_to_metric_families(metrics)}
+    assert families >= EARLIER_FAMILIES, EARLIER_FAMILIES - families
+    assert {"archiver_check_latency_seconds", "archiver_capture_duration_seconds"} <= families
+
+
+def test_metrics_histograms_time_each_check_by_provider(db_url: str, tmp_path: Path) -> None:
+    add_due_checks(db_url, 4, datetime.now(UTC))
+    with FakeYouTube(delay=0.3).running() as fake, app_on(db_url, tmp_path, fake.url) as app:
+        daemon = Daemon(app, "me")
+        before = scraped(daemon.metrics())
+        daemon.capture_settled.set()  # no capture run in this test: checks need not wait for one
+        daemon._job("check", daemon._check)
+        after = scraped(daemon.metrics())
+    youtube = (("provider", "youtube"),)
+    assert ("archiver_check_latency_seconds_count", youtube) not in before
+    assert after["archiver_check_latency_seconds_count", youtube] == 4
+    assert after["archiver_checks_total", (("outcome", "ok"),)] == 4
+    # Each check waited for the fake's 0.3 s answer: none falls in the buckets below it.
+    assert after["archiver_check_latency_seconds_bucket", (("le", "0.25"), *youtube)] == 0
+    assert after["archiver_check_latency_seconds_bucket", (("le", "+Inf"), *youtube)] == 4
+    assert 4 * 0.3 <= after["archiver_check_latency_seconds_sum", youtube] < 60
+    assert not any(name.startswith("archiver_capture_duration_seconds_count") for name, _ in after)
 
 
 def test_run_daemon_does_the_due_work_and_stops_within_ten_seconds(db_url: str, tmp_path: Path) -> None:

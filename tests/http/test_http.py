@@ -598,6 +598,26 @@ def test_redact_url_hides_credentials_and_keeps_the_rest() -> None:
         == "https://x.test/cb#access_token=REDACTED&type=bearer"
     )
     assert redact_url(redact_url(url)) == redact_url(url)
+
+
+def test_a_body_that_echoes_the_token_comes_back_redacted(
+    client: HttpClient, fake_server: FakeServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = "123|secretPART"
+    echoed = "asked with access_token=123%7CsecretPART, that is 123|secretPART; sig=4 stays"
+    fake_server.route("/start", Canned(302, {"Location": "/echo?sig=longSIGNATURE1"}))
+    fake_server.route(
+        "/echo", Canned(500, {"Content-Type": "text/plain"}, echoed.encode() + b" longSIGNATURE1")
+    )
+    caplog.set_level("DEBUG", logger="urllib3")
+    result = client.get(f"{fake_server.url}/start?access_token=123%7CsecretPART")
+    assert result.status == 500
+    # The token of the first hop and the signature of the second: their values are gone, in every form.
+    assert result.text() == ("asked with access_token=REDACTED, that is REDACTED; sig=4 stays REDACTED")
+    lines = [record.getMessage() for record in caplog.records if record.name.startswith("urllib3")]
+    assert any("/echo?sig=REDACTED" in line for line in lines), lines  # urllib3's request lines
+    assert not [line for line in lines if "secretPART" in line or "longSIGNATURE1" in line]
+    assert token not in result.url and "secretPART" not in result.url
     assert redact_url("https://x.test/plain?a=1") == "https://x.test/plain?a=1"
 
 

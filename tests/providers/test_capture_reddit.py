@@ -7,6 +7,14 @@ the shape Reddit documents for `GET /comments/{article}` (reddit.com/dev/api: "a
 a listing of its comments", things `{"kind": "t3"|"t1", "data": {...}}`), with the fields Reddit's JSON
 carries for them (title, selftext, selftext_html entity-escaped, author, created_utc, subreddit,
 thumbnail, preview.images[].source.url with "&amp;", removed_by_category; body, body_html for comments).
+
+A post taken down: Reddit's API documentation does not describe it. The synthetic answers follow what
+public API clients model: the post stays in the listing with `removed_by_category` naming who took it
+down ("moderator", "deleted" for its author, "reddit", "copyright_takedown", ...; null while it is
+shown), `author` "[deleted]" when the account or post was deleted, and `selftext` (`body` for a
+comment) replaced by "[removed]" or "[deleted]". Not verified against a live answer. Meanwhile Reddit's
+oEmbed keeps answering 200 for such a post (the recorded 2024 answer stands in for it): the `.json`
+alone decides, and the post is gone.
 """
 
 from __future__ import annotations
@@ -215,9 +223,23 @@ def test_synthetic_comment_embed_reads_the_comment(app: App, fake_server: FakeSe
         pytest.param(
             "recorded",
             "removed",
-            Outcome.OK,
-            "json gone: .json: the post was removed (moderator)",
-            id="synthetic-removed-but-oembed-still-answers",
+            Outcome.GONE,
+            "oembed ok: oEmbed answered; json gone: .json: the post was removed (moderator)",
+            id="synthetic-removed-by-moderator-but-oembed-still-answers",
+        ),
+        pytest.param(
+            "recorded",
+            "removed-by-author",
+            Outcome.GONE,
+            "json gone: .json: the post was removed (deleted)",
+            id="synthetic-deleted-by-author-but-oembed-still-answers",
+        ),
+        pytest.param(
+            "recorded",
+            "deleted",
+            Outcome.GONE,
+            "json gone: .json: the post was deleted (author [deleted], text [deleted])",
+            id="synthetic-deleted-text-but-oembed-still-answers",
         ),
         pytest.param(
             Canned(404),
@@ -272,6 +294,15 @@ def test_removed_deleted_blocked_and_odd_answers(
         ),
         "removed": listing(
             synthetic_post(fake_server, selftext="[removed]", removed_by_category="moderator")
+        ),
+        "removed-by-author": listing(
+            synthetic_post(
+                fake_server,
+                author="[deleted]",
+                selftext="[deleted]",
+                selftext_html=None,
+                removed_by_category="deleted",
+            )
         ),
         "link-by-deleted-account": listing(
             synthetic_post(fake_server, author="[deleted]", selftext="", selftext_html=None, is_self=False)

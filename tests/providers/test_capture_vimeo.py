@@ -78,6 +78,26 @@ def test_private_403_is_ambiguous_and_deleted_404_is_gone(app: App, fake_server:
     assert embed.checks[-1].outcome == "gone" and embed.snapshots == []
 
 
+@pytest.mark.parametrize("url", [UNLISTED, URL], ids=["with-its-hash", "without-its-hash"])
+def test_private_link_video_404_is_gone_with_or_without_its_hash(
+    app: App, fake_server: FakeServer, url: str
+) -> None:
+    """A "private link" video: the embed carries its hash (`?h=`, since September 2021 in every embed
+    code Vimeo gives out: vimeo/player.js#783, Vimeo's answer there), and oEmbed is asked with it
+    (`vimeo.com/ID/HASH`): a 404 then means the video is gone. Asked without the hash, oEmbed answers
+    404 for a private-link video that still exists (vimeo/player.js#122 and #396, Vimeo's answers: "oEmbed
+    does not accept urls without a hash"), but so does the player: a private-link video embedded without
+    its hash shows "This video does not exist" (Vimeo help, "Embedded player displays 'This video does
+    not exist' message", linked from stamat/youtube-background#64). Either way the reader sees no video:
+    gone, and the 404 is recorded as the evidence. (Synthetic 404s with empty bodies: no 404 of Vimeo's
+    oEmbed was recorded.)"""
+    fake_server.route(ENDPOINT, Canned(404, {"Content-Type": "application/json"}, b""))
+    capture = capture_direct(app, "vimeo", VIDEO, url)
+    assert fake_server.requests[-1].query["url"] == [url]  # the hash is sent when the embed had it
+    assert capture.outcome is Outcome.GONE and "404" in capture.reason
+    assert [r.status for r in capture.responses] == [404]
+
+
 def test_markup_then_oembed_provenance(app: App, fake_server: FakeServer) -> None:
     fake_server.route(ENDPOINT, recorded(fake_server, "vimeo", "oembed-video-200-2021.response.json"))
     capture = capture_direct(app, "vimeo", VIDEO, URL, author_name="Vimeo Staff", published="2017-09-26")

@@ -72,6 +72,8 @@ class CaptureItem:
     new_version: int | None
     # Stopped by our own rate budget or a host's backoff: no check was recorded; it runs again later.
     deferred: bool = False
+    # How long the climb took, provider answers and media downloads (None when nothing was climbed).
+    seconds: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +93,7 @@ class Climbed:
     capture: Capture
     media: list[queries.StoredMediaRef]
     latency_ms: int
+    seconds: float = 0.0  # the whole climb: the provider's answers and the media downloads
 
 
 def work_for(session: Session, embeds: Sequence[Embed], *, revalidate: bool) -> list[Work]:
@@ -160,7 +163,7 @@ def climb(
     capture = provider.capture(ref, ctx)
     latency_ms = int((time.monotonic() - started) * 1000)
     media = store_media(deps, capture) if capture.outcome is Outcome.OK else []
-    return Climbed(capture, media, latency_ms)
+    return Climbed(capture, media, latency_ms, time.monotonic() - started)
 
 
 def record(
@@ -206,6 +209,7 @@ def record(
         capture.outcome,
         capture.reason,
         snapshot.version if snapshot is not None else None,
+        seconds=climbed.seconds,
     )
 
 

@@ -27,7 +27,8 @@ directly, never this package):
 
 The stage may import the scan stage (a changed article is scanned again before it is planned),
 `sources` (stores, through `sources.kinds.open_store`), `storage` (queries, models), `providers`
-(the registry), `verdict`, config, clock, errors, records and sanitize; never capture, check, the
+(the registry), `verdict`, config, clock, errors, records, sanitize, and the HTTP client's type (a
+wordpress source's store is reached through the one in `RewriteDeps.http`); never capture, check, the
 CLI or the daemon.
 
 Modes, per source (`[[sources]] mode`):

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from archiver.clock import Clock
 from archiver.config import Settings, SourceSettings
+from archiver.http import HttpClient
 from archiver.pipeline.rewrite.fallback import CardRenderer
 from archiver.pipeline.rewrite.residue import ResidueTargets
 from archiver.pipeline.rewrite.targets import Target
@@ -47,8 +48,11 @@ class RewriteDeps:
     # More targets for an article than its broken embeds (residue matched to a snapshot), asked each
     # time an article is planned; `run(article_ids=...)` brings articles that only have those.
     extra_targets: Callable[[Session, Article], Sequence[Target]] | None = None
-    # The environment a sql source's `url_env` is read from.
+    # The environment a sql source's `url_env` (a wordpress source's `password_env`) is read from.
     env: Mapping[str, str] = field(default_factory=dict)
+    # The client a wordpress source's store is reached through (the caller's, closed by it); without
+    # one a wordpress source cannot be opened.
+    http: HttpClient | None = None
 
     @classmethod
     def from_settings(
@@ -57,6 +61,7 @@ class RewriteDeps:
         clock: Clock,
         providers: tuple[Provider, ...] = PROVIDERS,
         env: Mapping[str, str] | None = None,
+        http: HttpClient | None = None,
     ) -> RewriteDeps:
         renderer = CardRenderer(settings.rewrite.template_dir)
         return cls(
@@ -66,6 +71,7 @@ class RewriteDeps:
             providers,
             env=dict(env or {}),
             extra_targets=ResidueTargets(settings.rewrite),
+            http=http,
         )
 
     def source_settings(self, name: str) -> SourceSettings | None:
@@ -83,6 +89,8 @@ class RewriteDeps:
         store = self.stores.get(source)
         if store is None:
             configured = self.source_settings(source)
-            store = open_store(configured or source, self.settings.scan, env=self.env, now=self.clock.now)
+            store = open_store(
+                configured or source, self.settings.scan, env=self.env, now=self.clock.now, http=self.http
+            )
             self.stores[source] = store
         return store

@@ -6,7 +6,8 @@ Verbs:
                                                         (unless dry-running) store what was found
     archived_cards(text) / is_card(fragment)           our own fallback cards, found again in an article
     byte_offsets(text, data, encoding, offsets)        char offsets in the decoded text -> byte offsets
-Records: ArticleReport, ArticleStatus, Target (what `scan_targets` reports on and is given), ArchivedCard;
+Records: ArticleReport, ArticleStatus, Target (what `scan_targets` reports on and is given), SourceAccess
+(the HTTP client and scan-cursor database a wordpress source is listed with), ArchivedCard;
 MARKER_ATTRIBUTE and VERSION_ATTRIBUTE name the attributes that mark a card as ours.
 
 Inside: `page` (scan_article: which providers the page wants, the element pass, the source forms),
@@ -15,8 +16,9 @@ Inside: `page` (scan_article: which providers the page wants, the element pass, 
 one embed, joined and reported), `places`, `spans`, `offsets`, `archived`, `articles` (sources to stored
 scans), `pool` (scanning files in worker processes).
 
-May import: records, config, errors, clock, providers (the registry and `providers.common`), sources,
-storage. Never capture, check or rewrite: the other stages use scan, not the other way round.
+May import: records, config, errors, clock, http (the client type a wordpress source is listed with),
+providers (the registry and `providers.common`), sources, storage. Never capture, check or rewrite:
+the other stages use scan, not the other way round.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from archiver.pipeline.scan.archived import (
 from archiver.pipeline.scan.articles import (
     ArticleReport,
     ArticleStatus,
+    SourceAccess,
     Target,
     resolve_targets,
     scan_targets,
@@ -44,6 +47,7 @@ __all__ = [
     "ArchivedCard",
     "ArticleReport",
     "ArticleStatus",
+    "SourceAccess",
     "Target",
     "archived_cards",
     "byte_offsets",

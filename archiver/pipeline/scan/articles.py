@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from archiver.clock import Clock
 from archiver.config import ScanSettings, SourceSettings
 from archiver.errors import ArticleError
+from archiver.http import HttpClient
 from archiver.pipeline.scan.page import scan_article
 from archiver.pipeline.scan.pool import FileJob, scan_files
 from archiver.providers.common.base import Provider
@@ -25,6 +27,7 @@ from archiver.records import Article, EmbedRef, ScanResult
 from archiver.sources.files import ArticleFile, files_of, read_article
 from archiver.sources.kinds import open_store
 from archiver.sources.store import FileStore, ListedStore
+from archiver.sources.wordpress import PostListing, WordPressStore
 from archiver.storage import queries
 from archiver.storage.models import Source
 
@@ -86,13 +89,34 @@ class RowItem:
         return self.store.read(self.key)
 
 
+class ArticleItems(Protocol):
+    """The articles of a target: a tuple, or a listing read page by page as it is iterated."""
+
+    def __iter__(self) -> Iterator[ArticleItem]: ...
+
+    def __len__(self) -> int: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Target:
-    """The articles of one source (files, or rows of a sql source) and the source's name."""
+    """The articles of one source (files, rows of a sql source, posts of a WordPress site) and the
+    source's name."""
 
     source: str
     kind: str
-    items: tuple[ArticleItem, ...]
+    items: ArticleItems
+
+
+@dataclass(frozen=True, slots=True)
+class SourceAccess:
+    """What listing a wordpress source needs besides its settings: the HTTP client it is reached
+    through, and the database its incremental scan cursor is kept in (`sessions`; None, as in a dry
+    run: every post is listed and no cursor is read or moved)."""
+
+    http: HttpClient
+    clock: Clock
+    sessions: sessionmaker[Session] | None = None
+    full: bool = False  # list every post, not only those modified since the last scan
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,20 +141,27 @@ def resolve_targets(
     sources: Iterable[SourceSettings],
     scan_settings: ScanSettings | None = None,
     env: Mapping[str, str] | None = None,
+    access: SourceAccess | None = None,
 ) -> list[Target]:
     """Command-line words to targets: a configured source by name, else a path, folder or glob.
 
-    A sql source is listed now (its keys); `ConfigError` or `StorageError` when it cannot be."""
+    A sql source is listed now (its keys); `ConfigError` or `StorageError` when it cannot be. A
+    wordpress source (which needs `access`) has its first pages read now, `SourceError` when they
+    cannot be, and the rest as it is scanned."""
     by_name = {s.name: s for s in sources}
     targets: list[Target] = []
     loose: list[ArticleItem] = []
     for arg in args:
         if arg in by_name:
             source = by_name[arg]
-            items: tuple[ArticleItem, ...]
-            store = open_store(source, scan_settings or ScanSettings(), env=env)
+            items: ArticleItems
+            http = access.http if access is not None else None
+            store = open_store(source, scan_settings or ScanSettings(), env=env, http=http)
             if isinstance(store, FileStore):  # files are read by path (in worker processes, with --workers)
                 items = tuple(FileItem(f) for f in store.files())
+            elif isinstance(store, WordPressStore):
+                assert access is not None  # open_store refuses a wordpress source without a client
+                items = _wordpress_listing(store, access)
             else:
                 items = tuple(RowItem(store, key) for key in store.article_keys())
             targets.append(Target(source.name, source.kind, items))
@@ -140,6 +171,26 @@ def resolve_targets(
     if loose:
         targets.append(Target(AD_HOC_SOURCE, "files", tuple(loose)))
     return targets
+
+
+def _wordpress_listing(store: WordPressStore, access: SourceAccess) -> PostListing:
+    """The posts of a wordpress source: modified since its cursor, or all of them (`full`, or no
+    database); the cursor moves once the whole listing was scanned."""
+    name, kind = store.source.name, store.source.kind
+    sessions = access.sessions
+    if sessions is None:
+        return store.listing(None, None)
+    since = None
+    if not access.full:
+        with sessions() as session:
+            cursor = queries.scan_cursor(session, name)
+        since = datetime.fromisoformat(cursor) if cursor else None
+
+    def remember(cursor: datetime) -> None:
+        with sessions() as session, session.begin():
+            queries.set_scan_cursor(session, name, kind, cursor.isoformat(), access.clock.now())
+
+    return store.listing(since, remember)
 
 
 def scan_targets(
@@ -158,7 +209,8 @@ def scan_targets(
     source are always read and scanned here."""
     reports: list[ArticleReport] = []
     for target in targets:
-        if workers > 1 and all(isinstance(item, FileItem) for item in target.items):
+        # Only files go to workers; `target.kind` first: a wordpress listing is read as it is iterated.
+        if workers > 1 and target.kind == "files" and all(isinstance(i, FileItem) for i in target.items):
             found = _scan_files_pooled(target, scan_settings, providers, sessions, clock, workers)
         else:
             found = _scan_target(target, scan_settings, providers, sessions, clock)

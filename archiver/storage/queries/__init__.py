@@ -5,7 +5,8 @@ then `queries.NAME` (every name is re-exported here). Each function flushes what
 commits: the caller owns the transaction, so one unit of work (a scanned article, a capture with its
 snapshot and check) commits or rolls back as a whole.
 
-articles   sources and articles: get-or-create, what a scan found, scan errors, finding an article
+articles   sources and articles: get-or-create, what a scan found, scan errors, finding an article,
+           a source's scan cursor
 embeds     the capture queue, finding an embed by id or URL, the articles that show it
 snapshots  recording a capture or check, content hashes, media records, export batches, media GC
 liveness   the check queue, counted outcomes, embed states, provider health and alerts
@@ -30,7 +31,9 @@ from archiver.storage.queries.articles import (
     get_article,
     record_article_error,
     save_scan,
+    scan_cursor,
     scanned_digests,
+    set_scan_cursor,
 )
 from archiver.storage.queries.embeds import (
     embed_articles,
@@ -168,7 +171,9 @@ __all__ = [
     "rewrites_with_articles",
     "save_media",
     "save_scan",
+    "scan_cursor",
     "scanned_digests",
+    "set_scan_cursor",
     "set_state",
     "snapshot_versions",
     "snapshots_for_export",

@@ -1,4 +1,5 @@
-"""Sources and articles: get-or-create, what a scan found (`save_scan`), scan errors, finding an article.
+"""Sources and articles: get-or-create, what a scan found (`save_scan`), scan errors, finding an article,
+where a source's next incremental scan starts (its scan cursor).
 
 Get-or-create goes through `INSERT ... ON CONFLICT DO NOTHING` and a second read, so two processes
 scanning the same post at once both end up with the one row instead of one of them failing.
@@ -106,6 +107,8 @@ def save_scan(
     row.size_bytes = len(article.data)
     row.scanned_at = now
     row.scan_error = None
+    if article.url is not None:
+        row.url = article.url
 
     keyed = [ref for ref in embeds if _post_key(ref) is not None]
     by_key, new_embeds = _ensure_embeds(session, keyed, now)
@@ -164,6 +167,18 @@ def find_article(session: Session, key_or_id: str) -> Article | None:
         .limit(50)
     )
     return next((article for article in candidates if os.path.realpath(article.key) == wanted), None)
+
+
+def scan_cursor(session: Session, name: str) -> str | None:
+    """Where the next incremental scan of the source `name` starts; None: from the beginning."""
+    source = _source_named(session, name)
+    return source.scan_cursor if source is not None else None
+
+
+def set_scan_cursor(session: Session, name: str, kind: str, cursor: str, now: datetime) -> None:
+    """Remember where the next incremental scan of the source `name` starts."""
+    ensure_source(session, name, kind, now).scan_cursor = cursor
+    session.flush()
 
 
 def _source_named(session: Session, name: str) -> Source | None:
