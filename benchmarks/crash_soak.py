@@ -40,11 +40,13 @@ from tests.support.fake_server import FakeServer  # noqa: E402
 
 
 def soak(harness: Harness, kills: int, seed: int) -> dict[str, list[TrialReport]]:
-    """`kills` kills on one database, spread over the phases like the CI plan."""
+    """`kills` kills on one database: the short phases at every step, the rest spread over the phases
+    like the CI plan."""
     planned = sum(PLAN.values())
     reports = {phase: [harness.exhaustive(phase)] for phase in EXHAUSTIVE}
+    left = kills - sum(r.kills for found in reports.values() for r in found)
     for phase, count in PLAN.items():
-        reports[phase] = kill_phase(harness, phase, max(1, round(kills * count / planned)), seed)
+        reports[phase] = kill_phase(harness, phase, max(1, round(left * count / planned)), seed)
     return reports
 
 
