@@ -15,6 +15,7 @@ import pytest
 
 from tests.support.crash_harness import (
     EXHAUSTIVE,
+    FIRST_FILE,
     PHASE,
     PLAN,
     Harness,
@@ -66,7 +67,8 @@ def test_kill_9_at_every_step_of_a_restore(harness: Harness, phase: str) -> None
     what a crash left first."""
     report = harness.exhaustive(phase)
     print(summary(harness, phase, [report]))
-    assert not [str(f) for f in report.failures]
+    failures = [str(f) for f in report.failures]
+    assert not failures, failures
     assert report.kills == harness.steps[phase] >= 5
 
 
@@ -80,3 +82,26 @@ def test_a_fetch_killed_halfway_leaves_no_captured_embed_new(harness: Harness) -
     assert harness.check_after_kill("fetch") == []
     result = harness.run(PHASE["fetch"])
     assert harness.check_settled("fetch") == [], result.output[-2000:]
+
+
+def test_the_checks_see_a_torn_article_a_lost_media_file_and_a_journal_that_lies(harness: Harness) -> None:
+    """The invariants are not vacuous: damage of each kind a crash could do is reported."""
+    harness.load("rewrite-back")
+    assert harness.check_after_kill("rewrite-back") == []
+    article = harness.live / FIRST_FILE
+    data = article.read_bytes()
+    article.write_bytes(data[: len(data) // 2])  # a torn write
+    media = next(p for p in (harness.live / "media").glob("*/*/*") if len(p.name) == 64)
+    media.unlink()
+    row = sql_key_of_first_applied_row(harness)
+    harness.database_execute(f"UPDATE rewrites SET state = 'restored' WHERE id = {row}")
+    problems = " | ".join(harness.check_after_kill("rewrite-back"))
+    assert "bytes are neither its old ones nor any the journal recorded" in problems
+    assert "names a file that is not there" in problems
+    assert "restored, but its card is still in the article" in problems
+
+
+def sql_key_of_first_applied_row(harness: Harness) -> int:
+    """The id of an applied journal row of a CMS row (the files are left to the torn write)."""
+    rows = [row for key, row in harness.journal_rows() if key.startswith("cms:") and row.state == "applied"]
+    return int(rows[0].id)

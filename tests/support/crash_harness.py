@@ -51,7 +51,7 @@ from select import select as wait_readable
 from typing import Any
 from urllib.parse import unquote
 
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import Engine, make_url
 
 from archiver.sources.store import TEMP_SUFFIX
@@ -860,7 +860,7 @@ class Harness:
         found |= {f"cms:{key}": body for key, body in self._rows().items()}
         return found
 
-    def _journal_rows(self) -> list[tuple[str, Rewrite]]:
+    def journal_rows(self) -> list[tuple[str, Rewrite]]:
         with self.database.engine() as engine, engine.connect() as connection:
             keys = {
                 article_id: f"{source}:{key}"
@@ -873,12 +873,17 @@ class Harness:
                 rows.append((keys[row.article_id], row))
         return rows
 
+    def database_execute(self, statement: str) -> None:
+        """Run one SQL statement on the live database (the tests damage the world with it)."""
+        with self.database.engine() as engine, engine.begin() as connection:
+            connection.execute(text(statement))
+
     def check_after_kill(self, phase_name: str) -> list[str]:
         """The invariants that hold at any moment, whatever was killed where."""
         problems = self.database.integrity_problems()
         problems += self._media_problems()
         current = self._current()
-        rows = self._journal_rows()
+        rows = self.journal_rows()
         start = self.before[phase_name].articles
         allowed: dict[str, set[str]] = {key: {digest} for key, digest in start.items()}
         for key, row in rows:
@@ -916,7 +921,7 @@ class Harness:
         outcome of the reference (of phase `reaches`, when another phase's outcome is expected)."""
         problems = self.check_after_kill(phase_name)
         current = self._current()
-        problems += self._journal_problems(current, self._journal_rows(), settled=True)
+        problems += self._journal_problems(current, self.journal_rows(), settled=True)
         temps = sorted(p.name for p in (self.live / "articles").glob(f"*{TEMP_SUFFIX}"))
         if temps:
             problems.append(f"temporary files left next to the articles: {temps}")
