@@ -20,6 +20,7 @@ import os
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
@@ -38,6 +39,9 @@ from tests.support.crash_harness import (  # noqa: E402
 )
 from tests.support.fake_server import FakeServer  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from figures import Figure  # noqa: E402
+
 
 def soak(harness: Harness, kills: int, seed: int) -> dict[str, list[TrialReport]]:
     """`kills` kills on one database: the short phases at every step, the rest spread over the phases
@@ -50,6 +54,67 @@ def soak(harness: Harness, kills: int, seed: int) -> dict[str, list[TrialReport]
     return reports
 
 
+@dataclass
+class SoakResult:
+    rows: list[tuple[str, str, int, int, int, float]]  # database, phase, kills, runs, failures, seconds
+    failures: list[str]
+    seconds: float
+
+    @property
+    def kills(self) -> int:
+        return sum(row[2] for row in self.rows)
+
+
+def run_soak(kills: int, seed: int, postgres: str) -> SoakResult:
+    """`kills` kills over SQLite and, with a `postgres` server URL, PostgreSQL."""
+    kinds = ["sqlite", *(["postgresql"] if postgres else [])]
+    if postgres:
+        os.environ[POSTGRES_URL_ENV] = postgres
+    result = SoakResult([], [], 0.0)
+    started = time.monotonic()
+    with FakeServer() as server, tempfile.TemporaryDirectory(prefix="crash-soak-") as folder:
+        for kind in kinds:
+            harness = Harness(Path(folder) / kind, kind, server)
+            try:
+                harness.prepare()
+                found = soak(harness, kills // len(kinds), seed)
+            finally:
+                harness.close()
+            for phase, reports in found.items():
+                broken = [str(f) for r in reports for f in r.failures]
+                result.failures += broken
+                result.rows.append(
+                    (
+                        kind,
+                        phase,
+                        sum(r.kills for r in reports),
+                        sum(r.runs for r in reports),
+                        len(broken),
+                        sum(r.seconds for r in reports),
+                    )
+                )
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def ci_figures(kills: int = 60) -> list[Figure]:
+    """The measure at a CI-friendly size (`benchmarks/run`): `kills` kills (PostgreSQL too when
+    ARCHIVER_TEST_POSTGRES_URL is set), none of which may lose or tear anything."""
+    result = run_soak(kills, 500, os.environ.get(POSTGRES_URL_ENV, ""))
+    databases = sorted({row[0] for row in result.rows})
+    return [
+        Figure(
+            "crash_soak",
+            f"SIGKILLs at seeded points of every phase ({', '.join(databases)}) with anything lost, torn or"
+            " left unfinished by a rerun",
+            f"{len(result.failures)} of {result.kills}",
+            f"{result.seconds:.0f} s in all",
+            "0",
+            not result.failures,
+        )
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -60,47 +125,33 @@ def main() -> int:
     )
     parser.add_argument("--seed", type=int, default=0, help="first seed of every phase's trials")
     args = parser.parse_args()
-    kinds = ["sqlite", *(["postgresql"] if args.postgres else [])]
-    if args.postgres:
-        os.environ[POSTGRES_URL_ENV] = args.postgres
+    result = run_soak(args.kills, args.seed, args.postgres)
     console = Console()
     table = Table(title=f"crash soak: {args.kills} kills requested, seed {args.seed}")
     for column in ("database", "phase", "kills", "runs", "failures", "seconds", "s / kill"):
         table.add_column(column, justify="left" if column in ("database", "phase") else "right")
-    failures: list[str] = []
-    total_kills = 0
-    started = time.monotonic()
-    with FakeServer() as server, tempfile.TemporaryDirectory(prefix="crash-soak-") as folder:
-        for kind in kinds:
-            harness = Harness(Path(folder) / kind, kind, server)
-            try:
-                harness.prepare()
-                results = soak(harness, args.kills // len(kinds), args.seed)
-            finally:
-                harness.close()
-            for phase, reports in results.items():
-                kills = sum(r.kills for r in reports)
-                seconds = sum(r.seconds for r in reports)
-                broken = [str(f) for r in reports for f in r.failures]
-                failures += broken
-                total_kills += kills
-                table.add_row(
-                    kind,
-                    phase,
-                    str(kills),
-                    str(sum(r.runs for r in reports)),
-                    str(len(broken)),
-                    f"{seconds:.1f}",
-                    f"{seconds / kills:.2f}" if kills else "-",
-                )
+    for kind, phase, kills, runs, failures, seconds in result.rows:
+        table.add_row(
+            kind,
+            phase,
+            str(kills),
+            str(runs),
+            str(failures),
+            f"{seconds:.1f}",
+            f"{seconds / kills:.2f}" if kills else "-",
+        )
     console.print(table)
     console.print(
-        f"{total_kills} kills in {time.monotonic() - started:.0f} s; "
-        + ("nothing lost or half written, every rerun finished the work" if not failures else "FAILURES:")
+        f"{result.kills} kills in {result.seconds:.0f} s; "
+        + (
+            "nothing lost or half written, every rerun finished the work"
+            if not result.failures
+            else "FAILURES:"
+        )
     )
-    for failure in failures:
+    for failure in result.failures:
         console.print(failure, markup=False)
-    return 1 if failures else 0
+    return 1 if result.failures else 0
 
 
 if __name__ == "__main__":
