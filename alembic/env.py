@@ -22,7 +22,7 @@ from sqlalchemy import Connection
 
 from archiver.config import DatabaseSettings
 from archiver.errors import StorageError
-from archiver.storage.db import make_engine
+from archiver.storage.db import compared_with_models, make_engine
 from archiver.storage.models import Base, UTCDateTime
 
 config = context.config
@@ -56,6 +56,7 @@ def run_migrations_offline() -> None:
         dialect_opts={"paramstyle": "named"},
         render_as_batch=url.startswith("sqlite"),
         render_item=render_item,
+        include_name=compared_with_models,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -76,6 +77,7 @@ def run_migrations(connection: Connection) -> None:
             render_as_batch=is_sqlite,
             compare_type=True,
             render_item=render_item,
+            include_name=compared_with_models,
             # SQLite's DDL is transactional too; one transaction means a failed migration leaves nothing.
             transactional_ddl=True,
         )

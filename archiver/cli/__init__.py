@@ -13,6 +13,8 @@ commands to the `archive` group below (a new area is one module and one line in 
     reports    status, embeds, show, residue, providers (their JSON shapes are `archiver.views`)
     rewrites   rewrite, restore
     export     export --warc
+    demo       demo (a demo folder and a simulated week, offline: `archiver.demo`)
+    web        serve, user add|list|remove, token add|list|remove (the web viewer and its accounts)
 
 The CLI is an edge: it may import the app, config, errors, views, the daemon, the pipeline stages, the
 provider registry and storage; nothing under archiver/ imports it.
@@ -26,7 +28,7 @@ from pathlib import Path
 import click
 
 from archiver import __version__
-from archiver.cli import export, reports, rewrites, setup, work
+from archiver.cli import demo, export, reports, rewrites, setup, web, work
 from archiver.cli.common import ERR, Context
 from archiver.config import DEFAULT_CONFIG_NAME
 from archiver.errors import ArchiverError, ConfigError
@@ -48,7 +50,7 @@ def cli(ctx: click.Context, config: Path | None, no_progress: bool) -> None:
     ctx.call_on_close(ctx.obj.close)
 
 
-_AREAS = (setup, work, reports, rewrites, export)
+_AREAS = (setup, work, reports, rewrites, export, web, demo)
 for _area in _AREAS:
     _area.register(cli)
 

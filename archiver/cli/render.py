@@ -114,6 +114,8 @@ def status_tables(counts: dict[str, Any]) -> None:
     table = Table(title="Archive status", show_header=False)
     for key in ("articles", "articles_with_errors", "embeds", "residues", "snapshots", "media"):
         table.add_row(key.replace("_", " "), str(counts.get(key, 0)))
+    rewrites = counts.get("rewrites") or {}
+    table.add_row("rewrites", ", ".join(f"{n} {state}" for state, n in rewrites.items()) or "0")
     OUT.print(table)
     if counts.get("by_provider"):
         states = sorted({s for per in counts["by_provider"].values() for s in per})

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from sqlalchemy.engine import make_url
 
+from archiver.accounts import write_secret_file
 from archiver.cli.common import OUT, Context, pass_ctx
 from archiver.config import DEFAULT_CONFIG_NAME, load_settings
 from archiver.errors import UsageError
@@ -47,6 +48,8 @@ def init(folder: Path) -> None:
     settings = load_settings(config, dict(os.environ), known_providers=names())
     db.upgrade(settings.database.url)
     OUT.print(f"Wrote {config}, created the database ({_safe_url(settings.database.url)}).")
+    if write_secret_file(settings.web.secret_file):
+        OUT.print(f"Wrote the web viewer's session secret to {settings.web.secret_file} (mode 0600).")
     OUT.print(f"Put HTML articles in {folder / 'articles'} and run: archive run articles")
 
 

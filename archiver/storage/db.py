@@ -34,8 +34,16 @@ SQLITE_PRAGMAS = (
     "PRAGMA busy_timeout=5000",
     "PRAGMA synchronous=FULL",
 )
+# Full-text search objects the models cannot describe (SQLite FTS5 tables and their shadow tables,
+# PostgreSQL expression indexes): migration 0008 writes them by hand; model comparisons skip them.
+SEARCH_OBJECT_PREFIX = "search_"
 # Where the Alembic scripts live in an installed wheel (pyproject maps the top-level `alembic/` here).
 MIGRATIONS_PACKAGE = "archiver._migrations"
+
+
+def compared_with_models(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Alembic's `include_name`: whether the models describe a database object (search ones they do not)."""
+    return not (name or "").startswith(SEARCH_OBJECT_PREFIX)
 
 
 def display_url(url: str | URL) -> str:

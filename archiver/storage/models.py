@@ -15,6 +15,8 @@ and the backoffs hosts asked for. `Embed.lease_owner`/`lease_until` and `JobRun`
 share the due work (`archiver.daemon`).
 `Rewrite` is the rewrite journal: the exact original bytes of every embed unit replaced by a card, so
 that every rewrite can be undone byte for byte (`archiver.pipeline.rewrite`).
+`User`, `ApiToken` and `LoginFailure` are the viewer's accounts, API tokens and sign-in throttle
+(`archiver.accounts`, `archiver.web`).
 
 The schema is built by the Alembic migrations only; the drift test keeps these classes and the
 migrations equal. Every timestamp is a timezone-aware UTC `datetime` (`UTCDateTime`).
@@ -113,7 +115,8 @@ class Article(Base):
     """One article of a source, as last scanned."""
 
     __tablename__ = "articles"
-    __table_args__ = (UniqueConstraint("source_id", "key"),)
+    # scan_error: counting articles (and the failed ones) reads this small index, not the table.
+    __table_args__ = (UniqueConstraint("source_id", "key"), Index(None, "scan_error"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
@@ -142,7 +145,8 @@ class Embed(Base):
     """One post of one provider, whatever the articles that embed it."""
 
     __tablename__ = "embeds"
-    __table_args__ = (UniqueConstraint("provider", "post_id"),)
+    # (provider, state): the counts by provider and state are read from this index alone.
+    __table_args__ = (UniqueConstraint("provider", "post_id"), Index(None, "provider", "state"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     provider: Mapped[str] = mapped_column(String(32))
@@ -211,6 +215,8 @@ class Snapshot(Base):
     """An immutable version of what a post showed; a new one only when the content changed."""
 
     __tablename__ = "snapshots"
+    # Also indexed by hand (migration 0009, `search_snapshots_handle`): lower(trim(handle)), the folded
+    # handle `queries.embeds_with_handle` compares; SQLite's reflection cannot read expression indexes.
     __table_args__ = (UniqueConstraint("embed_id", "version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -423,3 +429,52 @@ class Rewrite(Base):
 
     article: Mapped[Article] = relationship()
     embed: Mapped[Embed | None] = relationship()
+
+
+class User(Base):
+    """Someone who signs in to the viewer: a `viewer` reads, an `editor` also decides rewrites.
+
+    `password_hash` is `scrypt$N$r$p$SALT$HASH` (base64 parts), see `archiver.accounts`.
+    """
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+    last_login_at: Mapped[datetime | None]
+
+    tokens: Mapped[list[ApiToken]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class ApiToken(Base):
+    """A bearer token for the read-only JSON API; only its sha256 is kept (it is shown once)."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class LoginFailure(Base):
+    """A failed sign-in, counted per account (`user:NAME`) and per address (`addr:IP`) over a window.
+
+    In the database, so every server process behind a balancer throttles the same guesses.
+    """
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index(None, "key", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    failed_at: Mapped[datetime]

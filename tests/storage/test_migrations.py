@@ -46,7 +46,9 @@ def test_models_and_migrations_do_not_drift(db_url: str) -> None:
     engine = db.make_engine(db_url)
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "include_name": db.compared_with_models}
+            )
             differences = compare_metadata(context, Base.metadata)
     finally:
         engine.dispose()

@@ -438,6 +438,7 @@ def test_status_counts_and_list_embeds(session: Session) -> None:
         "media": 0,
         "by_state": {"live": 1, "new": 1},
         "by_provider": {"instagram": {"live": 1}, "twitter": {"new": 1}},
+        "rewrites": {},
     }
 
     rows = queries.list_embeds(session)

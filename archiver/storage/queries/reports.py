@@ -29,7 +29,8 @@ class EmbedRow:
 
 
 def status_counts(session: Session) -> dict[str, Any]:
-    """The numbers of `archive status`: rows per kind, embeds by state and by provider and state."""
+    """The numbers of `archive status`: rows per kind, embeds by state and by provider and state, rewrites
+    in the journal by state."""
     totals = session.execute(
         select(
             select(func.count(Article.id)).scalar_subquery(),
@@ -61,6 +62,7 @@ def status_counts(session: Session) -> dict[str, Any]:
         "media": media,
         "by_state": dict(sorted(by_state.items())),
         "by_provider": by_provider,
+        "rewrites": dict(sorted(rewrite_counts(session).items())),
     }
 
 

@@ -1,0 +1,91 @@
+"""The indexes of migration 0009 are the ones the viewer's queries use (read from the query plans of
+the real queries, captured as they run): counts by provider and state, article counts, an account's
+embeds by folded handle."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import event, insert, text
+from sqlalchemy.orm import Session
+
+from archiver.storage import queries
+from archiver.storage.models import Embed, Snapshot
+
+NOW = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+@contextmanager
+def captured(session: Session) -> Iterator[list[tuple[str, Any]]]:
+    statements: list[tuple[str, Any]] = []
+    engine = session.get_bind()
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def plans(session: Session, run: Callable[[], object]) -> str:
+    """The query plans of every statement `run` sends, as one text."""
+    with captured(session) as statements:
+        run()
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        session.execute(text("SET enable_seqscan = off"))
+    connection = session.connection().connection.driver_connection
+    cursor = connection.cursor()  # type: ignore[union-attr]
+    lines: list[str] = []
+    for statement, parameters in statements:
+        cursor.execute(("EXPLAIN " if postgres else "EXPLAIN QUERY PLAN ") + statement, parameters)
+        lines += [" ".join(str(v) for v in row) for row in cursor.fetchall()]
+    return "\n".join(lines)
+
+
+def fill(session: Session, count: int = 3000) -> None:
+    """Enough rows that a planner prefers an index to reading the table."""
+    providers = ("twitter", "instagram", "youtube", "tiktok", "bluesky")
+    session.execute(
+        insert(Embed),
+        [
+            {
+                "id": n,
+                "provider": providers[n % 5],
+                "post_id": f"P{n}",
+                "canonical_url": f"https://example.com/{n}",
+                "state": ("live", "broken", "suspect")[n % 3],
+                "first_seen_at": NOW,
+            }
+            for n in range(1, count + 1)
+        ],
+    )
+    session.execute(
+        insert(Snapshot),
+        [
+            {
+                "embed_id": n,
+                "version": 1,
+                "captured_at": NOW,
+                "content_sha256": "0" * 64,
+                "handle": f"User{n % 400}",
+            }
+            for n in range(1, count + 1)
+        ],
+    )
+    session.commit()
+    session.execute(text("ANALYZE"))
+
+
+def test_the_viewer_queries_use_the_indexes(session: Session) -> None:
+    fill(session)
+    by_handle = plans(session, lambda: queries.embeds_with_handle(session, "twitter", "@Ann"))
+    assert "search_snapshots_handle" in by_handle, by_handle
+    counts = plans(session, lambda: queries.status_counts(session))
+    assert "ix_embeds_provider_state" in counts, counts
