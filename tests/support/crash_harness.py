@@ -12,7 +12,9 @@ A trial starts from a phase's template, runs the phase's command killed at a see
 seeded delay), checks the invariants (`check_after_kill`), runs it killed again at another point, and
 so on, then once more to the end, and compares what it leaves with the reference (`check_settled`).
 Commands run in forked children of a fork server (`crash_zygote.py`), so a kill costs a fork, not a
-Python start.
+Python start. The daemon (`daemon_trial`) starts from the world before the third check and must reach
+what the third check and the rewrite leave; each restart after a kill comes later on the pinned clock
+than the dead daemon's leases last, as a restart would in real life.
 
 After every kill:
 - the database passes its integrity check (SQLite `PRAGMA integrity_check` and `foreign_key_check`;
