@@ -132,6 +132,9 @@ def restore(ctx: Context, article: str, embed: str | None, editor: str, as_json:
                 raise NotFound(f"no embed matches {embed!r} (try `archive embeds`)")
             embed_id = found.id
     deps = rewrite_stage.RewriteDeps.from_settings(app.settings, app.clock, env=app.env, http=app.http)
+    # A restore (or rewrite) killed halfway leaves rows `restoring` (`applying`): settle them first, or
+    # this restore would not see them and leave the article half restored.
+    rewrite_stage.recover(app.sessions, deps)
     result = rewrite_stage.restore_article(app.sessions, deps, article_id, embed_id, by=editor)
     if as_json:
         print_json(result.to_json())

@@ -6,8 +6,8 @@ and check (a check is a recapture that revalidates the stored responses).
                                                                `kind` ("capture" or "check") check row
     climb(deps, ref) -> Climbed                                one climb and its media (no database)
     record(sessions, deps, embed_id, ref, climbed)             a check row, and a snapshot version when the
-                                                               content changed
-    settle(sessions, deps, items)                              the verdicts of the embeds really asked about
+                                                               content changed (a capture's verdict too)
+    settle(sessions, deps, items)                              the verdicts of the embeds a check asked about
 
 Network work happens outside database transactions; each embed is then recorded in a short transaction
 of its own, so a crash loses at most the embed in flight and a rerun picks it up. Climbs run at most
@@ -188,7 +188,8 @@ def record(
     kind: str = "capture",
     owner: str | None = None,
 ) -> CaptureItem:
-    """Write one climb: a check row always, a new snapshot version when the content changed.
+    """Write one climb: a check row always, a new snapshot version when the content changed, and for a
+    capture its verdict (a check's waits for the run's provider health, `settle`).
 
     With `owner`, only while `owner` still holds the embed's lease; otherwise nothing is written (the
     daemon that took the lease over records it) and the item comes back deferred, reason `LEASE_LOST`."""
@@ -210,6 +211,10 @@ def record(
         snapshot = queries.record_capture(
             session, embed, capture, climbed.media, now, climbed.latency_ms, retry_at, kind=kind
         )
+        if kind == "capture":
+            # Decided in the same transaction: a capture recorded but not yet decided (a crash in
+            # between) would leave a captured embed `new`, due for neither a capture nor a check.
+            apply_verdict(session, embed, deps.settings, now)
     return CaptureItem(
         embed_id,
         ref.provider,

@@ -19,7 +19,6 @@ from archiver.pipeline.capture.climbs import (
     climb,
     record,
     run_climbs,
-    settle,
     work_for,
 )
 from archiver.pipeline.capture.leases import DEFAULT_BATCH, DEFAULT_LEASE, LEASE_LOST, Claims
@@ -109,8 +108,8 @@ def capture_due(
         work = work_for(session, due, revalidate=refresh)
     if on_total is not None:
         on_total(len(work))
+    # Each embed is decided as it is recorded (a kill between the two cannot leave it undecided).
     items = run_climbs(sessions, deps, work, "capture", on_item, bound=bound)
-    settle(sessions, deps, items)
     return CaptureReport(tuple(items), dict(Counter(item.outcome.value for item in items)))
 
 
@@ -147,7 +146,6 @@ def _capture_claimed(
                 stop=stop,
                 bound=bound,
             )
-            settle(sessions, deps, done)
             items.extend(done)
             waiting |= {i.provider for i in done if i.deferred and i.reason != LEASE_LOST}
             claims.release([e.id for e in embeds])
