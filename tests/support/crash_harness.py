@@ -770,7 +770,7 @@ class Harness:
                 result, done = self.run_daemon(restart, kill_at=rng.randint(1, max(self.steps["daemon"], 1)))
             report.runs += 1
             restart += 1
-            if result.killed and not done:
+            if result.killed:  # at its kill step, possibly while it stopped after reaching the reference
                 report.kills += 1
                 problems = self.check_after_kill(DAEMON_FROM)
                 when = f"after kill {report.kills}"

@@ -163,8 +163,10 @@ def _reply(data: dict[str, Any]) -> None:
 def main() -> None:
     _reply({"ready": True})
     for line in sys.stdin:
-        if line.strip():
-            _reply(_run(json.loads(line)))
+        request = json.loads(line) if line.strip() else {}
+        # A signal meant for a child that ended meanwhile arrives here: there is no one to send it to.
+        if "argv" in request:
+            _reply(_run(request))
 
 
 if __name__ == "__main__":

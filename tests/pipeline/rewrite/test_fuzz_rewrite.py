@@ -5,8 +5,8 @@ Properties:
 - `rewrite_bytes` never raises, whatever the page and its spans; every change replaces exactly the
   bytes of its unit, every other byte is copied, each card sits where the change says, the scanner
   finds the cards again, and `splice.restore` gives back the page byte for byte;
-- the splice, with arbitrary spans (out of the page, empty, overlapping): refuses what it cannot do,
-  and what it does is undone exactly; the verifier (`survey`, `verify`) never raises on what it is
+- the splice, with arbitrary spans (out of the page, empty ones being insertions, overlapping): refuses
+  what it cannot do, and what it does is undone exactly; the verifier (`survey`, `verify`) never raises on what it is
   given and says yes or no.
 """
 
@@ -153,7 +153,8 @@ def test_the_splice_undoes_exactly_what_it_does_and_the_verifier_always_answers(
     after = splice.apply(page.data, planned)
     kept = 0
     for edit, at in zip(planned.edits, planned.positions(), strict=True):
-        assert 0 <= edit.start < edit.end <= size and page.data[edit.start : edit.end] == edit.old
+        # An empty span is an insertion (a recovered card after its lead-in): old bytes empty.
+        assert 0 <= edit.start <= edit.end <= size and page.data[edit.start : edit.end] == edit.old
         assert page.data[kept : edit.start] in after
         assert after[at : at + len(edit.new)] == edit.new
         kept = edit.end
