@@ -6,8 +6,8 @@ Properties:
   bytes of its unit, every other byte is copied, each card sits where the change says, the scanner
   finds the cards again, and `splice.restore` gives back the page byte for byte;
 - the splice, with arbitrary spans (out of the page, empty ones being insertions, overlapping): refuses
-  what it cannot do, and what it does is undone exactly; the verifier (`survey`, `verify`) never raises on what it is
-  given and says yes or no.
+  what it cannot do, and what it does is undone exactly; the verifier (`survey`, `verify`) never
+  raises on what it is given and says yes or no.
 """
 
 from __future__ import annotations
