@@ -8,6 +8,7 @@ here runs on a free port, so the browser's requests to the default address are s
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -46,7 +47,7 @@ def test_approve_in_the_queue_then_follow_the_card_to_the_public_page(tmp_path: 
             page.goto(f"{base}/editors/queue")  # type: ignore[attr-defined]
             assert f"spotify:{ALBUM}" in page.inner_text("main")  # type: ignore[attr-defined]
             assert "archiver-fallback" not in article.read_text(encoding="utf-8")
-            page.get_by_role("button", name="Approve rewrite 1").click()  # type: ignore[attr-defined]
+            page.get_by_role("button", name=re.compile(r"^Approve rewrite \d+$")).first.click()  # type: ignore[attr-defined]
             page.locator(".flash.ok").wait_for()  # type: ignore[attr-defined]
             rewritten = article.read_text(encoding="utf-8")
             assert f'data-archiver-embed="spotify:{ALBUM}"' in rewritten
