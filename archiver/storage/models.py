@@ -148,8 +148,13 @@ class Embed(Base):
     """One post of one provider, whatever the articles that embed it."""
 
     __tablename__ = "embeds"
-    # (provider, state): the counts by provider and state are read from this index alone.
-    __table_args__ = (UniqueConstraint("provider", "post_id"), Index(None, "provider", "state"))
+    # (provider, state): the counts by provider and state are read from this index alone; (state): the
+    # articles list filtered by state alone starts from the embeds in that state when they are few.
+    __table_args__ = (
+        UniqueConstraint("provider", "post_id"),
+        Index(None, "provider", "state"),
+        Index(None, "state"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     provider: Mapped[str] = mapped_column(String(32))
@@ -309,7 +314,8 @@ class StateChange(Base):
     """Every change of an embed's liveness state, with when and why."""
 
     __tablename__ = "state_changes"
-    __table_args__ = (Index(None, "embed_id", "changed_at"),)
+    # (to_state, changed_at): the dashboard's breakages of the last days, newest first.
+    __table_args__ = (Index(None, "embed_id", "changed_at"), Index(None, "to_state", "changed_at"))
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
     embed_id: Mapped[int] = mapped_column(ForeignKey("embeds.id", ondelete="CASCADE"))
