@@ -100,6 +100,7 @@ from archiver.storage.queries.residue import (
 from archiver.storage.queries.rewrites import (
     add_rewrite,
     applied_card_starts,
+    applied_card_starts_of,
     article_rewrites,
     articles_to_rewrite,
     broken_occurrences,
@@ -132,6 +133,7 @@ __all__ = [
     "alerts",
     "all_provider_health",
     "applied_card_starts",
+    "applied_card_starts_of",
     "article_rewrites",
     "article_unchanged",
     "articles_to_rewrite",

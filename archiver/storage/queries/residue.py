@@ -70,11 +70,13 @@ def embeds_with_handles(session: Session, provider: str, handles: Collection[str
     found: dict[str, set[int]] = {handle: set() for handle in handles}
     forms = sorted(asked)
     folded = func.lower(func.trim(Snapshot.handle))
+    # The provider is looked up per snapshot found (a subquery, not a join): joined, PostgreSQL merged
+    # the few snapshots of a page's handles with every embed of the provider, 16 ms instead of 2.
+    of_provider = select(Embed.provider).where(Embed.id == Snapshot.embed_id).scalar_subquery() == provider
     for start in range(0, len(forms), CHUNK):
         stmt = (
             select(Snapshot.embed_id, folded)
-            .join(Embed, Embed.id == Snapshot.embed_id)
-            .where(Embed.provider == provider, folded.in_(forms[start : start + CHUNK]))
+            .where(folded.in_(forms[start : start + CHUNK]), of_provider)
             .distinct()
         )
         for embed_id, value in session.execute(stmt):
