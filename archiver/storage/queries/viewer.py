@@ -269,7 +269,10 @@ def articles_page(
         Article.id, Article.key, Source.name, Article.scanned_at, Article.scan_error, embeds, rewrites
     ).join(Source, Source.id == Article.source_id)
     if source:
-        stmt = stmt.where(Source.name == source)
+        # The source's id, asked once: each article is tested on its own column before its embeds are.
+        stmt = stmt.where(
+            Article.source_id == select(Source.id).where(Source.name == source).scalar_subquery()
+        )
     if state or provider:
         matching = [
             *([Embed.state == state] if state else []),
@@ -281,8 +284,18 @@ def articles_page(
             ids = _articles_holding(session, embed_ids, source=source, after=after, limit=limit)
             stmt = stmt.where(Article.id.in_(ids))
         else:
-            holding = select(Occurrence.id).join(Embed, Embed.id == Occurrence.embed_id)
-            stmt = stmt.where(exists(holding.where(Occurrence.article_id == Article.id, *matching)))
+            # LIMIT 1 keeps this a subquery asked of each article in id order, up to a page of them:
+            # as EXISTS, PostgreSQL made it a merge join over every occurrence before the page (85 ms
+            # for a page after article 63,000).
+            holding = (
+                select(literal_column("1"))
+                .select_from(Occurrence)
+                .join(Embed, Embed.id == Occurrence.embed_id)
+                .where(Occurrence.article_id == Article.id, *matching)
+                .limit(1)
+                .scalar_subquery()
+            )
+            stmt = stmt.where(holding.is_not(None))
     if after is not None:
         stmt = stmt.where(Article.id > after)
     return [
