@@ -74,6 +74,7 @@ def dashboard() -> Any:
             "jobs": sorted(queries.job_runs(session).items()),
             "days": BREAKAGE_DAYS,
         }
+        session.commit()  # the tallies folded, if they were
         return flask.render_template("editors/dashboard.html", **context)
 
 

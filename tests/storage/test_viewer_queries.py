@@ -8,11 +8,11 @@ import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from archiver.storage import queries
-from archiver.storage.models import Article, Embed, Occurrence, Rewrite, Snapshot, Source, StateChange
+from archiver.storage.models import Article, Embed, Occurrence, Rewrite, Snapshot, Source, StateChange, Tally
 from archiver.storage.queries import viewer as viewer_queries
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -167,7 +167,22 @@ def test_breakages_are_counted_per_utc_day(session: Session) -> None:
     assert [change.changed_at for change, _ in newest] == [NOW, midnight + timedelta(hours=23, minutes=59)]
 
 
-def test_the_dashboard_counts_agree_with_archive_status(session: Session) -> None:
+def assert_counts_agree(session: Session) -> None:
+    counts = viewer_queries.dashboard_counts(session)
+    status = queries.status_counts(session)
+    assert (counts.articles, counts.snapshots, counts.embeds) == (
+        status["articles"],
+        status["snapshots"],
+        status["embeds"],
+    )
+    assert counts.by_state == status["by_state"] and counts.by_provider == status["by_provider"]
+
+
+def test_the_dashboard_counts_agree_with_archive_status(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL the counts come from the tallies its triggers keep: they follow ORM and bulk
+    inserts, state changes one by one and in bulk, deletes and cascades, and folding."""
     empty = viewer_queries.dashboard_counts(session)
     assert (empty.articles, empty.snapshots, empty.embeds, empty.by_state, empty.by_provider) == (
         0,
@@ -194,8 +209,29 @@ def test_the_dashboard_counts_agree_with_archive_status(session: Session) -> Non
     )
     session.commit()
     counts = viewer_queries.dashboard_counts(session)
-    status = queries.status_counts(session)
     assert (counts.articles, counts.snapshots, counts.embeds) == (60, 1, 30)
-    assert counts.articles == status["articles"] and counts.snapshots == status["snapshots"]
-    assert counts.by_state == status["by_state"] and counts.by_provider == status["by_provider"]
-    assert counts.embeds == status["embeds"]
+    assert counts.by_state == {"broken": 6, "live": 12, "new": 6, "suspect": 6}
+    assert_counts_agree(session)
+    embed = session.get(Embed, 5)
+    assert embed is not None
+    embed.state = "broken"  # one by one (an ORM flush)
+    session.commit()
+    assert_counts_agree(session)
+    session.execute(update(Embed).where(Embed.state == "new").values(state="live"))  # in bulk
+    session.execute(update(Embed).where(Embed.id == 7).values(next_check_at=NOW))  # not a state change
+    session.commit()
+    assert viewer_queries.dashboard_counts(session).by_state.get("new", 0) == 0
+    assert_counts_agree(session)
+    session.execute(delete(Embed).where(Embed.id == 3))  # its snapshot goes with it (cascade)
+    session.execute(delete(Source).where(Source.id == 2))  # and its articles
+    session.commit()
+    assert_counts_agree(session)
+    monkeypatch.setattr(viewer_queries, "TALLY_ROWS", 0)
+    viewer_queries.dashboard_counts(session)  # folds the tallies
+    session.commit()
+    monkeypatch.undo()
+    assert_counts_agree(session)
+    if session.get_bind().dialect.name == "postgresql":
+        names = session.scalars(select(Tally.name)).all()
+        assert len(names) == len(set(names))  # one row a name after folding
+        assert "snapshots" not in names  # a count back to nothing keeps no row

@@ -26,7 +26,17 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from archiver.records import EmbedState, JournalState, MarkupKind
-from archiver.storage.models import Article, Check, Embed, Occurrence, Rewrite, Snapshot, Source, StateChange
+from archiver.storage.models import (
+    Article,
+    Check,
+    Embed,
+    Occurrence,
+    Rewrite,
+    Snapshot,
+    Source,
+    StateChange,
+    Tally,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +86,11 @@ class DashboardCounts:
 
 
 def dashboard_counts(session: Session) -> DashboardCounts:
-    """Only what the dashboard shows (`status_counts` counts more). Counting 200,000 rows costs
-    PostgreSQL 15 to 20 ms whatever the index, so nothing else is counted here."""
+    """Only what the dashboard shows (`status_counts` counts more). On PostgreSQL, from the `tallies`
+    its triggers keep (counting 200,000 rows costs it 15 to 20 ms whatever the index); on SQLite, by
+    counting (about a millisecond)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return _tallied(session)
     articles, snapshots = session.execute(
         select(
             select(func.count()).select_from(Article).scalar_subquery(),
@@ -93,6 +106,44 @@ def dashboard_counts(session: Session) -> DashboardCounts:
     for provider, state, n in grouped:
         by_provider.setdefault(str(provider), {})[str(state)] = int(n)
     return DashboardCounts(int(articles or 0), int(snapshots or 0), by_provider)
+
+
+# Fold the tallies into one row a name once they are this many (each write statement adds one or two).
+TALLY_ROWS = 200
+
+
+def _tallied(session: Session) -> DashboardCounts:
+    totals: dict[str, int] = {}
+    rows = 0
+    for name, n, count in session.execute(
+        select(Tally.name, func.sum(Tally.n), func.count()).group_by(Tally.name)
+    ):
+        totals[str(name)] = int(n or 0)
+        rows += int(count)
+    if rows > TALLY_ROWS:
+        fold_tallies(session)
+    by_provider: dict[str, dict[str, int]] = {}
+    for name, n in sorted(totals.items()):
+        kind, _, rest = name.partition(":")
+        provider, _, state = rest.partition(":")
+        if kind == "embeds" and n:
+            by_provider.setdefault(provider, {})[state] = n
+    return DashboardCounts(totals.get("articles", 0), totals.get("snapshots", 0), by_provider)
+
+
+def fold_tallies(session: Session) -> None:
+    """Replace the tally rows with one a name (their sum), in one statement: rows a concurrent writer
+    adds meanwhile are not seen, so not deleted, and a second folder skips the rows the first took.
+    PostgreSQL only (SQLite keeps no tallies)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(
+        text(
+            "WITH gone AS (DELETE FROM tallies RETURNING name, n) "
+            "INSERT INTO tallies (name, n) SELECT name, sum(n) FROM gone GROUP BY name HAVING sum(n) <> 0"
+        )
+    )
+    session.flush()
 
 
 # A loose index scan over `ix_embeds_provider_state`: one index probe per (provider, state) pair in use
