@@ -7,7 +7,8 @@ Create Date: 2026-12-07 07:00:00
 Measured with benchmarks/viewer_speed.py (200,000 articles, 20,000 state changes): the dashboard's
 breakages of the last days read `ix_state_changes_to_state_changed_at` newest first instead of every
 change of the week; the articles list filtered by a state that few embeds are in starts from those
-embeds through `ix_embeds_state`.
+embeds through `ix_embeds_state`; the residue page's keyset page of articles holding residue reads
+`ix_occurrences_embed_id_markup_article_id` in order and stops (it sorted every residue line).
 
 `tallies` (PostgreSQL): counting 200,000 articles and grouping 100,000 embeds by provider and state cost
 the dashboard about 30 ms whatever the index, so triggers keep the changes to those counts. Inserts and
@@ -112,6 +113,10 @@ def upgrade() -> None:
         )
     with op.batch_alter_table('embeds', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_embeds_state'), ['state'], unique=False)
+    with op.batch_alter_table('occurrences', schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f('ix_occurrences_embed_id_markup_article_id'), ['embed_id', 'markup', 'article_id'], unique=False
+        )
     op.create_table(
         'tallies',
         sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -129,6 +134,8 @@ def downgrade() -> None:
         for statement in statements(POSTGRES_DOWN):
             op.execute(statement)
     op.drop_table('tallies')
+    with op.batch_alter_table('occurrences', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_occurrences_embed_id_markup_article_id'))
     with op.batch_alter_table('embeds', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_embeds_state'))
     with op.batch_alter_table('state_changes', schema=None) as batch_op:

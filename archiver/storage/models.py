@@ -202,6 +202,8 @@ class Occurrence(Base):
     """One embed unit (or residue) in one article: which post, what markup, which bytes."""
 
     __tablename__ = "occurrences"
+    # (embed_id, markup, article_id): the residue lines (no embed) of a keyset page of articles, in order.
+    __table_args__ = (Index(None, "embed_id", "markup", "article_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)

@@ -1,7 +1,7 @@
 """The indexes of migrations 0009 and 0011 are the ones the viewer's queries use (read from the query
 plans of the real queries, captured as they run): counts by provider and state, article counts, an
-account's embeds by folded handle, the filter choices, the breakages of the last days, and the embeds
-in a state few are in."""
+account's embeds by folded handle, the filter choices, the breakages of the last days, the embeds in a
+state few are in, and the articles holding residue."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlalchemy import event, insert, text
 from sqlalchemy.orm import Session
 
 from archiver.storage import queries
-from archiver.storage.models import Embed, Snapshot, StateChange
+from archiver.storage.models import Article, Embed, Occurrence, Snapshot, Source, StateChange
 from archiver.storage.queries import viewer as viewer_queries
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
@@ -127,3 +127,21 @@ def test_the_indexes_of_0011_answer_the_dashboard_and_the_articles_filters(sessi
         ),
     )
     assert "ix_embeds_state" in few, few
+    # One article in 20 holds a residue line: a page of them is read in order from the index, not sorted.
+    session.execute(insert(Source), [{"id": 1, "name": "site", "kind": "files", "created_at": NOW}])
+    session.execute(
+        insert(Article),
+        [{"id": a, "source_id": 1, "key": f"{a}.html", "first_seen_at": NOW} for a in range(1, 10001)],
+    )
+    session.execute(
+        insert(Occurrence),
+        [
+            {"article_id": a, "embed_id": None if a % 20 == 0 else a % 3000 + 1, "provider": "instagram"}
+            | {"markup": "residue" if a % 20 == 0 else "blockquote", "position": 0, "found": {}}
+            for a in range(1, 10001)
+        ],
+    )
+    session.commit()
+    session.execute(text("ANALYZE"))
+    residue = plans(session, lambda: viewer_queries.residue_article_ids(session, 100, 21))
+    assert "ix_occurrences_embed_id_markup_article_id" in residue, residue
