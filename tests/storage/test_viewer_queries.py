@@ -5,6 +5,7 @@ breakages counted per UTC day by the database, and the dashboard's counts; on SQ
 from __future__ import annotations
 
 import itertools
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from archiver.storage import queries
+from archiver.storage.db import make_engine, session_factory
 from archiver.storage.models import Article, Embed, Occurrence, Rewrite, Snapshot, Source, StateChange, Tally
 from archiver.storage.queries import viewer as viewer_queries
 
@@ -235,3 +237,36 @@ def test_the_dashboard_counts_agree_with_archive_status(
         names = session.scalars(select(Tally.name)).all()
         assert len(names) == len(set(names))  # one row a name after folding
         assert "snapshots" not in names  # a count back to nothing keeps no row
+
+
+@pytest.mark.postgres
+def test_two_folds_at_once_and_a_writer_between_lose_nothing(db_url: str, session: Session) -> None:
+    """A second folder waits for the rows the first took and folds only the rest; a writer never waits."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite keeps no tallies")
+    build(session)
+    engine = make_engine(db_url)
+    first, second = session_factory(engine)(), session_factory(engine)()
+    folded = threading.Event()
+
+    def fold_second() -> None:
+        viewer_queries.fold_tallies(second)
+        second.commit()
+        folded.set()
+
+    try:
+        viewer_queries.fold_tallies(first)  # not committed yet: its rows stay locked
+        session.add(Embed(id=31, provider="vimeo", post_id="V1", canonical_url="u", first_seen_at=NOW))
+        session.commit()  # a writer meanwhile
+        thread = threading.Thread(target=fold_second)
+        thread.start()
+        assert not folded.wait(0.5)  # waits for the first folder
+        first.commit()
+        thread.join(10)
+        assert folded.is_set()
+    finally:
+        first.close()
+        second.close()
+        engine.dispose()
+    assert_counts_agree(session)
+    assert viewer_queries.dashboard_counts(session).by_provider["vimeo"] == {"new": 1}
