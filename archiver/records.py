@@ -72,6 +72,11 @@ class JournalState(StrEnum):
     RESTORED = "restored"
 
 
+# `Rewrite.variant` of a journal row that puts a live post's original embed markup back (recovery from
+# web archives) instead of a card (`block`, `inline`): the post being alive does not undo it.
+PUT_BACK_VARIANT = "embed"
+
+
 class Outcome(StrEnum):
     """What one capture or check says about a post (DESIGN.md section 6)."""
 

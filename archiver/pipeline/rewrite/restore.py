@@ -22,7 +22,7 @@ from archiver.pipeline.rewrite import splice
 from archiver.pipeline.rewrite.apply import move_occurrences
 from archiver.pipeline.rewrite.deps import RewriteDeps
 from archiver.pipeline.rewrite.states import AUTO_RESTORER
-from archiver.records import JournalState
+from archiver.records import PUT_BACK_VARIANT, JournalState
 from archiver.storage import queries
 from archiver.storage.models import Article, Rewrite
 
@@ -70,7 +70,9 @@ def restore_article(
         rows = [
             row
             for row in queries.article_rewrites(session, article_id, (JournalState.APPLIED,))
-            if embed_id is None or row.embed_id == embed_id
+            if (embed_id is None or row.embed_id == embed_id)
+            # A post that came back alive undoes its cards, not its original markup put back.
+            and not (by == AUTO_RESTORER and row.variant == PUT_BACK_VARIANT)
         ]
         key = article.key
         if not rows:
@@ -135,6 +137,9 @@ def finish_restore(
     move_occurrences(article, edits)
     article.content_sha256 = hashlib.sha256(restored).hexdigest()
     article.size_bytes = len(restored)
+    if any(row.variant == PUT_BACK_VARIANT for row in rows):
+        # The spot is back where an embed was: its occurrences cannot be moved there, scan it again.
+        article.content_sha256 = None
     session.flush()
 
 
