@@ -80,10 +80,12 @@ def restore_article(
         store = deps.store(article.source.name)
         try:
             current = store.read(key)
-            edits = _restore_edits(current.data, rows)
+            layers = _restore_layers(current.data, rows)
         except (ArticleError, RestoreError) as exc:
             return RestoreResult(article_id, key, tuple(r.id for r in rows), error=str(exc))
-        restored = splice.apply(current.data, splice.Plan(tuple(edits)))
+        restored = current.data
+        for _, edits in layers:
+            restored = splice.apply(restored, splice.Plan(tuple(edits)))
         after_sha = hashlib.sha256(restored).hexdigest()
         for row in rows:
             row.state = JournalState.RESTORING
@@ -100,9 +102,31 @@ def restore_article(
                 row.reason = f"restore not written: {exc}"
             session.commit()
             return RestoreResult(article_id, key, ids, error=str(exc))
-        finish_restore(session, deps, article, rows, edits, restored)
+        for layer, edits in layers:
+            finish_restore(session, deps, article, layer, edits, restored)
         session.commit()
     return RestoreResult(article_id, key, ids, current.sha256, after_sha)
+
+
+def _restore_layers(data: bytes, rows: Sequence[Rewrite]) -> list[tuple[list[Rewrite], list[splice.Edit]]]:
+    """The rows' restore edits in layers, newest first: a row whose bytes a later row replaced (a
+    post's original markup put back, then its card when the post broke) is undone after that row, in
+    the bytes that row gives back. Each layer's edits are in the bytes the layer before left."""
+    layers: list[tuple[list[Rewrite], list[splice.Edit]]] = []
+    remaining = list(rows)
+    while remaining:
+        top = [row for row in remaining if not any(_covers(other, row) for other in remaining)]
+        edits = _restore_edits(data, top)
+        layers.append((top, edits))
+        data = splice.apply(data, splice.Plan(tuple(edits)))
+        remaining = [row for row in remaining if row not in top]
+    return layers
+
+
+def _covers(later: Rewrite, row: Rewrite) -> bool:
+    """Whether `later` replaced bytes that hold `row`'s replacement (it was written over it)."""
+    written = row.replacement_bytes
+    return later.id > row.id and written is not None and written != b"" and written in later.original_bytes
 
 
 def _restore_edits(data: bytes, rows: Sequence[Rewrite]) -> list[splice.Edit]:

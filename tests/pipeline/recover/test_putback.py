@@ -39,7 +39,9 @@ def hostile_earlier() -> bytes:
 @pytest.fixture(scope="module")
 def pywb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PywbServer]:
     if not pywb_available():
-        pytest.fail("pywb is a test dependency (pip install -e '.[test]'): wayback and wb-manager are missing")
+        pytest.fail(
+            "pywb is a test dependency (pip install -e '.[test]'): wayback and wb-manager are missing"
+        )
     folder = tmp_path_factory.mktemp("pywb")
     extra = ((world.url_of(HOSTILE), "2021-05-02T12:00:00Z", hostile_earlier()),)
     warc = world.write_warc(folder / "copies.warc.gz", extra)
@@ -134,7 +136,9 @@ def test_a_live_recovered_post_gets_its_original_markup_back_planned_then_restor
     tail = was[at + len(world.RESIDUE_LINE) :]
     assert driving.startswith(was[:at]) and driving.endswith(tail)
     put = driving[at : len(driving) - len(tail)]
-    assert put == world.blockquote(world.DRIVING_POST, "My new driving instructor 🚗 #MI7", "2020-10-02T18:04:11+00:00")
+    assert put == world.blockquote(
+        world.DRIVING_POST, "My new driving instructor 🚗 #MI7", "2020-10-02T18:04:11+00:00"
+    )
     assert b"127.0.0.1" not in put and b"data-archiver" not in put
     # The lead-in's post is inserted right after it, nothing removed.
     training, was = after[world.TRAINING], before[world.TRAINING]
