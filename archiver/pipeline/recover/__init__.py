@@ -288,6 +288,8 @@ def _spot(occurrence: Occurrence) -> Spot:
         hint=found.get("hint") if occurrence.markup == MarkupKind.LOST.value else occurrence.provider,
         handle=found.get("handle"),
         lead_in=found.get("lead_in"),
+        shell=found.get("shell"),
+        shell_number=found.get("shell_number"),
     )
 
 
