@@ -27,6 +27,11 @@ HTML parser puts the unit, or why the span cannot be rewritten:
 - every element count of the page equals the old count minus the units' elements plus the cards':
   nothing outside the units changed.
 
+An edit whose new bytes carry no card marker puts a live post's original embed markup back (`putback`):
+it may be several elements (a blockquote and its loader script); the new page is parsed once more with
+probes around it, which must come out where they were written, under the unit's place, with exactly
+the markup's elements between them; the element counts are checked as for cards.
+
 Anything else fails closed: the caller refuses the edit and flags the article for an editor.
 """
 
