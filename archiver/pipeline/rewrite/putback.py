@@ -15,13 +15,14 @@ gets its card (`recovered`).
 The markup is the copy's embed unit kept on the recovery row, reduced to the provider's own markup
 (`original.embed_unit`: the blockquote or iframe, and its loader script; archive URLs turned back,
 anything hostile refused) and scanned with our own scanner, which must find in it the very post
-recovery paired: otherwise it is refused. It goes where the card would (`recovered.place`): in place of
-the residue line's block or the empty shell, or inserted right after the lead-in's block (a zero-length
-span: restore takes exactly the markup out). The page is verified like a card's (`verify`: the parser
-must read the markup where it was written, under the unit's place), journaled with variant `embed`, and
-waits for an editor (`planned`) whatever the source's mode unless `recover.repairs = "apply"`. A refusal
-is journaled with its one-line reason (the article is flagged). Once written, the markup is an ordinary
-embed of the article: a later scan finds it, and if the post breaks the verdict and its card take over.
+recovery paired: otherwise it is refused. A post the article already embeds elsewhere is not put back.
+It goes where the card would (`recovered.place`): in place of the residue line's block or the empty
+shell, or inserted right after the lead-in's block (a zero-length span: restore takes exactly the
+markup out). The page is verified like a card's (`verify`: the parser must read the markup where it was
+written, under the unit's place), journaled with variant `embed`, and waits for an editor (`planned`)
+whatever the source's mode unless `recover.repairs = "apply"`. A refusal is journaled with its one-line
+reason (the article is flagged). Once written, the markup is an ordinary embed of the article: a later
+scan finds it, and if the post breaks the verdict and its card take over.
 """
 
 from __future__ import annotations
@@ -62,7 +63,13 @@ def putback_targets(
     session: Session, article: Article, settings: Settings, providers: Sequence[Provider]
 ) -> list[Target]:
     """The original markup of the article's recovered spots whose post answered live, as targets."""
-    rows = [row for row in queries.paired_recoveries(session, article.id) if answered_live(row)]
+    shown = {occurrence.embed_id for occurrence in article.occurrences if occurrence.embed_id is not None}
+    rows = [
+        row
+        for row in queries.paired_recoveries(session, article.id)
+        # A post the article embeds elsewhere already shows: it is not put back a second time.
+        if answered_live(row) and row.embed_id not in shown
+    ]
     if not rows:
         return []
     spots = recovered_spots(session, article)

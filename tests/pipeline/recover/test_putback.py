@@ -69,7 +69,8 @@ def test_a_live_recovered_post_gets_its_original_markup_back_planned_then_restor
     fake_server: FakeServer,
     archive,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+    db_url: str,  # type: ignore[no-untyped-def]
 ) -> None:
     pages = world.write_articles(tmp_path / "articles")
     pages[HOSTILE] = tmp_path / "articles" / f"{HOSTILE}.html"
@@ -79,7 +80,7 @@ def test_a_live_recovered_post_gets_its_original_markup_back_planned_then_restor
         f'[providers.instagram]\noembed_endpoint = "{fake_server.url}/v26.0/instagram_oembed"\n'
         f'embed_page_base = "{fake_server.url}"\naccess_token_env = "TEST_META_TOKEN"\n'
     )
-    config = world.config(tmp_path / "articles", pywb.base, mode="apply", more=instagram)
+    config = world.config(tmp_path / "articles", pywb.base, mode="apply", more=instagram, database=db_url)
     (tmp_path / "archiver.toml").write_text(config, encoding="utf-8")
     monkeypatch.setenv("TEST_META_TOKEN", "test-token")
     posts = (world.DRIVING_POST, world.TRAINING_POST, HOSTILE_POST)
