@@ -440,11 +440,13 @@ class Recovery(Base):
         pending (copies still to look at, or an archive asked us to wait) -> paired | unpaired
 
     A spot is told by its article, markup and the text that identifies it (`anchor`: the residue's
-    handle, the lead-in sentence, the shell), not by its byte span, which a rewrite elsewhere moves.
+    handle, the lead-in sentence; for a shell with no sentence before it "", or "#N SHELL" from the
+    second such shell of the article on), not by its byte span, which a rewrite elsewhere moves.
     `paired`: the embed that stood there in the copy `memento_url` (archive `archive`, captured at
     `memento_datetime`); the post is an `Embed` (due for capture like any other), its markup's fields a
     snapshot. `unpaired`: no copy showed it (`copies` lists what was looked at, with why each did not
-    pair). The embed's original markup, from the memento, is kept to put a live post back.
+    pair). The embed's original markup, from the memento, is kept to put a live post back
+    (`rewrite.putback`); a paired row is never looked up again, so `updated_at` is when it was paired.
     """
 
     __tablename__ = "recoveries"

@@ -73,9 +73,9 @@ def earlier_training() -> bytes:
     return page.replace(LEAD_IN_END, LEAD_IN_END + b"\n" + embed)
 
 
-def write_warc(path: Path) -> Path:
+def write_warc(path: Path, extra: tuple[tuple[str, str, bytes], ...] = ()) -> Path:
     """Earlier copies with the embeds in place, later copies as broken as the seeds, and two copies of the
-    quiet story: (url, WARC-Date, body)."""
+    quiet story: (url, WARC-Date, body); `extra` copies after them."""
     records = [
         (url_of(DRIVING), "2020-10-05T08:15:00Z", earlier_driving()),
         (url_of(DRIVING), "2023-01-20T10:00:00Z", seed("seed-001.html")),
@@ -83,6 +83,7 @@ def write_warc(path: Path) -> Path:
         (url_of(TRAINING), "2023-02-01T12:00:00Z", seed("seed-000.html")),
         (url_of(QUIET), "2021-06-01T12:00:00Z", QUIET_PAGE),
         (url_of(QUIET), "2022-06-01T12:00:00Z", QUIET_PAGE),
+        *extra,
     ]
     with path.open("wb") as out:
         writer = WARCWriter(out, gzip=True)

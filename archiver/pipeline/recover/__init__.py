@@ -17,11 +17,12 @@ sleeps. Copies that are not the article (the archive's error page, a login wall,
 ignored and listed.
 
 A paired spot whose post is confirmed gone gets its card from the rewrite stage
-(`archiver.pipeline.rewrite.recovered`); the daemon runs `recover` as its `recover` job.
+(`archiver.pipeline.rewrite.recovered`); one whose post answered live gets the original embed markup
+kept on its `Recovery` row back (`archiver.pipeline.rewrite.putback`). The daemon runs `recover` as its
+`recover` job.
 
-Not built: looking the post URLs themselves up in the archives (archived post or embed pages), putting
-the original embed markup back when a recovered post is still alive (the markup is kept on the
-`Recovery` row for it), and asking Save Page Now to archive posts.
+Not built: looking the post URLs themselves up in the archives (archived post or embed pages), and
+asking Save Page Now to archive posts.
 """
 
 from __future__ import annotations
@@ -288,6 +289,8 @@ def _spot(occurrence: Occurrence) -> Spot:
         hint=found.get("hint") if occurrence.markup == MarkupKind.LOST.value else occurrence.provider,
         handle=found.get("handle"),
         lead_in=found.get("lead_in"),
+        shell=found.get("shell"),
+        shell_number=found.get("shell_number"),
     )
 
 
