@@ -16,12 +16,16 @@ truncated body, our own rate budget), the spots stay `pending` and a later run g
 sleeps. Copies that are not the article (the archive's error page, a login wall, a consent page) are
 ignored and listed.
 
+Then each paired post's own pages are looked up in the archives too (`postpages`: Instagram's captioned
+embed page and the post page; other providers' post pages): the first copy that shows the post fills
+the fields the markup lacked and gives its image, stored as a snapshot with the memento's provenance.
+A post page says nothing of whether the post is alive today.
+
 A paired spot whose post is confirmed gone gets its card from the rewrite stage
 (`archiver.pipeline.rewrite.recovered`); the daemon runs `recover` as its `recover` job.
 
-Not built: looking the post URLs themselves up in the archives (archived post or embed pages), putting
-the original embed markup back when a recovered post is still alive (the markup is kept on the
-`Recovery` row for it), and asking Save Page Now to archive posts.
+Not built: putting the original embed markup back when a recovered post is still alive (the markup is
+kept on the `Recovery` row for it), and asking Save Page Now to archive posts.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from archiver.config import Settings
 from archiver.http import HttpClient
 from archiver.pipeline.recover.memento import Archive, Copy
 from archiver.pipeline.recover.pairing import Spot, pair
+from archiver.pipeline.recover.postpages import look_up_post_pages, post_page_report
 from archiver.pipeline.scan import scan_article
 from archiver.providers import PROVIDERS
 from archiver.providers.common.base import Provider
@@ -47,6 +52,7 @@ from archiver.records import Article as ArticleRecord
 from archiver.records import EmbedRef, MarkupKind
 from archiver.sources.files import decode_html
 from archiver.storage import queries
+from archiver.storage.blobs import BlobStore
 from archiver.storage.models import Article, Occurrence
 
 PAIRED = "paired"
@@ -60,6 +66,8 @@ class RecoverDeps:
     http: HttpClient
     settings: Settings
     clock: Clock
+    # Where the images of archived post pages go (`postpages`).
+    blobs: BlobStore
     providers: tuple[Provider, ...] = PROVIDERS
 
 
@@ -81,6 +89,13 @@ class SpotReport:
     copies: list[dict[str, Any]] = field(default_factory=list)
     # Whether this run looked the spot up (it was new or pending); the others were settled before.
     looked: bool = False
+    # The paired post's own pages in the archives (`postpages.post_page_report`), once looked up.
+    post_page: dict[str, Any] | None = None
+
+    @property
+    def waiting(self) -> bool:
+        """Whether an archive left work for a later run: the spot, or its post's pages."""
+        return self.state == PENDING or (self.post_page or {}).get("state") == PENDING
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -99,6 +114,7 @@ class SpotReport:
             "reason": self.reason,
             "copies": self.copies,
             "looked": self.looked,
+            "post_page": self.post_page,
         }
 
 
@@ -108,7 +124,7 @@ class RecoverReport:
 
     @property
     def pending(self) -> int:
-        return sum(1 for s in self.spots if s.state == PENDING)
+        return sum(1 for s in self.spots if s.waiting)
 
 
 def recover(
@@ -131,6 +147,8 @@ def recover(
         with deps.sessions() as session, session.begin():
             article = session.get(Article, article_id)
             found = _recover_article(session, deps, archives, article) if article is not None else []
+        if found:
+            found = _post_pages(deps, archives, article_id, found)
         reports += found
         if on_article is not None and found:
             on_article(found)
@@ -145,7 +163,8 @@ def spot_reports(session: Session, sources: Collection[str] | None = None) -> li
         for occurrence in queries.spots_of(session, article):
             spot = _spot(occurrence)
             row = queries.recovery_of(session, article.id, spot.markup.value, spot.anchor)
-            reports.append(_report(article, spot, row.state if row else "new", row))
+            report = _report(article, spot, row.state if row else "new", row)
+            reports.append(_with_post_page(session, report, row))
     return reports
 
 
@@ -195,6 +214,25 @@ def _recover_article(
         report = _report(article, spot, row.state if row else "new", row)
         reports.append(replace(report, looked=spot.anchor in looked))
     return reports
+
+
+def _post_pages(
+    deps: RecoverDeps, archives: list[Archive], article_id: int, found: list[SpotReport]
+) -> list[SpotReport]:
+    """The article's paired posts' own pages looked up (after its transaction: see `postpages`), and
+    what was found said on its spots' reports."""
+    with deps.sessions() as session:
+        rows = {(r.markup, r.anchor): r.embed_id for r in queries.paired_recoveries(session, article_id)}
+    look_up_post_pages(
+        deps.sessions, archives, {e for e in rows.values() if e}, deps.clock.now(),
+        settings=deps.settings, blobs=deps.blobs, providers=deps.providers,
+    )  # fmt: skip
+    with deps.sessions() as session:
+        lookups = queries.post_page_lookups(session, {e for e in rows.values() if e})
+        return [
+            replace(r, post_page=post_page_report(lookups.get(rows.get((r.markup, r.anchor)) or 0)))
+            for r in found
+        ]
 
 
 def _look(
@@ -278,6 +316,12 @@ def _store_pairing(
         provider=ref.provider, state=PAIRED, embed_id=embed.id, archive=archive.name,
         memento_url=copy.memento.uri, memento_datetime=stated, original_markup=original_markup,
     )  # fmt: skip
+
+
+def _with_post_page(session: Session, report: SpotReport, row: Any) -> SpotReport:
+    if row is None or row.embed_id is None:
+        return report
+    return replace(report, post_page=post_page_report(queries.post_page_lookup(session, row.embed_id)))
 
 
 def _spot(occurrence: Occurrence) -> Spot:
