@@ -53,7 +53,7 @@ from archiver.records import EmbedRef, MarkupKind
 from archiver.sources.files import decode_html
 from archiver.storage import queries
 from archiver.storage.blobs import BlobStore
-from archiver.storage.models import Article, Occurrence
+from archiver.storage.models import Article, Embed, Occurrence, Snapshot
 
 PAIRED = "paired"
 UNPAIRED = "unpaired"
@@ -141,17 +141,21 @@ def recover(
     with deps.sessions() as session:
         article_ids = [a.id for a in queries.articles_with_spots(session, sources, keys)]
     reports: list[SpotReport] = []
+    visited: list[int] = []
     for article_id in article_ids:
         if stop is not None and stop.is_set():
             break
         with deps.sessions() as session, session.begin():
             article = session.get(Article, article_id)
             found = _recover_article(session, deps, archives, article) if article is not None else []
-        if found:
-            found = _post_pages(deps, archives, article_id, found)
         reports += found
+        visited.append(article_id)
         if on_article is not None and found:
             on_article(found)
+    if visited and not (stop is not None and stop.is_set()):
+        # After every article's spots: pairing a spot is what makes a card possible at all, the posts'
+        # pages add to it; the archives' budgets go to the spots first.
+        reports = _post_pages(deps, archives, visited, reports)
     return RecoverReport(tuple(reports))
 
 
@@ -217,22 +221,33 @@ def _recover_article(
 
 
 def _post_pages(
-    deps: RecoverDeps, archives: list[Archive], article_id: int, found: list[SpotReport]
+    deps: RecoverDeps, archives: list[Archive], article_ids: list[int], found: list[SpotReport]
 ) -> list[SpotReport]:
-    """The article's paired posts' own pages looked up (after its transaction: see `postpages`), and
-    what was found said on its spots' reports."""
+    """The paired posts' own pages looked up (outside any article's transaction: see `postpages`), and
+    what was found said on their spots' reports."""
+    rows: dict[tuple[str, str, str], int | None] = {}
     with deps.sessions() as session:
-        rows = {(r.markup, r.anchor): r.embed_id for r in queries.paired_recoveries(session, article_id)}
+        for article_id in article_ids:
+            for row in queries.paired_recoveries(session, article_id):
+                rows[(row.article.key, row.markup, row.anchor)] = row.embed_id
     look_up_post_pages(
         deps.sessions, archives, {e for e in rows.values() if e}, deps.clock.now(),
         settings=deps.settings, blobs=deps.blobs, providers=deps.providers,
     )  # fmt: skip
     with deps.sessions() as session:
         lookups = queries.post_page_lookups(session, {e for e in rows.values() if e})
-        return [
-            replace(r, post_page=post_page_report(lookups.get(rows.get((r.markup, r.anchor)) or 0)))
-            for r in found
-        ]
+        reports = []
+        for report in found:
+            embed_id = rows.get((report.article, report.markup, report.anchor))
+            embed = session.get(Embed, embed_id) if embed_id else None
+            if embed is None:
+                reports.append(report)
+                continue
+            # The pages may have filled fields the markup lacked: say what the newest snapshot holds.
+            latest = queries.latest_snapshot(session, embed)
+            fields = _fields(latest) if latest is not None else report.fields
+            reports.append(replace(report, fields=fields, post_page=post_page_report(lookups.get(embed.id))))
+        return reports
 
 
 def _look(
@@ -324,6 +339,12 @@ def _with_post_page(session: Session, report: SpotReport, row: Any) -> SpotRepor
     return replace(report, post_page=post_page_report(queries.post_page_lookup(session, row.embed_id)))
 
 
+def _fields(snapshot: Snapshot) -> dict[str, str]:
+    """The fields a spot's report shows of its post's snapshot."""
+    names = ("author_name", "handle", "text", "published")
+    return {name: value for name in names if (value := getattr(snapshot, name))}
+
+
 def _spot(occurrence: Occurrence) -> Spot:
     found = occurrence.found or {}
     return Spot(
@@ -337,13 +358,7 @@ def _spot(occurrence: Occurrence) -> Spot:
 
 def _report(article: Article, spot: Spot, state: str, row: Any, reason: str | None = None) -> SpotReport:
     embed = row.embed if row is not None else None
-    snapshot_fields: dict[str, str] = {}
-    if embed is not None and embed.snapshots:
-        latest = embed.snapshots[-1]
-        for name in ("author_name", "handle", "text", "published"):
-            value = getattr(latest, name)
-            if value:
-                snapshot_fields[name] = value
+    snapshot_fields = _fields(embed.snapshots[-1]) if embed is not None and embed.snapshots else {}
     when = row.memento_datetime.isoformat() if row is not None and row.memento_datetime else None
     return SpotReport(
         article=article.key,
