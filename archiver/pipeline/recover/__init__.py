@@ -155,7 +155,7 @@ def recover(
     if visited and not (stop is not None and stop.is_set()):
         # After every article's spots: pairing a spot is what makes a card possible at all, the posts'
         # pages add to it; the archives' budgets go to the spots first.
-        reports = _post_pages(deps, archives, visited, reports)
+        reports = _post_pages(deps, archives, visited, reports, stop)
     return RecoverReport(tuple(reports))
 
 
@@ -221,7 +221,11 @@ def _recover_article(
 
 
 def _post_pages(
-    deps: RecoverDeps, archives: list[Archive], article_ids: list[int], found: list[SpotReport]
+    deps: RecoverDeps,
+    archives: list[Archive],
+    article_ids: list[int],
+    found: list[SpotReport],
+    stop: threading.Event | None,
 ) -> list[SpotReport]:
     """The paired posts' own pages looked up (outside any article's transaction: see `postpages`), and
     what was found said on their spots' reports."""
@@ -232,7 +236,7 @@ def _post_pages(
                 rows[(row.article.key, row.markup, row.anchor)] = row.embed_id
     look_up_post_pages(
         deps.sessions, archives, {e for e in rows.values() if e}, deps.clock.now(),
-        settings=deps.settings, blobs=deps.blobs, providers=deps.providers,
+        settings=deps.settings, blobs=deps.blobs, providers=deps.providers, stop=stop,
     )  # fmt: skip
     with deps.sessions() as session:
         lookups = queries.post_page_lookups(session, {e for e in rows.values() if e})

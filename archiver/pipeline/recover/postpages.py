@@ -28,6 +28,7 @@ snapshot says more than an old copy, and a newer archived version would hide it 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -81,10 +82,14 @@ def look_up_post_pages(
     settings: Settings,
     blobs: BlobStore,
     providers: Sequence[Provider],
+    stop: threading.Event | None = None,
 ) -> None:
-    """Look up the pages of each post of `embed_ids` whose lookup is new or `pending`."""
+    """Look up the pages of each post of `embed_ids` whose lookup is new or `pending`; `stop` (the daemon
+    stopping) ends it between two posts."""
     by_name = {provider.name: provider for provider in providers}
     for embed_id in sorted(set(embed_ids)):
+        if stop is not None and stop.is_set():
+            break
         with sessions() as session:
             row = queries.post_page_lookup(session, embed_id)
             embed = session.get(Embed, embed_id)
