@@ -407,7 +407,7 @@ class Daemon:
                     )
 
         with self.app.new_http_client() as http:
-            deps = RecoverDeps(self.app.sessions, http, self.app.settings, self.app.clock)
+            deps = RecoverDeps(self.app.sessions, http, self.app.settings, self.app.clock, self.app.blobs)
             recover_spots(deps, stop=self.stop, on_article=on_article)
         if states[PAIRED]:
             self.wake("capture")

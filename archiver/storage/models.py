@@ -14,7 +14,8 @@ providers whose verdicts are paused, and what operators were told.
 and the backoffs hosts asked for. `Embed.lease_owner`/`lease_until` and `JobRun` let several daemons
 share the due work (`archiver.daemon`).
 `Recovery` records what recovery from web archives found for one residue line or lost spot of an article:
-the post that stood there in an earlier copy (and which memento showed it), or the copies looked at.
+the post that stood there in an earlier copy (and which memento showed it), or the copies looked at;
+`PostPageLookup` what the archives held of such a post's own pages.
 `Rewrite` is the rewrite journal: the exact original bytes of every embed unit replaced by a card, so
 that every rewrite can be undone byte for byte (`archiver.pipeline.rewrite`).
 `User`, `ApiToken` and `LoginFailure` are the viewer's accounts, API tokens and sign-in throttle
@@ -472,6 +473,31 @@ class Recovery(Base):
 
     article: Mapped[Article] = relationship()
     embed: Mapped[Embed | None] = relationship()
+
+
+class PostPageLookup(Base):
+    """A recovered post's own pages (post page, embed page) looked up in web archives.
+
+        pending (an archive asked us to wait) -> found | none | skipped
+
+    `found`: the copy `memento_url` (archive `archive`, captured at `memento_datetime`) gave fields
+    or an image, kept as a snapshot. `none`: no copy did (`copies` lists each and why). `skipped`: the
+    post was captured live before its pages were looked up (a live snapshot says more than an old copy).
+    """
+
+    __tablename__ = "post_page_lookups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    embed_id: Mapped[int] = mapped_column(ForeignKey("embeds.id", ondelete="CASCADE"), unique=True)
+    state: Mapped[str] = mapped_column(String(16))
+    archive: Mapped[str | None] = mapped_column(String(200))
+    memento_url: Mapped[str | None] = mapped_column(String(4096))
+    memento_datetime: Mapped[datetime | None]
+    # [{archive, page, memento, datetime, result}] for every copy looked at, newest first per page.
+    copies: Mapped[list[Any]] = mapped_column(default=list)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
 
 class User(Base):

@@ -15,6 +15,7 @@ jobs       the daemon's jobs: last runs and job leases
 rewrites   the rewrite journal and the snapshots its cards are made from
 residue    residue occurrences and the embeds whose snapshots may match them
 recovery   the articles with residue or lost spots, what the web archives showed, archived snapshots
+postpages  a recovered post's own pages looked up in web archives
 reports    the numbers of `archive status` and `archive embeds`, the daemon's metrics
 _common    what several rooms share (chunk size, get-or-create's insert, LIKE escaping)
 
@@ -70,6 +71,12 @@ from archiver.storage.queries.liveness import (
     transient_streak,
     uncount_checks,
 )
+from archiver.storage.queries.postpages import (
+    archived_snapshots,
+    post_page_lookup,
+    post_page_lookups,
+    save_post_page_lookup,
+)
 from archiver.storage.queries.recovery import (
     add_archived_snapshot,
     articles_with_recovered_posts,
@@ -118,6 +125,7 @@ from archiver.storage.queries.snapshots import (
     latest_snapshot,
     record_capture,
     save_media,
+    snapshot_media_row,
     snapshots_for_export,
     unreferenced_media,
 )
@@ -132,6 +140,7 @@ __all__ = [
     "alerts",
     "all_provider_health",
     "applied_card_starts",
+    "archived_snapshots",
     "article_rewrites",
     "article_unchanged",
     "articles_to_rewrite",
@@ -174,6 +183,8 @@ __all__ = [
     "paired_recoveries",
     "pause_provider",
     "paused_providers",
+    "post_page_lookup",
+    "post_page_lookups",
     "provider_health",
     "record_article_error",
     "record_capture",
@@ -191,12 +202,14 @@ __all__ = [
     "rewrites_by_id",
     "rewrites_with_articles",
     "save_media",
+    "save_post_page_lookup",
     "save_recovery",
     "save_scan",
     "scan_cursor",
     "scanned_digests",
     "set_scan_cursor",
     "set_state",
+    "snapshot_media_row",
     "snapshot_versions",
     "snapshots_for_export",
     "spots_of",

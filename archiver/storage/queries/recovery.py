@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from archiver.records import MarkupKind
-from archiver.storage.models import Article, Embed, Occurrence, Recovery, Snapshot, Source
+from archiver.storage.models import Article, Embed, Occurrence, Recovery, Snapshot, SnapshotMedia, Source
 
 SPOT_MARKUPS = (MarkupKind.RESIDUE.value, MarkupKind.LOST.value)
 
@@ -145,10 +145,11 @@ def add_archived_snapshot(
     provenance: Mapping[str, str],
     raw: Sequence[Mapping[str, Any]],
     captured_at: datetime,
+    media: Sequence[SnapshotMedia] = (),
 ) -> Snapshot | None:
     """A snapshot of what an archived copy showed of the post (`captured_at`: when the archive made the
-    copy), unless a version with that content (`digest`, `content_sha256`) exists. No `Check` row: a
-    memento says nothing of the post today."""
+    copy; `media`: its media rows, `queries.snapshot_media_row`), unless a version with that content
+    (`digest`, `content_sha256`) exists. No `Check` row: a memento says nothing of the post today."""
     versions = list(session.scalars(select(Snapshot).where(Snapshot.embed_id == embed.id)))
     if any(v.content_sha256 == digest for v in versions):
         return None
@@ -162,5 +163,6 @@ def add_archived_snapshot(
         **values,
     )
     session.add(snapshot)
+    snapshot.media.extend(media)
     session.flush()
     return snapshot
