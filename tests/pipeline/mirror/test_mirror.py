@@ -22,9 +22,15 @@ from support.instagram_world import serve_instagram, toml_for
 
 from archiver.app import App
 from archiver.clock import FixedClock
-from archiver.config import load_settings
+from archiver.config import RewriteSettings, load_settings
 from archiver.daemon import Daemon
-from archiver.storage.models import Mirror
+from archiver.pipeline.rewrite.fallback import CardRenderer, card_data
+from archiver.pipeline.scan import scan_article
+from archiver.records import Article as ArticleRecord
+from archiver.records import MarkupKind
+from archiver.storage.models import Embed, Mirror
+from archiver.web import create_app
+from archiver.web.public import version_path
 
 POST = "https://www.instagram.com/p/B9bOM-6Ax_d/"
 START = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -360,3 +366,71 @@ def test_the_daemons_mirror_job_asks_and_polls_and_says_once_when_keys_are_missi
         "and queue their posts, which are asked once the keys are there"
     ]
     assert len(world.spn.requests()) == 1
+
+
+def test_the_card_and_the_public_page_name_the_copy_as_a_second_archived_copy(world: World) -> None:
+    config = (world.tmp_path / "archiver.toml").read_text(encoding="utf-8")
+    site = '\n[[sources]]\nname = "site"\nkind = "files"\npath = "articles"\nmode = "apply"\n'
+    (world.tmp_path / "archiver.toml").write_text(config + site, encoding="utf-8")
+    assert world.archive("run", "site").code == 0
+    for _ in range(3):
+        assert world.mirror()[0].code == 0
+    copy = f"{world.spn.base}/web/{TIMESTAMP}/{POST}"
+
+    settings = load_settings(world.tmp_path / "archiver.toml", {})
+    app = App(settings, FixedClock(START), {"ARCHIVER_WEB_SECRET": "s" * 40})
+    try:
+        with app.sessions() as session, session.begin():
+            (embed,) = session.scalars(select(Embed)).all()
+            embed.state = "broken"  # as three gone checks over two days would leave it
+        client = create_app(app).test_client()
+        page = client.get(version_path("instagram", "B9bOM-6Ax_d", 1)).get_data(as_text=True)
+    finally:
+        app.close()
+    assert (
+        f'<a class="mirror" href="{copy}" rel="noopener noreferrer nofollow">Also archived at the Wayback '
+        'Machine, <time datetime="2026-11-20T12:05:00+00:00">2026-11-20 12:05 UTC</time></a>'
+    ) in page
+
+    result = world.archive("rewrite", "--json")
+    assert result.code == 0, result.err
+    text = (world.tmp_path / "articles" / "festival.html").read_text(encoding="utf-8")
+    assert (
+        f'<a class="archiver-fallback__mirror" href="{copy}" rel="nofollow noopener">Also archived at the '
+        'Wayback Machine, <time datetime="2026-11-20T12:05:00Z">20 November 2026</time></a>'
+    ) in text
+    # The card stays opaque to a later scan: the copy's link (which holds the post's URL) is no embed.
+    data = text.encode()
+    found = scan_article(ArticleRecord("festival.html", "site", data, text, "utf-8", ""))
+    assert [(e.markup, e.post_id) for e in found.embeds] == [(MarkupKind.ARCHIVED, "B9bOM-6Ax_d")]
+
+
+def test_the_inline_card_names_the_copy_too() -> None:
+    card = card_data(
+        provider="instagram",
+        post_id="B9bOM-6Ax_d",
+        url=POST,
+        version=1,
+        captured_at=START,
+        settings=RewriteSettings(),
+        mirror_url=f"https://web.archive.org/web/{TIMESTAMP}/{POST}",
+        mirror_datetime=datetime(2026, 11, 20, 12, 5, tzinfo=UTC),
+    )
+    inline = CardRenderer().render(card, "inline")
+    assert (
+        f'<a class="archiver-fallback__mirror" href="https://web.archive.org/web/{TIMESTAMP}/{POST}" '
+        'rel="nofollow noopener">also archived at the Wayback Machine, '
+        '<time datetime="2026-11-20T12:05:00Z">20 November 2026</time></a>'
+    ) in inline
+    # A copy that is no http(s) URL is never linked.
+    odd = card_data(
+        provider="instagram",
+        post_id="B9bOM-6Ax_d",
+        url=POST,
+        version=1,
+        captured_at=START,
+        settings=RewriteSettings(),
+        mirror_url="javascript:alert(1)",
+        mirror_datetime=START,
+    )
+    assert "archiver-fallback__mirror" not in CardRenderer().render(odd, "block")
