@@ -19,9 +19,9 @@ ignored and listed.
 A paired spot whose post is confirmed gone gets its card from the rewrite stage
 (`archiver.pipeline.rewrite.recovered`); the daemon runs `recover` as its `recover` job.
 
-Not built: looking the post URLs themselves up in the archives (archived post or embed pages), putting
-the original embed markup back when a recovered post is still alive (the markup is kept on the
-`Recovery` row for it), and asking Save Page Now to archive posts.
+Not built: looking the post URLs themselves up in the archives (archived post or embed pages), and
+putting the original embed markup back when a recovered post is still alive (the markup is kept on the
+`Recovery` row for it). Asking Save Page Now to archive posts is `archiver.pipeline.mirror`.
 """
 
 from __future__ import annotations
