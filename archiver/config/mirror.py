@@ -59,7 +59,9 @@ class MirrorSettings(Section):
     @model_validator(mode="after")
     def _valid(self) -> MirrorSettings:
         parts = urlsplit(self.base.strip())
-        if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
+        if "@" in parts.netloc:  # never echoed: it may hold a password
+            raise ValueError("base: credentials in the URL are refused; the keys come from the environment")
+        if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"base: {self.base!r} is not an http(s) base URL")
         object.__setattr__(self, "base", self.base.strip().rstrip("/"))
         for name in ("access_key_env", "secret_key_env"):

@@ -434,3 +434,17 @@ def test_the_inline_card_names_the_copy_too() -> None:
         mirror_datetime=START,
     )
     assert "archiver-fallback__mirror" not in CardRenderer().render(odd, "block")
+
+
+def test_if_not_archived_within_is_sent_and_the_tables_read_well(world: World) -> None:
+    config = (world.tmp_path / "archiver.toml").read_text(encoding="utf-8")
+    config = config.replace('rate = "60/m"', 'rate = "60/m"\nif_not_archived_within = "30d"')
+    (world.tmp_path / "archiver.toml").write_text(config, encoding="utf-8")
+    captured(world)
+    result = world.archive("mirror")
+    assert result.code == 0, result.err
+    assert "1 request(s) to Save Page Now; posts by state: 1 pending." in result.out
+    (asked,) = world.spn.requests()
+    assert asked.body.decode().endswith("&skip_first_archive=1&if_not_archived_within=30d")
+    listed = world.archive("mirror", "--list")
+    assert listed.code == 0 and "pending" in listed.out and "1 post(s) pushed to Save Page Now." in listed.out
