@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from archiver.storage.models import Embed, Mirror
+from archiver.storage.queries._common import insert_ignoring_conflicts
 
 QUEUED = "queued"
 PENDING = "pending"
@@ -18,15 +19,13 @@ FAILED = "failed"
 MIRROR_STATES = (QUEUED, PENDING, ARCHIVED, FAILED)
 
 
-def queue_mirror(session: Session, embed: Embed, now: datetime) -> Mirror:
-    """The embed's mirror row, made `queued` (to ask Save Page Now for its URL) when it has none yet."""
-    found = session.scalars(select(Mirror).where(Mirror.embed_id == embed.id)).one_or_none()
-    if found is not None:
-        return found
-    mirror = Mirror(embed_id=embed.id, url=embed.canonical_url, state=QUEUED, created_at=now, updated_at=now)
-    session.add(mirror)
-    session.flush()
-    return mirror
+def queue_mirror(session: Session, embed: Embed, now: datetime) -> bool:
+    """Queue the embed's URL for Save Page Now (a `queued` row) unless it has a row already; whether it
+    was queued now. Another process queueing it at the same time is no error (ON CONFLICT DO NOTHING):
+    the capture that queues it must not fail for it."""
+    row = {"embed_id": embed.id, "url": embed.canonical_url, "state": QUEUED, "attempts": 0}
+    row |= {"created_at": now, "updated_at": now}
+    return insert_ignoring_conflicts(session, Mirror, [row], ["embed_id"]) == 1
 
 
 def mirrors_due(session: Session, state: str, now: datetime, limit: int) -> list[Mirror]:

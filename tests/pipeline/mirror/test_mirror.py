@@ -51,6 +51,7 @@ class World:
     spn: FakeSpn
     monkeypatch: pytest.MonkeyPatch
     capsys: pytest.CaptureFixture[str]
+    database: str | None = None  # None: the SQLite file of the config
 
     def archive(self, *args: str) -> Result:
         return run_archive(self.monkeypatch, self.capsys, *args)
@@ -63,8 +64,9 @@ class World:
         self.monkeypatch.setenv("ARCHIVER_NOW", instant.isoformat())
 
     def row(self) -> Mirror | None:
-        settings = load_settings(self.tmp_path / "archiver.toml", {})
-        app = App(settings, FixedClock(START), {})
+        env = {"ARCHIVER_DATABASE__URL": self.database} if self.database else {}
+        settings = load_settings(self.tmp_path / "archiver.toml", env)
+        app = App(settings, FixedClock(START), env)
         try:
             with app.sessions() as session:
                 found = session.scalars(select(Mirror)).all()
@@ -100,6 +102,31 @@ def world(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> World:
+    return make_world(fake_server, spn_server, tmp_path, monkeypatch, capsys)
+
+
+@pytest.fixture
+def any_world(
+    fake_server: FakeServer,
+    spn_server: FakeServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    db_url: str,
+) -> World:
+    """The world on SQLite and on PostgreSQL."""
+    monkeypatch.setenv("ARCHIVER_DATABASE__URL", db_url)
+    return make_world(fake_server, spn_server, tmp_path, monkeypatch, capsys, db_url)
+
+
+def make_world(
+    fake_server: FakeServer,
+    spn_server: FakeServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    database: str | None = None,
+) -> World:
     serve_instagram(fake_server)
     spn = FakeSpn(spn_server)
     write_world(tmp_path, fake_server, spn, ON)
@@ -107,7 +134,7 @@ def world(
     monkeypatch.setenv("TEST_META_TOKEN", "metaTOKEN-0000")
     monkeypatch.setenv("ARCHIVER_SPN_ACCESS_KEY", ACCESS)
     monkeypatch.setenv("ARCHIVER_SPN_SECRET_KEY", SECRET)
-    built = World(tmp_path, spn, monkeypatch, capsys)
+    built = World(tmp_path, spn, monkeypatch, capsys, database)
     built.at(START)
     return built
 
@@ -122,8 +149,9 @@ def captured(world: World) -> None:
 
 
 def test_the_first_capture_queues_the_post_and_later_runs_record_the_copy_save_page_now_made(
-    world: World,
+    any_world: World,
 ) -> None:
+    world = any_world
     captured(world)
 
     result, report = world.mirror()
@@ -192,7 +220,8 @@ def test_a_refusal_is_kept_with_its_status_ext_and_a_readable_reason(world: Worl
     assert world.mirror()[0].code == 0 and len(world.spn.requests()) == before  # refused for good
 
 
-def test_429_and_the_daily_limit_mean_later_and_a_later_run_finishes(world: World) -> None:
+def test_429_and_the_daily_limit_mean_later_and_a_later_run_finishes(any_world: World) -> None:
+    world = any_world
     captured(world)
     world.spn.save_answers.append(
         Canned(429, {"Retry-After": "120", "Content-Type": "text/html"}, b"<h1>Slow</h1>")
