@@ -481,3 +481,26 @@ def test_if_not_archived_within_is_sent_and_the_tables_read_well(world: World) -
     assert asked.body.decode().endswith("&skip_first_archive=1&if_not_archived_within=30d")
     listed = world.archive("mirror", "--list")
     assert listed.code == 0 and "pending" in listed.out and "1 post(s) pushed to Save Page Now." in listed.out
+
+
+def test_a_job_that_ended_in_a_passing_error_is_asked_for_again(world: World) -> None:
+    captured(world)
+    world.spn.save_answers.append(answer({"url": POST, "job_id": "spn2-busy"}))
+    world.spn.job(
+        "spn2-busy", error("spn2-busy", "error:service-unavailable", "Service temporarily unavailable")
+    )
+    assert world.mirror()[0].code == 0
+    result, report = world.mirror()
+    assert result.code == 1 and "error:service-unavailable" in str(report["waiting"])
+    row = world.row()
+    assert row is not None and (row.state, row.job_id, row.status_ext) == (
+        "queued",
+        None,
+        "error:service-unavailable",
+    )
+    world.at(START + timedelta(hours=1))
+    for _ in range(3):
+        assert world.mirror()[0].code == 0
+    row = world.row()
+    assert row is not None and row.state == "archived" and row.status_ext is None
+    assert world.spn.asked_urls() == [POST, POST]
