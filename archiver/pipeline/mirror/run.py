@@ -104,7 +104,7 @@ def mirror_due(
             if stop is not None and stop.is_set():
                 waiting = "stopped"
                 break
-            answer = spn.status(job_id) if state == PENDING and job_id else spn.submit(url)
+            answer = spn.status(job_id or "") if state == PENDING else spn.submit(url)
             if answer.kind == "held":  # nothing was asked: the row stays exactly as it was
                 waiting = answer.reason
                 break

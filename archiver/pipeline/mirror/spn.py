@@ -216,7 +216,7 @@ class SavePageNow:
         error = fetched.error
         if error is not None:
             if error.kind in (FetchErrorKind.BUDGET, FetchErrorKind.BACKOFF):
-                return SpnAnswer("held", reason=self.keys.redact(error.message))
+                return SpnAnswer("held", reason=f"Save Page Now not asked: {self.keys.redact(error.message)}")
             return SpnAnswer("later", reason=f"Save Page Now {what}: {self.keys.redact(error.message)}")
         status = fetched.status or 0
         after = fetched.headers.get("retry-after", "").strip()

@@ -504,3 +504,23 @@ def test_a_job_that_ended_in_a_passing_error_is_asked_for_again(world: World) ->
     row = world.row()
     assert row is not None and row.state == "archived" and row.status_ext is None
     assert world.spn.asked_urls() == [POST, POST]
+
+
+def test_a_used_up_budget_asks_nothing_and_leaves_every_row_as_it_was(world: World) -> None:
+    config = (world.tmp_path / "archiver.toml").read_text(encoding="utf-8")
+    (world.tmp_path / "archiver.toml").write_text(config.replace('rate = "60/m"', 'rate = "1/h"'), "utf-8")
+    captured(world)
+    assert world.mirror()[0].code == 0  # the one request of the hour: asked
+    before = world.row()
+    result, report = world.mirror()
+    assert result.code == 1 and report["items"] == []
+    assert str(report["waiting"]).startswith("Save Page Now not asked: rate budget for mirror:spn used up")
+    after = world.row()
+    assert before is not None and after is not None
+    assert (after.state, after.attempts, after.next_try_at, after.reason) == (
+        before.state,
+        before.attempts,
+        before.next_try_at,
+        before.reason,
+    )
+    assert len(world.spn.requests()) == 1
