@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from archiver.cli.common import OUT, Context, exit_with, json_option, pass_ctx, print_json
 from archiver.errors import ConfigError
@@ -48,7 +49,8 @@ def _table(report: MirrorReport) -> None:
     table = Table("embed", "url", "did", "state", "copy", "why")
     for item in report.items:
         copy = f"{item.memento_url}" if item.memento_url else ""
-        table.add_row(str(item.embed_id), item.url, item.action, item.state, copy, item.reason)
+        cells = (str(item.embed_id), item.url, item.action, item.state, copy, item.reason)
+        table.add_row(*(Text(cell) for cell in cells))  # answers' words are never read as markup
     OUT.print(table)
     counts = ", ".join(f"{n} {state}" for state, n in sorted(report.counts.items())) or "none"
     OUT.print(f"{len(report.items)} request(s) to Save Page Now; posts by state: {counts}.", markup=False)
@@ -80,6 +82,7 @@ def _list(ctx: Context, as_json: bool) -> None:
     table = Table("embed", "url", "state", "copy", "why")
     for row in rows:
         copy = f"{row['memento_url']} ({row['memento_datetime']})" if row["memento_url"] else ""
-        table.add_row(str(row["embed"]), str(row["url"]), str(row["state"]), copy, str(row["reason"] or ""))
+        cells = (str(row["embed"]), str(row["url"]), str(row["state"]), copy, str(row["reason"] or ""))
+        table.add_row(*(Text(cell) for cell in cells))
     OUT.print(table)
     OUT.print(f"{len(rows)} post(s) pushed to Save Page Now.", markup=False)

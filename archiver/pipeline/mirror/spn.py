@@ -230,7 +230,7 @@ class SavePageNow:
             return SpnAnswer(
                 "later",
                 reason=f"Save Page Now {what}: HTTP {status}: the keys were refused (check them; the post "
-                "stays queued)",
+                "is kept for a later run)",
             )
         if 300 <= status < 400:
             return self._unreadable(fetched, what, "a redirect (not followed: the keys go to base only)")

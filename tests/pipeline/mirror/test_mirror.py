@@ -524,3 +524,14 @@ def test_a_used_up_budget_asks_nothing_and_leaves_every_row_as_it_was(world: Wor
         before.reason,
     )
     assert len(world.spn.requests()) == 1
+
+
+def test_an_answers_words_are_shown_as_words_never_as_markup(world: World) -> None:
+    captured(world)
+    world.spn.save_answers.append(error(None, "error:blocked", "Blocked [/] [bold]by[/bold] <b>robots</b>"))
+    result = world.archive("mirror")
+    assert result.code == 0, result.err
+    listed = world.archive("mirror", "--list")
+    assert listed.code == 0
+    for out in (result.out, listed.out):
+        assert "Blocked [/] [bold]by[/bold] <b>robots</b>" in " ".join(out.split())
