@@ -35,6 +35,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
 META_TOKEN = "metaTOKEN-5c1e9a7f3b2d"
 DB_PASSWORD = "dbPASSWORD-8e2f4a6c0d1b"
+SPN_ACCESS = "spnACCESS-2a9c4e1f7d"
+SPN_SECRET = "spnSECRET-6d0b3f8a2c5e"
 ECHOED = "Bad request for {path}"  # what the hostile error page says, with the path it was asked
 
 
@@ -83,6 +85,25 @@ def echo_error(request: Recorded) -> Canned:
     return Canned(500, {"Content-Type": "text/plain"}, body)
 
 
+def hostile_spn(server: FakeServer) -> str:
+    """Save Page Now ([mirror]) on the same server: a job, whose status echoes the keys it was sent back in
+    its error message. Returns the [mirror] table that points the archiver at it."""
+    server.route(
+        "/save", Canned(200, {"Content-Type": "application/json"}, b'{"job_id": "spn2-echo"}'), method="POST"
+    )
+
+    def echo_keys(request: Recorded) -> Canned:
+        said = {
+            "status": "error",
+            "status_ext": "error:no-access",
+            "message": f"refused {request.headers['authorization']}",
+        }
+        return Canned(200, {"Content-Type": "application/json"}, json.dumps(said).encode())
+
+    server.route("/save/status/spn2-echo", echo_keys)
+    return f'\n[mirror]\nenabled = true\nbase = "{server.url}"\n'
+
+
 @pytest.fixture
 def configured_world(
     db_url: str, fake_server: FakeServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -98,11 +119,17 @@ def configured_world(
         url = make_url(db_url).set(password=DB_PASSWORD).render_as_string(hide_password=False)
         secrets.append(Secret("database password (in database.url)", DB_PASSWORD))
     env = {"TEST_META_TOKEN": META_TOKEN, "ARCHIVER_DATABASE__URL": url}
+    env |= {"ARCHIVER_SPN_ACCESS_KEY": SPN_ACCESS, "ARCHIVER_SPN_SECRET_KEY": SPN_SECRET}
+    secrets += [
+        Secret("Save Page Now access key", SPN_ACCESS),
+        Secret("Save Page Now secret key", SPN_SECRET),
+    ]
+    mirror = hostile_spn(fake_server)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("ARCHIVER_NOW", raising=False)
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "archiver.toml").write_text(toml_for(fake_server, tmp_path), encoding="utf-8")
+    (tmp_path / "archiver.toml").write_text(toml_for(fake_server, tmp_path) + mirror, encoding="utf-8")
     shutil.copytree(SAMPLES, tmp_path / "samples")
     yield World(tmp_path, fake_server, url, env, secrets)
 
@@ -174,6 +201,9 @@ def test_no_secret_in_logs_outputs_raw_responses_warc_media_or_database(
         ("providers", "--json"),
         ("rewrite", "--dry-run"),
         ("export", "--warc", "out.warc.gz", "--json"),
+        ("mirror", "--json"),  # asks Save Page Now (with the keys)...
+        ("mirror", "--json"),  # ...whose job status echoes them back
+        ("mirror", "--list", "--json"),
     ):
         result = run(world, monkeypatch, capsys, *command)
         assert result.code == 0, (command, result.err)
@@ -193,6 +223,11 @@ def test_no_secret_in_logs_outputs_raw_responses_warc_media_or_database(
     # The hostile answers were met: the token went out, came back, and was asked about.
     asked = [r for r in world.server.requests if r.path in (OEMBED_PATH, "/moved")]
     assert any(r.path == "/moved" and r.query.get("access_token") == [META_TOKEN] for r in asked)
+    echoed = [r for r in world.server.requests if r.path == "/save/status/spn2-echo"]
+    assert echoed and SPN_SECRET in echoed[0].headers["authorization"]
+    assert any(
+        "mirror --list" in what and "refused" in text and "REDACTED" in text for what, text in world.outputs
+    )
     formatter = JsonFormatter()
     logs = [(f"log line ({r.name})", formatter.format(r)) for r in caplog.records]
     assert len(logs) > 0

@@ -14,6 +14,7 @@ from archiver.daemon import run_daemon
 from archiver.errors import UsageError
 from archiver.pipeline.capture import CaptureItem, CaptureReport, capture_due
 from archiver.pipeline.check import check_due
+from archiver.pipeline.mirror import spn_keys
 from archiver.pipeline.scan import ArticleReport, ArticleStatus, SourceAccess, resolve_targets, scan_targets
 from archiver.providers import enabled_providers, provider_named
 
@@ -215,6 +216,10 @@ def _capture(
     ctx: Context, limit: int | None, only: tuple[str, ...] | None, as_json: bool, *, refresh: bool = False
 ) -> CaptureReport:
     app = ctx.app
+    mirror = app.settings.mirror
+    keys = spn_keys(mirror, app.env) if mirror.enabled and not refresh else None
+    if isinstance(keys, str):  # the captures go on and queue their posts for Save Page Now
+        ERR.print(f"warning: {keys}", markup=False)
     with render.progress(ctx.progress and not as_json, "Capturing posts", None) as advance:
 
         def on_item(item: CaptureItem) -> None:

@@ -15,7 +15,8 @@ and the backoffs hosts asked for. `Embed.lease_owner`/`lease_until` and `JobRun`
 share the due work (`archiver.daemon`).
 `Recovery` records what recovery from web archives found for one residue line or lost spot of an article:
 the post that stood there in an earlier copy (and which memento showed it), or the copies looked at;
-`PostPageLookup` what the archives held of such a post's own pages.
+`PostPageLookup` what the archives held of such a post's own pages. `Mirror` is a post pushed to the
+Wayback Machine's Save Page Now on its first capture, and the copy made.
 `Rewrite` is the rewrite journal: the exact original bytes of every embed unit replaced by a card, so
 that every rewrite can be undone byte for byte (`archiver.pipeline.rewrite`).
 `User`, `ApiToken` and `LoginFailure` are the viewer's accounts, API tokens and sign-in throttle
@@ -190,6 +191,10 @@ class Embed(Base):
         cascade="all, delete-orphan",
         passive_deletes=True,
         order_by="StateChange.changed_at",
+    )
+    # The copy Save Page Now made on the post's first capture (`[mirror]`), if it was asked.
+    mirror: Mapped[Mirror | None] = relationship(
+        back_populates="embed", cascade="all, delete-orphan", passive_deletes=True
     )
 
 
@@ -498,6 +503,35 @@ class PostPageLookup(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class Mirror(Base):
+    """A post pushed to Save Page Now (`[mirror]`) on its first capture, and the copy it made there.
+
+        queued (to ask, or asked again after "later") -> pending (a job_id to poll) -> archived | failed
+
+    `archived`: the Wayback Machine's copy, `memento_url` (URI-M) made at `memento_datetime`. `failed`:
+    Save Page Now refused it for good (`status_ext`, `reason`). Answers meaning "later" (429, its daily
+    limits, 5xx, timeouts) keep the row as it was, tried again from `next_try_at`. No raw answer is kept.
+    """
+
+    __tablename__ = "mirrors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    embed_id: Mapped[int] = mapped_column(ForeignKey("embeds.id", ondelete="CASCADE"), unique=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    job_id: Mapped[str | None] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(default=0, server_default=sql_text("0"))
+    next_try_at: Mapped[datetime | None]
+    memento_url: Mapped[str | None] = mapped_column(String(4096))
+    memento_datetime: Mapped[datetime | None]
+    status_ext: Mapped[str | None] = mapped_column(String(100))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    embed: Mapped[Embed] = relationship(back_populates="mirror")
 
 
 class User(Base):

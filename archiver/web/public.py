@@ -1,6 +1,7 @@
 """The public archive, the pages a reader reaches from a fallback card (no login):
 
-    /embeds/PROVIDER/POST_ID/vN        one archived version of a post (a Memento)
+    /embeds/PROVIDER/POST_ID/vN        one archived version of a post (a Memento), naming the copy the
+                                       Wayback Machine's Save Page Now made, when there is one (`[mirror]`)
     /embeds/PROVIDER/POST_ID           302 to the newest version
     /timemap/link/ORIGINAL_URL         every version, application/link-format (Memento TimeMap)
     /timegate/ORIGINAL_URL             Accept-Datetime in, 302 to the nearest version (Memento TimeGate)
@@ -22,6 +23,7 @@ from werkzeug.exceptions import BadRequest, NotFound
 
 from archiver.providers import PROVIDERS
 from archiver.storage.models import Embed
+from archiver.storage.queries import mirrors as mirror_queries
 from archiver.storage.queries import public as public_queries
 from archiver.web import media, memento
 from archiver.web.common import current_archive, db_session
@@ -111,6 +113,8 @@ def version(provider: str, post_id: str, version: int) -> Any:
             gone=embed.state in GONE_STATES,
             version_path=version_path,
             noindex=current_archive().settings.web.robots == "noindex",
+            # The copy Save Page Now made on the post's first capture (`[mirror]`), when there is one.
+            mirror=mirror_queries.mirror_of(session, embed.id),
         )
         captured_at = snapshot.captured_at
     response = flask.make_response(page)

@@ -45,6 +45,7 @@ from archiver.records import Capture, EmbedRef, MarkupKind, Outcome
 from archiver.storage import queries
 from archiver.storage.blobs import BlobStore
 from archiver.storage.models import Embed
+from archiver.storage.queries import mirrors as mirror_queries
 
 # A post that failed transiently is tried again soon, then less often; never more than daily.
 FIRST_RETRY = timedelta(minutes=15)
@@ -208,9 +209,13 @@ def record(
         retry_at = (
             None if capture.outcome is Outcome.OK else now + _retry_delay(embed.capture_attempts, capture)
         )
+        first_capture = kind == "capture" and embed.last_captured_at is None
         snapshot = queries.record_capture(
             session, embed, capture, climbed.media, now, climbed.latency_ms, retry_at, kind=kind
         )
+        if first_capture and embed.last_captured_at is not None and deps.settings.mirror.enabled:
+            # Queued only: `archiver.pipeline.mirror` asks Save Page Now later, so it never slows this.
+            mirror_queries.queue_mirror(session, embed, now)
         if kind == "capture":
             # Decided in the same transaction: a capture recorded but not yet decided (a crash in
             # between) would leave a captured embed `new`, due for neither a capture nor a check.

@@ -26,7 +26,7 @@ A paired spot whose post is confirmed gone gets its card from the rewrite stage
 kept on its `Recovery` row back (`archiver.pipeline.rewrite.putback`). The daemon runs `recover` as its
 `recover` job.
 
-Not built: asking Save Page Now to archive posts.
+Asking Save Page Now to archive posts is `archiver.pipeline.mirror`.
 """
 
 from __future__ import annotations

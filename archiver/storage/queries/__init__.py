@@ -16,6 +16,8 @@ rewrites   the rewrite journal and the snapshots its cards are made from
 residue    residue occurrences and the embeds whose snapshots may match them
 recovery   the articles with residue or lost spots, what the web archives showed, archived snapshots
 postpages  a recovered post's own pages looked up in web archives
+mirrors    the Save Page Now mirror: posts queued by their first capture, jobs to poll, copies made
+           (imported as a module: `from archiver.storage.queries import mirrors`)
 reports    the numbers of `archive status` and `archive embeds`, the daemon's metrics
 _common    what several rooms share (chunk size, get-or-create's insert, LIKE escaping)
 
