@@ -7,6 +7,7 @@ import json
 from contextlib import ExitStack
 
 import click
+from rich.markup import escape
 
 from archiver.cli import render
 from archiver.cli.common import ERR, OUT, Context, exit_with, json_option, pass_ctx, print_json
@@ -117,9 +118,9 @@ def check(ctx: Context, limit: int | None, provider_names: tuple[str, ...], as_j
     else:
         for h in report.health:
             if h.paused:
-                ERR.print(f"[bold red]paused[/] {h.provider}: {h.paused}")
+                ERR.print(f"[bold red]paused[/] {h.provider}: {escape(h.paused)}", markup=True)
             elif h.resumed:
-                OUT.print(f"[green]resumed[/] {h.provider}: canaries answer again")
+                OUT.print(f"[green]resumed[/] {h.provider}: canaries answer again", markup=True)
         for embed_id, before, after in report.state_changes:
             OUT.print(f"  embed {embed_id}: {before} -> {after}", markup=False)
         parts = [f"{n} {outcome}" for outcome, n in sorted(report.outcomes.items())]
@@ -196,9 +197,10 @@ def _scan(
                     OUT.print(json.dumps(report.to_json(), ensure_ascii=False), markup=False, highlight=False)
                 elif report.error:
                     ERR.print(
-                        f"[yellow]skipped[/] {report.error}"
+                        f"[yellow]skipped[/] {escape(report.error)}"
                         if report.article in report.error
-                        else f"[yellow]skipped[/] {report.article}: {report.error}"
+                        else f"[yellow]skipped[/] {escape(report.article)}: {escape(report.error)}",
+                        markup=True,
                     )
 
             return scan_targets(
