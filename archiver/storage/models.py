@@ -13,6 +13,7 @@ providers whose verdicts are paused, and what operators were told.
 `RateWindow` and `HostBackoff` hold the HTTP manners every process shares: request budgets per host
 and the backoffs hosts asked for. `Embed.lease_owner`/`lease_until` and `JobRun` let several daemons
 share the due work (`archiver.daemon`).
+`EmbedAlias` keeps the other ids of a post (a Bluesky handle-form id merged into the DID-form one).
 `Recovery` records what recovery from web archives found for one residue line or lost spot of an article:
 the post that stood there in an earlier copy (and which memento showed it), or the copies looked at.
 `Rewrite` is the rewrite journal: the exact original bytes of every embed unit replaced by a card, so
@@ -190,6 +191,28 @@ class Embed(Base):
         passive_deletes=True,
         order_by="StateChange.changed_at",
     )
+
+
+class EmbedAlias(Base):
+    """Another id of a post kept under a lasting one: a Bluesky post written with its author's handle
+    (`handle/RKEY`), kept under its DID (`did:plc:.../RKEY`) once a capture found it there.
+
+    A scan that finds the alias links its occurrence to `embed`; public pages of the alias (cards
+    written before the two were one) redirect there, version N to version N + `version_offset` (the
+    versions of a merged embed were numbered after the lasting embed's own).
+    """
+
+    __tablename__ = "embed_aliases"
+    __table_args__ = (UniqueConstraint("provider", "post_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    post_id: Mapped[str] = mapped_column(String(255))
+    # The post's URL under the alias, so `archive show URL` and TimeMaps of the old URL still find it.
+    canonical_url: Mapped[str] = mapped_column(String(2048), index=True)
+    embed_id: Mapped[int] = mapped_column(ForeignKey("embeds.id", ondelete="CASCADE"), index=True)
+    version_offset: Mapped[int] = mapped_column(default=0, server_default=sql_text("0"))
+    created_at: Mapped[datetime]
 
 
 class Occurrence(Base):
