@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -231,3 +231,124 @@ def test_synthetic_handle_and_did_articles_show_one_embed(site: Site, public: Fl
     newest = public.get(page_path(HANDLE_ID))
     assert newest.status_code == 301 and newest.headers["Location"].endswith(page_path(DID_ID))
     assert public.get(page_path("nobody.example/3aaaaaaaaaaaa", 1)).status_code == 404
+
+
+# ---- an archive that stored the post twice: merged with its history -------------------------------------
+
+
+def seed(
+    site: Site, post_id: str, url: str, article: str, history: list[tuple[timedelta, Outcome, str]]
+) -> None:
+    """An embed stored as an archive before embed aliases had it: scanned in `article`, then each
+    (time after START, outcome, caption) of `history` recorded as a check and decided."""
+    app = site.app()
+    try:
+        with app.sessions() as session, session.begin():
+            source = queries.ensure_source(session, "site", "files", START)
+            data = b"<p>seeded</p>"
+            scanned = Article(article, "site", data, data.decode(), "utf-8", "0" * 64)
+            ref = EmbedRef("bluesky", post_id, url, MarkupKind.LINK)
+            queries.save_scan(session, source, scanned, [ref], START)
+            embed = session.scalars(select(Embed).where(Embed.post_id == post_id)).one()
+            for after, outcome, caption in history:
+                at = START + after
+                fields = {"text": Field(caption, "appview")} if outcome is Outcome.OK else {}
+                found = Capture("bluesky", post_id, url, outcome, f"seeded {outcome.value}", fields=fields)
+                queries.record_capture(session, embed, found, [], at, 10, None, kind="check")
+                apply_verdict(session, embed, app.settings, at)
+    finally:
+        app.close()
+
+
+def test_synthetic_a_post_stored_twice_is_merged_without_crying_wolf(site: Site, public: FlaskClient) -> None:
+    day = timedelta(days=1)
+    # Each alone is suspect (2 and 1 gone outcomes of the 3 needed); together they would span 60 h.
+    seed(
+        site,
+        DID_ID,
+        POST_URL,
+        "b.html",
+        [(0 * day, Outcome.OK, "by did"), (day, Outcome.GONE, ""), (2 * day, Outcome.GONE, "")],
+    )
+    seed(
+        site,
+        HANDLE_ID,
+        HANDLE_URL,
+        "a.html",
+        [(timedelta(hours=1), Outcome.OK, "by handle"), (3.5 * day, Outcome.GONE, "")],
+    )
+    assert {e.post_id: e.state for e in site.embeds()} == {DID_ID: "suspect", HANDLE_ID: "suspect"}
+    serve_alive(site.server)
+    site.now = START + 4 * day
+    site.archive("fetch", "--refresh")
+
+    [embed] = site.embeds()
+    assert (embed.post_id, embed.state) == (DID_ID, "live")
+    app = site.app()
+    try:
+        with app.sessions() as session:
+            versions = {
+                s.version: s.text for s in session.scalars(select(Snapshot).order_by(Snapshot.version))
+            }
+            checks = list(session.scalars(select(Check).order_by(Check.checked_at, Check.id)))
+            [alias] = session.scalars(select(EmbedAlias))
+            # The handle embed's versions come after the DID embed's own (v1, and v2 of this refresh).
+            assert versions[1] == "by did" and versions[3] == "by handle" and len(versions) == 4
+            assert (alias.post_id, alias.embed_id, alias.version_offset) == (HANDLE_ID, embed.id, 2)
+            assert len(checks) == 7 and {c.embed_id for c in checks} == {embed.id}
+            handle_gone = next(c for c in checks if c.checked_at == START + 3.5 * day)
+            assert not handle_gone.counted  # seen through a handle: no evidence about the DID's post
+            # The breaker voids this run's checks: what stands must not be a verdict neither embed had.
+            queries.uncount_checks(session, "bluesky", START + 4 * day)
+            kept = session.get(Embed, embed.id)
+            assert kept is not None
+            apply_verdict(session, kept, app.settings, START + 4 * day)
+            assert kept.state == "suspect"
+            session.rollback()
+    finally:
+        app.close()
+    assert sorted(Path(a["article"]).name for a in site.json("show", HANDLE_URL)["articles"]) == [
+        "a.html",
+        "b.html",
+    ]
+    moved = public.get(page_path(HANDLE_ID, 1))
+    assert moved.status_code == 301 and moved.headers["Location"].endswith(page_path(DID_ID, 3))
+    assert "by handle" in public.get(moved.headers["Location"]).get_data(as_text=True)
+
+
+# ---- a handle that moved to another account -------------------------------------------------------------
+
+
+def test_synthetic_a_moved_handle_never_merges_two_accounts_posts(site: Site) -> None:
+    handles = {HANDLE: DID}
+    posts = {f"at://{DID}/app.bsky.feed.post/{RKEY}": post_view(site.server, DID, RKEY, "the first owner")}
+    appview(site.server, handles, posts)
+    site.write("a.html", f"<p>{HANDLE_URL}</p>")
+    site.archive("scan")
+    site.archive("fetch")
+    assert [e.post_id for e in site.embeds()] == [DID_ID]
+
+    # The handle now names another account, which posts under it.
+    handles[HANDLE] = OTHER_DID
+    other_url = f"https://bsky.app/profile/{HANDLE}/post/{OTHER_RKEY}"
+    posts[f"at://{OTHER_DID}/app.bsky.feed.post/{OTHER_RKEY}"] = post_view(
+        site.server, OTHER_DID, OTHER_RKEY, "the second owner"
+    )
+    site.write("c.html", f"<p>{other_url}</p>")
+    site.write("a.html", f"<p>{HANDLE_URL}</p>", words="An article, edited.")
+    site.now += timedelta(hours=1)
+    site.archive("scan")
+    site.archive("fetch")
+    # Two people, two posts: each kept under its own DID, each shown by its own articles.
+    assert sorted(e.post_id for e in site.embeds()) == sorted([DID_ID, f"{OTHER_DID}/{OTHER_RKEY}"])
+    assert [Path(a["article"]).name for a in site.json("show", HANDLE_URL)["articles"]] == ["a.html"]
+    shown = site.json("show", other_url)
+    assert shown["post_id"] == f"{OTHER_DID}/{OTHER_RKEY}"
+    assert [Path(a["article"]).name for a in shown["articles"]] == ["c.html"]
+
+    # The first post is checked at its DID: the handle's new owner has no say in it.
+    site.server.requests.clear()
+    site.now += timedelta(hours=1)
+    site.archive("fetch", "--refresh")
+    assert not any(r.path == RESOLVE_PATH for r in site.server.requests)
+    assert {e.post_id: e.state for e in site.embeds()}[DID_ID] == "live"
