@@ -109,3 +109,21 @@ def test_a_request_is_counted_in_the_window_it_is_sent_in(db_url: str) -> None:
     assert counted == {int(late.timestamp()): 1}
     assert budgets.remaining("youtube@www.youtube.com") == 9
     engine.dispose()
+
+
+def test_a_request_counted_at_the_very_end_of_a_window_counts_in_the_next_too(db_url: str) -> None:
+    """Counted 50 ms before its window ends, a request may reach the provider after it: it takes a slot in
+    both windows; and when the next one is full already, none (it would arrive over the cap)."""
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    edge = START + timedelta(milliseconds=950)
+    budgets = DbRateBudgets(session_factory(engine), FixedClock(edge))
+    budgets.set_limit("vimeo@vimeo.com", 2, 1)
+    assert budgets.try_acquire("vimeo@vimeo.com") is True
+    following = DbRateBudgets(session_factory(engine), FixedClock(START + timedelta(seconds=1)))
+    following.set_limit("vimeo@vimeo.com", 2, 1)
+    assert following.remaining("vimeo@vimeo.com") == 1
+    assert following.try_acquire("vimeo@vimeo.com") is True
+    assert budgets.try_acquire("vimeo@vimeo.com") is False  # its own window has room, the next has not
+    assert budgets.remaining("vimeo@vimeo.com") == 1
+    engine.dispose()
