@@ -15,6 +15,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from archiver.clock import Clock
@@ -59,6 +60,16 @@ class DbRateBudgets:
         if limit is None:
             return True
         count, window = limit
+        try:
+            return self._acquire(key, count, window)
+        except OperationalError as exc:
+            # SQLite's busy timeout ran out while many threads waited for its write lock (a busy machine):
+            # nothing was counted, and the request waits its turn like one over its budget.
+            if "database is locked" in str(exc.orig):
+                return False
+            raise
+
+    def _acquire(self, key: str, count: int, window: int) -> bool:
         for _ in range(_WINDOW_TRIES):
             start = self._window_start(window)
             with self._sessions() as session:

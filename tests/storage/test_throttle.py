@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -126,4 +128,26 @@ def test_a_request_counted_at_the_very_end_of_a_window_counts_in_the_next_too(db
     assert following.try_acquire("vimeo@vimeo.com") is True
     assert budgets.try_acquire("vimeo@vimeo.com") is False  # its own window has room, the next has not
     assert budgets.remaining("vimeo@vimeo.com") == 1
+    engine.dispose()
+
+
+def test_a_write_lock_held_past_the_busy_timeout_defers_the_request_instead_of_failing(
+    tmp_path: Path,
+) -> None:
+    """SQLite only: many capture threads waiting for the write lock on a busy machine, one of them past
+    the busy timeout (5 s). It used to raise "database is locked" out of the capture run."""
+    url = f"sqlite:///{tmp_path / 'archive.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    budgets = DbRateBudgets(session_factory(engine), FixedClock(START))
+    budgets.set_limit("youtube@www.youtube.com", 10, 1)
+    holder = sqlite3.connect(tmp_path / "archive.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # the write lock, held
+    try:
+        assert budgets.try_acquire("youtube@www.youtube.com") is False
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert budgets.try_acquire("youtube@www.youtube.com") is True
+    assert budgets.remaining("youtube@www.youtube.com") == 9
     engine.dispose()
