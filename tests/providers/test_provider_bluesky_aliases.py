@@ -28,6 +28,7 @@ from archiver.pipeline.verdict import apply_verdict
 from archiver.records import Article, Capture, EmbedRef, Field, MarkupKind, Outcome
 from archiver.storage import queries
 from archiver.storage.models import Check, Embed, EmbedAlias, Snapshot
+from archiver.storage.queries.search import search
 from archiver.web import create_app
 from tests.providers.test_capture_bluesky import (
     DID,
@@ -111,6 +112,7 @@ def site(
     (tmp_path / "archiver.toml").write_text(
         f'[database]\nurl = "{db_url}"\n'
         f'[media]\ndir = "{tmp_path / "media"}"\n'
+        "[capture]\nworkers = 1\n"
         '[http]\nallow_networks = ["127.0.0.0/8"]\nread_timeout = 2.0\ndeadline = 5.0\n'
         f'[providers.bluesky]\noembed_endpoint = "{fake_server.url}/oembed"\n'
         f'appview_base = "{fake_server.url}"\n'
@@ -196,11 +198,19 @@ def test_synthetic_no_did_is_claimed_without_the_post_found_there(
 # ---- one embed, through the commands ---------------------------------------------------------------------
 
 
-def test_synthetic_handle_and_did_articles_show_one_embed(site: Site, public: FlaskClient) -> None:
+@pytest.mark.parametrize("first", ["a.html", "b.html"], ids=["handle-first", "did-first"])
+def test_synthetic_handle_and_did_articles_show_one_embed(
+    site: Site, public: FlaskClient, first: str
+) -> None:
     serve_alive(site.server)
-    site.write("a.html", f"<p>{HANDLE_URL}</p>")  # article A: the post by its author's handle
-    site.write("b.html", BLOCKQUOTE)  # article B: the official embed, by DID
-    site.archive("scan")
+    articles = {
+        "a.html": f"<p>{HANDLE_URL}</p>",  # article A: the post by its author's handle
+        "b.html": BLOCKQUOTE,  # article B: the official embed, by DID
+    }
+    # One capture worker: the embed scanned first is captured (and kept) first.
+    for name in sorted(articles, key=lambda name: name != first):
+        site.write(name, articles[name])
+        site.archive("scan")
     # Two ids until a capture learns they are one post.
     assert sorted(e.post_id for e in site.embeds()) == sorted([DID_ID, HANDLE_ID])
     site.archive("fetch")
@@ -296,6 +306,9 @@ def test_synthetic_a_post_stored_twice_is_merged_without_crying_wolf(site: Site,
             assert versions[1] == "by did" and versions[3] == "by handle" and len(versions) == 4
             assert (alias.post_id, alias.embed_id, alias.version_offset) == (HANDLE_ID, embed.id, 2)
             assert len(checks) == 7 and {c.embed_id for c in checks} == {embed.id}
+            # The full-text index follows the moved versions: found once, under the DID.
+            hits = search(session, "by handle").posts
+            assert [(hit.post_id, hit.version) for hit in hits] == [(DID_ID, 3)]
             handle_gone = next(c for c in checks if c.checked_at == START + 3.5 * day)
             assert not handle_gone.counted  # seen through a handle: no evidence about the DID's post
             # The breaker voids this run's checks: what stands must not be a verdict neither embed had.

@@ -69,8 +69,12 @@ def _embed_named(session: Session, provider: str, post_id: str) -> Embed | None:
 
 def _merge(session: Session, merged: Embed, kept: Embed) -> int:
     """Move everything of `merged` into `kept`, delete `merged`; the offset its versions were moved by."""
-    offset = session.scalar(select(func.max(Snapshot.version)).where(Snapshot.embed_id == kept.id)) or 0
     old, new = merged.id, kept.id
+    # Versions of its own (none when it was merged at its first capture) go after the kept embed's; with
+    # none, the alias's version N is the kept embed's version N.
+    has_versions = session.scalar(select(Snapshot.id).where(Snapshot.embed_id == old).limit(1)) is not None
+    latest = session.scalar(select(func.max(Snapshot.version)).where(Snapshot.embed_id == new))
+    offset = (latest or 0) if has_versions else 0
     # Journal rows keep their post id and version: they describe the card bytes, whose archive link
     # names the old id (the alias answers there).
     for model in (Occurrence, StateChange, Rewrite, Recovery):
