@@ -8,6 +8,7 @@ snapshot and check) commits or rolls back as a whole.
 articles   sources and articles: get-or-create, what a scan found, scan errors, finding an article,
            a source's scan cursor
 embeds     the capture queue, finding an embed by id or URL, the articles that show it
+aliases    one post kept under its lasting id (a Bluesky handle id merged into its DID id)
 snapshots  recording a capture or check, content hashes, media records, export batches, media GC
 liveness   the check queue, counted outcomes, embed states, provider health and alerts
 leases     due work leased to one daemon of several
@@ -27,6 +28,7 @@ other and nothing above storage.
 
 from __future__ import annotations
 
+from archiver.storage.queries.aliases import keep_under
 from archiver.storage.queries.articles import (
     SavedScan,
     article_unchanged,
@@ -172,6 +174,7 @@ __all__ = [
     "get_article",
     "hold_lease",
     "job_runs",
+    "keep_under",
     "known_media",
     "last_counted_ok",
     "latest_check_outcomes",

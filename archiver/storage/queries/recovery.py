@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from archiver.records import MarkupKind
 from archiver.storage.models import Article, Embed, Occurrence, Recovery, Snapshot, SnapshotMedia, Source
+from archiver.storage.queries._common import embeds_by_alias
 
 SPOT_MARKUPS = (MarkupKind.RESIDUE.value, MarkupKind.LOST.value)
 
@@ -117,10 +118,13 @@ def recoveries(session: Session, sources: Collection[str] | None = None) -> list
 def ensure_embed(
     session: Session, provider: str, post_id: str, url: str, now: datetime
 ) -> tuple[Embed, bool]:
-    """The post's Embed, created (due for capture now) when new; and whether it was created."""
+    """The post's Embed (or the one its id is an alias of), created (due for capture now) when new; and
+    whether it was created."""
     embed = session.scalars(
         select(Embed).where(Embed.provider == provider, Embed.post_id == post_id)
     ).one_or_none()
+    if embed is None:
+        embed = embeds_by_alias(session, [(provider, post_id)]).get((provider, post_id))
     if embed is not None:
         return embed, False
     embed = Embed(

@@ -1,100 +1,27 @@
-"""The archive's tables, as SQLAlchemy 2 typed ORM classes.
-
-    Source ─< Article ─< Occurrence >─ Embed ─< Snapshot ─< SnapshotMedia >─ Media
-                                             └─< Check
-
-An `Occurrence` says which article holds which embed, how (markup) and where (byte span); residue of a
-dead embed is an occurrence without an embed. A `Snapshot` is an immutable version of what a post said;
-`Check` rows log every capture and check attempt. Media files live in the blob store, keyed by sha256;
-`Media` records what is stored, `SnapshotMedia` what a snapshot showed (stored or not).
-
-`StateChange`, `ProviderHealth` and `Alert` carry the verdicts: every change of an embed's state, the
-providers whose verdicts are paused, and what operators were told.
-`RateWindow` and `HostBackoff` hold the HTTP manners every process shares: request budgets per host
-and the backoffs hosts asked for. `Embed.lease_owner`/`lease_until` and `JobRun` let several daemons
-share the due work (`archiver.daemon`).
-`Recovery` records what recovery from web archives found for one residue line or lost spot of an article:
-the post that stood there in an earlier copy (and which memento showed it), or the copies looked at;
-`PostPageLookup` what the archives held of such a post's own pages. `Mirror` is a post pushed to the
-Wayback Machine's Save Page Now on its first capture, and the copy made.
-`Rewrite` is the rewrite journal: the exact original bytes of every embed unit replaced by a card, so
-that every rewrite can be undone byte for byte (`archiver.pipeline.rewrite`).
-`User`, `ApiToken` and `LoginFailure` are the viewer's accounts, API tokens and sign-in throttle
-(`archiver.accounts`, `archiver.web`).
-
-The schema is built by the Alembic migrations only; the drift test keeps these classes and the
-migrations equal. Every timestamp is a timezone-aware UTC `datetime` (`UTCDateTime`).
-"""
+"""The archive's tables: sources, articles, embeds and what the pipeline records of them (see the
+package's docstring for how they relate)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any, ClassVar
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
-    DateTime,
-    Dialect,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy import (
     text as sql_text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-# Stable constraint names: SQLite batch migrations recreate tables and need names to find constraints
-# again, and PostgreSQL's own generated names differ from SQLite's.
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A timezone-aware UTC instant on every backend.
-
-    SQLite has no time zones: SQLAlchemy stores the wall-clock digits and hands back a naive value, so
-    values are converted to UTC before they are written and marked UTC when read. Naive values are
-    refused rather than guessed at: every instant in the archiver comes from a `Clock`, which is aware.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value.isoformat()} given; use an aware UTC instant")
-        value = value.astimezone(UTC)
-        # SQLite's DATETIME storage drops the offset; store UTC digits so text ordering is time ordering.
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {
-        datetime: UTCDateTime(),
-        dict[str, Any]: JSON(),
-        list[Any]: JSON(),
-    }
+from archiver.storage.models.base import Base
 
 
 class Source(Base):
@@ -196,6 +123,28 @@ class Embed(Base):
     mirror: Mapped[Mirror | None] = relationship(
         back_populates="embed", cascade="all, delete-orphan", passive_deletes=True
     )
+
+
+class EmbedAlias(Base):
+    """Another id of a post kept under a lasting one: a Bluesky post written with its author's handle
+    (`handle/RKEY`), kept under its DID (`did:plc:.../RKEY`) once a capture found it there.
+
+    A scan that finds the alias links its occurrence to `embed`; public pages of the alias (cards
+    written before the two were one) redirect there, version N to version N + `version_offset` (the
+    versions of a merged embed were numbered after the lasting embed's own).
+    """
+
+    __tablename__ = "embed_aliases"
+    __table_args__ = (UniqueConstraint("provider", "post_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    post_id: Mapped[str] = mapped_column(String(255))
+    # The post's URL under the alias, so `archive show URL` and TimeMaps of the old URL still find it.
+    canonical_url: Mapped[str] = mapped_column(String(2048), index=True)
+    embed_id: Mapped[int] = mapped_column(ForeignKey("embeds.id", ondelete="CASCADE"), index=True)
+    version_offset: Mapped[int] = mapped_column(default=0, server_default=sql_text("0"))
+    created_at: Mapped[datetime]
 
 
 class Occurrence(Base):
@@ -532,52 +481,3 @@ class Mirror(Base):
     updated_at: Mapped[datetime]
 
     embed: Mapped[Embed] = relationship(back_populates="mirror")
-
-
-class User(Base):
-    """Someone who signs in to the viewer: a `viewer` reads, an `editor` also decides rewrites.
-
-    `password_hash` is `scrypt$N$r$p$SALT$HASH` (base64 parts), see `archiver.accounts`.
-    """
-
-    __tablename__ = "users"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(64), unique=True)
-    role: Mapped[str] = mapped_column(String(16))
-    password_hash: Mapped[str] = mapped_column(String(255))
-    created_at: Mapped[datetime]
-    last_login_at: Mapped[datetime | None]
-
-    tokens: Mapped[list[ApiToken]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
-    )
-
-
-class ApiToken(Base):
-    """A bearer token for the read-only JSON API; only its sha256 is kept (it is shown once)."""
-
-    __tablename__ = "api_tokens"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    note: Mapped[str] = mapped_column(String(200), default="")
-    created_at: Mapped[datetime]
-    last_used_at: Mapped[datetime | None]
-
-    user: Mapped[User] = relationship(back_populates="tokens")
-
-
-class LoginFailure(Base):
-    """A failed sign-in, counted per account (`user:NAME`) and per address (`addr:IP`) over a window.
-
-    In the database, so every server process behind a balancer throttles the same guesses.
-    """
-
-    __tablename__ = "login_failures"
-    __table_args__ = (Index(None, "key", "failed_at"),)
-
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
-    key: Mapped[str] = mapped_column(String(200))
-    failed_at: Mapped[datetime]
