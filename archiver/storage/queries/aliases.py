@@ -73,6 +73,10 @@ def _embed_named(session: Session, provider: str, post_id: str) -> Embed | None:
 def _merge(session: Session, merged: Embed, kept: Embed) -> int:
     """Move everything of `merged` into `kept`, delete `merged`; the offset its versions were moved by."""
     old, new = merged.id, kept.id
+    # On PostgreSQL a scan adding an occurrence of the merged embed holds a key-share lock on its row: wait
+    # for it, so the moves below see that occurrence instead of the delete's cascade dropping it; a scan
+    # after this lock waits for the merge and then fails on the deleted row, and a later scan retries.
+    session.execute(select(Embed.id).where(Embed.id == old).with_for_update())
     # Versions of its own (none when it was merged at its first capture) go after the kept embed's; with
     # none, the alias's version N is the kept embed's version N.
     has_versions = session.scalar(select(Snapshot.id).where(Snapshot.embed_id == old).limit(1)) is not None
