@@ -72,6 +72,11 @@ class JournalState(StrEnum):
     RESTORED = "restored"
 
 
+# `Rewrite.variant` of a journal row that puts a live post's original embed markup back (recovery from
+# web archives) instead of a card (`block`, `inline`): the post being alive does not undo it.
+PUT_BACK_VARIANT = "embed"
+
+
 class Outcome(StrEnum):
     """What one capture or check says about a post (DESIGN.md section 6)."""
 
@@ -129,6 +134,9 @@ class EmbedRef:
     announces: str | None = None
     lead_in: str | None = None
     shell: str | None = None
+    # A shell with no sentence before it, from the second such shell of the page on: its number among
+    # them (the first has none), so that each has its own recovery key (`spot_anchor`).
+    shell_number: int | None = None
 
     @property
     def is_residue(self) -> bool:
@@ -148,6 +156,7 @@ class EmbedRef:
                 "announces": self.announces,
                 "lead_in": self.lead_in,
                 "shell": self.shell,
+                "shell_number": str(self.shell_number) if self.shell_number else None,
             }
             found.update({name: value for name, value in lost.items() if value})
         return found
@@ -188,11 +197,17 @@ class EmbedRef:
 def spot_anchor(markup: str, found: Mapping[str, Any]) -> str:
     """The text that tells a residue line or lost spot in its article (`Recovery.anchor`), from what its
     occurrence keeps (`EmbedRef.occurrence_fields`): the residue's "@handle", or the lost spot's
-    lead-in sentence (for a shell: the last sentence before it). Byte spans move; this does not."""
+    lead-in sentence (for a shell: the last sentence before it). Byte spans move; this does not. A shell
+    with no sentence before it has none ("", as rows made before numbering have it), or from the second
+    such shell of the article on its number: "#2 blockquote.instagram-media"."""
     if markup == MarkupKind.RESIDUE.value:
         handle = found.get("handle")
         return f"@{handle}" if handle else ""
-    return str(found.get("lead_in") or "")
+    lead_in = found.get("lead_in")
+    if lead_in:
+        return str(lead_in)
+    number = found.get("shell_number")
+    return f"#{number} {found.get('shell') or 'shell'}" if number else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +277,10 @@ class Capture:
     # True when our own manners (a rate budget, a host's backoff) stopped the climb: nothing was
     # learned about the post, so this is no check of it; it is simply tried again later.
     deferred: bool = False
+    # The post's lasting id and canonical URL, when the climb found the post under another name than
+    # `post_id` (a Bluesky handle resolved to its DID): the archive keeps the post under this id.
+    lasting_id: str | None = None
+    lasting_url: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fields", _frozen(self.fields))

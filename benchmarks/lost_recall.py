@@ -16,8 +16,40 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from figures import Figure
+
 from tests.support.corpus_scoring import available, page_names, scanned
 from tests.support.lost_corpus import lost_after_cutting
+
+
+def ci_figures() -> list[Figure]:
+    """Lost spots on the intact corpus pages (the bar: none) and on the same pages with their embed
+    units cut out (information) (`benchmarks/run`)."""
+    if not available():
+        return [Figure("lost_recall", "dev corpus", "not run: no ../shared/corpus/dev", "", "", None)]
+    names = page_names()
+    intact = sum(1 for name in names for ref in scanned(name).embeds if ref.is_lost)
+    pages = lost_after_cutting()
+    cut = sum(page.cut for page in pages)
+    found = sum(len(page.lost) for page in pages)
+    return [
+        Figure(
+            "lost_recall",
+            f"lost spots reported on {len(names)} intact pages",
+            str(intact),
+            "",
+            "0",
+            intact == 0,
+        ),
+        Figure(
+            "lost_recall",
+            "lost spots found with the labelled embed units cut out",
+            f"{found} ({found / max(cut, 1):.1%})",
+            f"{cut} units cut",
+            "information",
+            None,
+        ),
+    ]
 
 
 def main() -> None:

@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from figures import Figure
 from flask.testing import FlaskClient
 from sqlalchemy import Connection, Table, create_engine, make_url, text
 
@@ -607,14 +608,19 @@ def measure(url: str, sizes: Sizes, root: Path, samples: int) -> dict[str, tuple
         app.close()
 
 
-def run(label: str, url: str, sizes: Sizes, root: Path, samples: int) -> bool:
+def built_and_measured(
+    label: str, url: str, sizes: Sizes, root: Path, samples: int
+) -> dict[str, tuple[float, float, int, str]]:
     started = time.perf_counter()
     db.upgrade(url)
     counts = fill(url, sizes, root)
     built = time.perf_counter() - started
     shown = ", ".join(f"{counts[t]:,} {t}" for t in ("articles", "embeds", "checks", "snapshots"))
-    print(f"\n{label}: built in {built:.1f} s ({shown})")
-    results = measure(url, sizes, root, samples)
+    print(f"\n{label}: built in {built:.1f} s ({shown})", file=sys.stderr)
+    return measure(url, sizes, root, samples)
+
+
+def print_table(results: dict[str, tuple[float, float, int, str]]) -> bool:
     print(f"| page | p95 ms | median ms | requests | under {TARGET_MS:.0f} ms | slowest request |")
     print("| --- | ---: | ---: | ---: | --- | --- |")
     ok = True
@@ -623,6 +629,57 @@ def run(label: str, url: str, sizes: Sizes, root: Path, samples: int) -> bool:
         ok &= met
         print(f"| {name} | {high:.1f} | {middle:.1f} | {count} | {'yes' if met else 'NO'} | `{slowest}` |")
     return ok
+
+
+def every_database(
+    sizes: Sizes, samples: int, postgres: str, sqlite: bool = True
+) -> dict[str, dict[str, tuple[float, float, int, str]]]:
+    """The page timings on SQLite (unless `sqlite` is false) and on PostgreSQL when `postgres` is a
+    server URL (a database of its own, dropped after)."""
+    measured: dict[str, dict[str, tuple[float, float, int, str]]] = {}
+    with tempfile.TemporaryDirectory(prefix="viewer-speed-") as folder:
+        if sqlite:
+            root = Path(folder) / "sqlite"
+            root.mkdir()
+            url = f"sqlite:///{root / 'archive.db'}"
+            measured["SQLite"] = built_and_measured("SQLite", url, sizes, root, samples)
+        if postgres:
+            root = Path(folder) / "postgresql"
+            root.mkdir()
+            name = f"viewer_speed_{uuid.uuid4().hex[:12]}"
+            admin = create_engine(postgres, isolation_level="AUTOCOMMIT")
+            try:
+                with admin.connect() as connection:
+                    connection.execute(text(f'CREATE DATABASE "{name}"'))
+                url = make_url(postgres).set(database=name).render_as_string(hide_password=False)
+                measured["PostgreSQL"] = built_and_measured("PostgreSQL", url, sizes, root, samples)
+            finally:
+                with admin.connect() as connection:
+                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                admin.dispose()
+    return measured
+
+
+def ci_figures() -> list[Figure]:
+    """The slowest page's p95 per database at full size (`benchmarks/run`); the cheapest page's p95,
+    through the same client and database in the same run, is its baseline."""
+    measured = every_database(Sizes.at(1.0), 20, os.environ.get("ARCHIVER_TEST_POSTGRES_URL", ""))
+    figures = []
+    for label, results in measured.items():
+        slowest = max(results, key=lambda page: results[page][0])
+        cheapest = min(results, key=lambda page: results[page][0])
+        high = results[slowest][0]
+        figures.append(
+            Figure(
+                "viewer_speed",
+                f"{label}: slowest page's p95 of {len(results)} pages, full size ({slowest})",
+                f"{high:.0f} ms",
+                f"{results[cheapest][0]:.0f} ms: the cheapest page ({cheapest})",
+                f"< {TARGET_MS:.0f} ms",
+                high < TARGET_MS,
+            )
+        )
+    return figures
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -639,27 +696,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-sqlite", action="store_true", help="measure PostgreSQL only")
     parser.add_argument("--check", action="store_true", help="exit 1 when a page misses the target")
     args = parser.parse_args(argv)
-    sizes = Sizes.at(args.scale)
+    measured = every_database(Sizes.at(args.scale), args.samples, args.postgres, not args.no_sqlite)
     ok = True
-    with tempfile.TemporaryDirectory(prefix="viewer-speed-") as folder:
-        if not args.no_sqlite:
-            root = Path(folder) / "sqlite"
-            root.mkdir()
-            ok &= run("SQLite", f"sqlite:///{root / 'archive.db'}", sizes, root, args.samples)
-        if args.postgres:
-            root = Path(folder) / "postgresql"
-            root.mkdir()
-            name = f"viewer_speed_{uuid.uuid4().hex[:12]}"
-            admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-            try:
-                with admin.connect() as connection:
-                    connection.execute(text(f'CREATE DATABASE "{name}"'))
-                url = make_url(args.postgres).set(database=name).render_as_string(hide_password=False)
-                ok &= run("PostgreSQL", url, sizes, root, args.samples)
-            finally:
-                with admin.connect() as connection:
-                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                admin.dispose()
+    for label, results in measured.items():
+        print(f"\n{label}")
+        ok &= print_table(results)
     return 1 if args.check and not ok else 0
 
 

@@ -41,7 +41,8 @@ class RecoverSettings(Section):
     max_copies: int = Field(12, ge=1, description="Most earlier copies of one article fetched per run.")
     repairs: Literal["approve", "apply"] = Field(
         "approve",
-        description="A card for a spot recovered from a web archive (its post confirmed gone): 'approve' "
-        "waits for an editor even where the source's mode is apply, since the evidence is an old copy "
-        "of the page, not the article itself; 'apply' follows the source's mode.",
+        description="A repair of a spot recovered from a web archive (a card once its post is confirmed "
+        "gone, the post's original embed markup once it answered live): 'approve' waits for an editor "
+        "even where the source's mode is apply, since the evidence is an old copy of the page, not the "
+        "article itself; 'apply' follows the source's mode.",
     )

@@ -1,4 +1,4 @@
-"""The indexes of migrations 0009 and 0011 are the ones the viewer's queries use (read from the query
+"""The indexes of migrations 0009 and 0014 are the ones the viewer's queries use (read from the query
 plans of the real queries, captured as they run): counts by provider and state, article counts, an
 account's embeds by folded handle, the filter choices, the breakages of the last days, the embeds in a
 state few are in, and the articles holding residue."""
@@ -106,7 +106,7 @@ def test_the_viewer_queries_use_the_indexes(session: Session) -> None:
     assert "ix_embeds_provider_state" in counts, counts
 
 
-def test_the_indexes_of_0011_answer_the_dashboard_and_the_articles_filters(session: Session) -> None:
+def test_the_indexes_of_0014_answer_the_dashboard_and_the_articles_filters(session: Session) -> None:
     fill(session)
     since = NOW - timedelta(days=7)
     breakages = plans(

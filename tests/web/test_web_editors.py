@@ -403,3 +403,30 @@ def test_the_queue_shows_each_embeds_latest_ten_gone_checks_and_every_fragment_o
     assert [h for h in range(1, 13) if f"CODE111 gone {h}h ago<" in sections["CODE111"]] == list(range(1, 11))
     assert [h for h in range(1, 13) if f"CODE222 gone {h}h ago<" in sections["CODE222"]] == [1, 2, 3]
     assert "CODE222 gone" not in sections["CODE111"]
+
+
+def test_the_queue_shows_original_markup_put_back_as_text_and_in_a_sandbox(viewer: Viewer) -> None:
+    chosen = rewrite_of(viewer, "CODE111")
+    markup = (
+        b'<blockquote class="instagram-media" data-instgrm-permalink="https://www.instagram.com/p/CODE111/">'
+        b"<p>Back again</p></blockquote>\n"
+        b'<script async src="//www.instagram.com/embed.js"></script>'
+    )
+    reason = "original embed put back from local http://127.0.0.1/x of 2020-10-05T08:15:00Z: the residue line"
+    with viewer.world.sessions() as session, session.begin():
+        row = session.get(Rewrite, chosen)
+        assert row is not None
+        row.variant, row.replacement_bytes, row.reason = "embed", markup, reason
+    client = viewer.client()
+    login(client)
+    page = client.get("/editors/queue").get_data(as_text=True)
+    section = page[page.index(f'id="rewrite-{chosen}"') :]
+    section = section[: section.index("</article>")]
+    assert "the post's original embed markup, from a web archive" in section
+    assert f"Why: {reason}" in section and "The post answers live" in section
+    assert "&lt;script async src=&#34;//www.instagram.com/embed.js&#34;&gt;&lt;/script&gt;</mark>" in section
+    # The preview runs no script: a sandbox without allow-scripts, the markup only in srcdoc.
+    frame = section[section.index('<iframe class="card"') :]
+    frame = frame[: frame.index("</iframe>")]
+    assert " sandbox srcdoc=" in frame and "allow-scripts" not in frame
+    assert "<script" not in section  # escaped everywhere, in the srcdoc too

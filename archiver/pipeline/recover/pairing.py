@@ -36,11 +36,15 @@ class Spot:
     hint: str | None
     handle: str | None
     lead_in: str | None
+    # What `spot_anchor` tells anchorless shells apart by (`Occurrence.found`).
+    shell: str | None = None
+    shell_number: str | None = None
 
     @property
     def anchor(self) -> str:
         """The text that identifies the spot in its article (the recoveries table's key)."""
-        return spot_anchor(self.markup.value, {"handle": self.handle, "lead_in": self.lead_in})
+        found = {"handle": self.handle, "lead_in": self.lead_in, "shell": self.shell}
+        return spot_anchor(self.markup.value, {**found, "shell_number": self.shell_number})
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,10 @@ directly, never this package):
     recovery   recover: rows a crash left applying or restoring, settled by the bytes
     residue    residue lines matched to archived posts, as more targets (RewriteDeps.extra_targets)
     recovered  spots paired with a post by recovery from web archives: cards in place of residue or
-               shells, inserted after lead-ins (zero-length spans); then residue (RepairTargets)
+               shells, inserted after lead-ins (zero-length spans)
+    putback    the same spots when their post answered live: its original embed markup put back
+               (original: that markup reduced to the provider's own, archive URLs turned back)
+    repairs    RepairTargets: recovered cards and put-backs, then residue (RewriteDeps.extra_targets)
 
 The stage may import the scan stage (a changed article is scanned again before it is planned),
 `sources` (stores, through `sources.kinds.open_store`), `storage` (queries, models), `providers`

@@ -21,7 +21,7 @@ from archiver.pipeline.rewrite.deps import RewriteDeps
 from archiver.pipeline.rewrite.fallback import CardData, Variant
 from archiver.pipeline.rewrite.plan import ArticlePlan
 from archiver.pipeline.rewrite.targets import Target, rewrite_bytes
-from archiver.records import JournalState, Span
+from archiver.records import PUT_BACK_VARIANT, JournalState, Span
 from archiver.storage import queries
 from archiver.storage.models import Article, Rewrite
 
@@ -73,7 +73,9 @@ def apply_article(sessions: sessionmaker[Session], deps: RewriteDeps, article_id
                 continue
             span = Span(at, at + len(row.original_bytes))
             card = _row_card(row)
-            targets[row.id] = Target(span, card, row.embed_id, (_variant(row.variant), row.replacement_bytes))
+            fixed = (_variant(row.variant), row.replacement_bytes)
+            put_back = row.variant == PUT_BACK_VARIANT
+            targets[row.id] = Target(span, card, row.embed_id, fixed, put_back=put_back)
         spliced = rewrite_bytes(current, list(targets.values()), deps.renderer)
         by_target = {id(target): row_id for row_id, target in targets.items()}
         row_by_id = {row.id: row for row in rows}
@@ -168,6 +170,9 @@ def finish_apply(
         move_occurrences(article, edits)
         article.content_sha256 = after_sha256 or hashlib.sha256(after).hexdigest()
         article.size_bytes = len(after)
+        if any(row.variant == PUT_BACK_VARIANT for row in rows):
+            # Markup put back is an embed of the article now, not a moved spot: scan the article again.
+            article.content_sha256 = None
     session.flush()
 
 

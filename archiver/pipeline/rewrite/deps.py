@@ -16,7 +16,7 @@ from archiver.clock import Clock
 from archiver.config import Settings, SourceSettings
 from archiver.http import HttpClient
 from archiver.pipeline.rewrite.fallback import CardRenderer
-from archiver.pipeline.rewrite.recovered import RepairTargets
+from archiver.pipeline.rewrite.repairs import RepairTargets
 from archiver.pipeline.rewrite.targets import Target
 from archiver.providers import PROVIDERS
 from archiver.providers.common.base import Provider
@@ -71,7 +71,7 @@ class RewriteDeps:
             renderer,
             providers,
             env=dict(env or {}),
-            extra_targets=RepairTargets(settings),
+            extra_targets=RepairTargets(settings, providers),
             http=http,
         )
 

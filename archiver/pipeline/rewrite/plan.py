@@ -48,6 +48,8 @@ class PlannedChange:
     card_start: int
     note: str | None = None
     review: bool = False
+    # The replacement is the post's original embed markup (`putback`), not a card.
+    put_back: bool = False
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -62,6 +64,8 @@ class PlannedChange:
             out["note"] = self.note
         if self.review:
             out["review"] = True
+        if self.put_back:
+            out["put_back"] = True
         return out
 
 
@@ -230,6 +234,7 @@ def plan_with_journal(
             card_start=change.card_start,
             note=change.target.note,
             review=change.target.review,
+            put_back=change.target.put_back,
         )
         for change in spliced.changes
     )

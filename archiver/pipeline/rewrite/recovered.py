@@ -2,9 +2,11 @@
 
     recovered_targets(session, article, settings)   the cards of the article's recovered spots whose
                                                     post is broken, as rewrite targets
-    RepairTargets(settings)(session, article)        recovered spots first, then residue matched to
-                                                    snapshots: `RewriteDeps.extra_targets`
-    recovered_articles(session, sources)             the articles `rewrite.run` should visit for them
+    recovered_spots(session, article)                the article's spots by (markup, anchor)
+    place(occurrence), evidence(row)                 where a spot's repair goes; what the copy showed
+
+A recovered post still alive gets its original embed markup back instead (`putback`); `repairs` puts
+both together with residue matched to snapshots (`RewriteDeps.extra_targets`).
 
 A recovered post is an embed like any other: its live ladder is climbed, and only the verdict rule
 (gone outcomes over time, no ok between) makes it broken. Then its spot gets a card from its latest
@@ -23,14 +25,10 @@ article itself. The journal row's reason names the archive, the memento and its 
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass
-
 from sqlalchemy.orm import Session
 
 from archiver.config import Settings
 from archiver.pipeline.rewrite.fallback import CardData
-from archiver.pipeline.rewrite.residue import residue_targets
 from archiver.pipeline.rewrite.targets import Target
 from archiver.records import EmbedState, MarkupKind, Span, spot_anchor
 from archiver.storage import queries
@@ -44,10 +42,7 @@ def recovered_targets(session: Session, article: Article, settings: Settings) ->
     rows = [row for row in queries.paired_recoveries(session, article.id) if _broken(row)]
     if not rows:
         return []
-    spots: dict[tuple[str, str], Occurrence] = {}
-    for occurrence in queries.spots_of(session, article):
-        key = (occurrence.markup, spot_anchor(occurrence.markup, occurrence.found or {}))
-        spots.setdefault(key, occurrence)  # a second spot with the same anchor is not this row's
+    spots = recovered_spots(session, article)
     snapshots = queries.latest_snapshots(session, {row.embed_id for row in rows if row.embed_id})
     review = settings.recover.repairs == "approve"
     targets = []
@@ -56,42 +51,29 @@ def recovered_targets(session: Session, article: Article, settings: Settings) ->
         snapshot = snapshots.get(row.embed_id or 0)
         if spot is None or snapshot is None or spot.span_start is None or spot.span_end is None:
             continue
-        span, what = _place(spot)
+        span, what = place(spot)
         card = CardData.from_snapshot(snapshot.embed, snapshot, settings.rewrite)
-        note = f"recovered from web archive {row.archive}: {what}; {_evidence(row)}"
+        note = f"recovered from web archive {row.archive}: {what}; {evidence(row)}"
         if review:
             note += "; an editor approves it"
         targets.append(Target(span, card, snapshot.embed_id, note=note, review=review))
     return targets
 
 
-def recovered_articles(session: Session, sources: Collection[str] | None = None) -> list[int]:
-    """Ids of the articles with a recovered spot whose post is broken, in id order."""
-    return queries.articles_with_recovered_posts(session, _BROKEN, sources)
-
-
-@dataclass(frozen=True, slots=True)
-class RepairTargets:
-    """`RewriteDeps.extra_targets`: recovered spots, then residue matched to archived snapshots that no
-    recovered spot already covers (recovery's evidence names the post that stood there; a match by
-    handle only says that one archived post fits)."""
-
-    settings: Settings
-
-    def __call__(self, session: Session, article: Article) -> list[Target]:
-        targets = recovered_targets(session, article, self.settings)
-        taken = [target.span for target in targets]
-        for target in residue_targets(session, article, self.settings.rewrite):
-            if not any(_meets(span, target.span) for span in taken):
-                targets.append(target)
-        return targets
+def recovered_spots(session: Session, article: Article) -> dict[tuple[str, str], Occurrence]:
+    """The article's residue lines and lost spots by (markup, anchor), as recovery rows name them."""
+    spots: dict[tuple[str, str], Occurrence] = {}
+    for occurrence in queries.spots_of(session, article):
+        key = (occurrence.markup, spot_anchor(occurrence.markup, occurrence.found or {}))
+        spots.setdefault(key, occurrence)  # a second spot with the same anchor is not this row's
+    return spots
 
 
 def _broken(row: Recovery) -> bool:
     return row.embed is not None and row.embed.state == _BROKEN
 
 
-def _place(occurrence: Occurrence) -> tuple[Span, str]:
+def place(occurrence: Occurrence) -> tuple[Span, str]:
     """Where the card goes for a spot, and what it does there (for the journal's reason)."""
     start, end = occurrence.span_start or 0, occurrence.span_end or 0
     found = occurrence.found or {}
@@ -102,13 +84,6 @@ def _place(occurrence: Occurrence) -> tuple[Span, str]:
     return Span(end, end), f"inserted after the lead-in {found.get('lead_in')!r}"
 
 
-def _evidence(row: Recovery) -> str:
+def evidence(row: Recovery) -> str:
     when = row.memento_datetime.strftime("%Y-%m-%dT%H:%M:%SZ") if row.memento_datetime else "undated"
     return f"the copy of {when} ({row.memento_url}) showed the post there"
-
-
-def _meets(a: Span, b: Span) -> bool:
-    """Whether two spans overlap, or one is an insertion point at or inside the other."""
-    if a.start == a.end or b.start == b.end:
-        return a.start <= b.end and b.start <= a.end
-    return a.start < b.end and b.start < a.end

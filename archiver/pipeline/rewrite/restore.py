@@ -22,7 +22,7 @@ from archiver.pipeline.rewrite import splice
 from archiver.pipeline.rewrite.apply import move_occurrences
 from archiver.pipeline.rewrite.deps import RewriteDeps
 from archiver.pipeline.rewrite.states import AUTO_RESTORER
-from archiver.records import JournalState
+from archiver.records import PUT_BACK_VARIANT, JournalState
 from archiver.storage import queries
 from archiver.storage.models import Article, Rewrite
 
@@ -70,7 +70,9 @@ def restore_article(
         rows = [
             row
             for row in queries.article_rewrites(session, article_id, (JournalState.APPLIED,))
-            if embed_id is None or row.embed_id == embed_id
+            if (embed_id is None or row.embed_id == embed_id)
+            # A post that came back alive undoes its cards, not its original markup put back.
+            and not (by == AUTO_RESTORER and row.variant == PUT_BACK_VARIANT)
         ]
         key = article.key
         if not rows:
@@ -78,10 +80,12 @@ def restore_article(
         store = deps.store(article.source.name)
         try:
             current = store.read(key)
-            edits = _restore_edits(current.data, rows)
+            layers = _restore_layers(current.data, rows)
         except (ArticleError, RestoreError) as exc:
             return RestoreResult(article_id, key, tuple(r.id for r in rows), error=str(exc))
-        restored = splice.apply(current.data, splice.Plan(tuple(edits)))
+        restored = current.data
+        for _, edits in layers:
+            restored = splice.apply(restored, splice.Plan(tuple(edits)))
         after_sha = hashlib.sha256(restored).hexdigest()
         for row in rows:
             row.state = JournalState.RESTORING
@@ -98,9 +102,31 @@ def restore_article(
                 row.reason = f"restore not written: {exc}"
             session.commit()
             return RestoreResult(article_id, key, ids, error=str(exc))
-        finish_restore(session, deps, article, rows, edits, restored)
+        for layer, edits in layers:
+            finish_restore(session, deps, article, layer, edits, restored)
         session.commit()
     return RestoreResult(article_id, key, ids, current.sha256, after_sha)
+
+
+def _restore_layers(data: bytes, rows: Sequence[Rewrite]) -> list[tuple[list[Rewrite], list[splice.Edit]]]:
+    """The rows' restore edits in layers, newest first: a row whose bytes a later row replaced (a
+    post's original markup put back, then its card when the post broke) is undone after that row, in
+    the bytes that row gives back. Each layer's edits are in the bytes the layer before left."""
+    layers: list[tuple[list[Rewrite], list[splice.Edit]]] = []
+    remaining = list(rows)
+    while remaining:
+        top = [row for row in remaining if not any(_covers(other, row) for other in remaining)]
+        edits = _restore_edits(data, top)
+        layers.append((top, edits))
+        data = splice.apply(data, splice.Plan(tuple(edits)))
+        remaining = [row for row in remaining if row not in top]
+    return layers
+
+
+def _covers(later: Rewrite, row: Rewrite) -> bool:
+    """Whether `later` replaced bytes that hold `row`'s replacement (it was written over it)."""
+    written = row.replacement_bytes
+    return later.id > row.id and written is not None and written != b"" and written in later.original_bytes
 
 
 def _restore_edits(data: bytes, rows: Sequence[Rewrite]) -> list[splice.Edit]:
@@ -135,6 +161,9 @@ def finish_restore(
     move_occurrences(article, edits)
     article.content_sha256 = hashlib.sha256(restored).hexdigest()
     article.size_bytes = len(restored)
+    if any(row.variant == PUT_BACK_VARIANT for row in rows):
+        # The spot is back where an embed was: its occurrences cannot be moved there, scan it again.
+        article.content_sha256 = None
     session.flush()
 
 

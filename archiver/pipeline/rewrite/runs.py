@@ -16,12 +16,11 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 from archiver.pipeline.rewrite.apply import apply_article, write_rows
 from archiver.pipeline.rewrite.deps import RewriteDeps
 from archiver.pipeline.rewrite.plan import ArticlePlan, PlannedChange, plan_with_journal
-from archiver.pipeline.rewrite.recovered import recovered_articles
 from archiver.pipeline.rewrite.recovery import RecoverReport, recover
-from archiver.pipeline.rewrite.residue import repairable_articles
+from archiver.pipeline.rewrite.repairs import repair_articles
 from archiver.pipeline.rewrite.restore import RestoreResult, restore_returned
 from archiver.pipeline.rewrite.states import AUTO_APPROVER
-from archiver.records import JournalState
+from archiver.records import PUT_BACK_VARIANT, JournalState
 from archiver.storage import queries
 from archiver.storage.models import Article, Rewrite
 
@@ -86,11 +85,9 @@ def run(
         else:
             named = sorted(wanted) if wanted is not None else None
             # Articles holding broken embeds, residue a snapshot matches, or spots recovered from web
-            # archives whose post is broken.
+            # archives whose post is broken or live.
             ids = sorted(
-                set(queries.articles_to_rewrite(session, named))
-                | set(repairable_articles(session, wanted))
-                | set(recovered_articles(session, wanted))
+                set(queries.articles_to_rewrite(session, named)) | set(repair_articles(session, wanted))
             )
     for article_id in ids:
         if stop is not None and stop.is_set():
@@ -246,7 +243,7 @@ def _row_values(
         "post_id": change.post_id,
         "mode": plan.mode,
         "state": state,
-        "variant": change.variant,
+        "variant": PUT_BACK_VARIANT if change.put_back else change.variant,
         "snapshot_version": change.snapshot_version,
         "span_start": change.span.start,
         "span_end": change.span.end,

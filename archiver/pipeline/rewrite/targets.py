@@ -24,6 +24,9 @@ class Target:
     `fixed` pins the exact card bytes and variant (an approved rewrite is written as approved).
     `note` says why a target that is not the embed's own unit is there (residue matched to a post); it
     becomes the journal row's reason. `review`: an editor approves it even where the mode is apply.
+    `put_back`: the bytes are a live post's original embed markup, not a card (`putback`): `markup` when
+    planned (encoded in the article's encoding), `fixed` once journaled. `refusal`: why the target
+    cannot be done, known before splicing (it is refused with that reason).
     """
 
     span: Span
@@ -32,6 +35,9 @@ class Target:
     fixed: tuple[Variant, bytes] | None = None
     note: str | None = None
     review: bool = False
+    put_back: bool = False
+    markup: str | None = None
+    refusal: str | None = None
 
     @property
     def key(self) -> str:
@@ -71,6 +77,8 @@ def rewrite_bytes(article: Article, targets: Sequence[Target], renderer: CardRen
         codec = splice.codec_for(article)
     except LookupError:
         return Spliced(data, data, (), tuple((t, f"unknown encoding {article.encoding!r}") for t in targets))
+    refused += [(target, target.refusal) for target in targets if target.refusal is not None]
+    targets = [target for target in targets if target.refusal is None]
     by_key = {f"{index}": target for index, target in enumerate(targets)}
     checked = splice.plan(article, [splice.Replacement(t.span, "", key) for key, t in by_key.items()])
     refused += [(by_key[r.key], r.reason) for r in checked.refused]
@@ -94,6 +102,8 @@ def rewrite_bytes(article: Article, targets: Sequence[Target], renderer: CardRen
         target, variant = live[key], variants[key]
         if target.fixed is not None:
             return target.fixed[1]
+        if target.markup is not None:
+            return splice.encode_markup(target.markup, codec)
         if (key, variant) not in rendered:
             rendered[(key, variant)] = splice.encode_markup(renderer.render(target.card, variant), codec)
         return rendered[(key, variant)]
@@ -135,7 +145,7 @@ def rewrite_bytes(article: Article, targets: Sequence[Target], renderer: CardRen
             break
         for key, reason in blamed.items():
             other: Variant = "block" if variants[key] == "inline" else "inline"
-            if live[key].fixed is None and other not in tried[key]:
+            if live[key].fixed is None and live[key].markup is None and other not in tried[key]:
                 variants[key] = other
                 tried[key].add(other)
             else:

@@ -27,6 +27,11 @@ HTML parser puts the unit, or why the span cannot be rewritten:
 - every element count of the page equals the old count minus the units' elements plus the cards':
   nothing outside the units changed.
 
+An edit whose new bytes carry no card marker puts a live post's original embed markup back (`putback`):
+it may be several elements (a blockquote and its loader script); the new page is parsed once more with
+probes around it, which must come out where they were written, under the unit's place, with exactly
+the markup's elements between them; the element counts are checked as for cards.
+
 Anything else fails closed: the caller refuses the edit and flags the article for an editor.
 """
 
@@ -41,7 +46,7 @@ from operator import attrgetter
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from archiver.pipeline.rewrite.fallback import Variant
-from archiver.pipeline.rewrite.splice import Edit
+from archiver.pipeline.rewrite.splice import Edit, Plan
 from archiver.pipeline.scan import MARKER_ATTRIBUTE, VERSION_ATTRIBUTE
 from archiver.records import Span
 
@@ -231,8 +236,10 @@ def verify(survey: Survey, new: bytes, codec: str, edits: Sequence[Edit]) -> Ver
             contexts.append(context)
         tokens = Tokens.of(edit.new.decode(codec, "replace"))
         card_tokens.append(tokens)
-        if tokens.unfinished or tokens.first_tag is None or tokens.roots != 1:
+        if tokens.marker[0] and (tokens.unfinished or tokens.first_tag is None or tokens.roots != 1):
             failures.setdefault(index, "the card is not one whole element")
+        elif not tokens.marker[0] and (tokens.unfinished or tokens.first_tag is None):
+            failures.setdefault(index, "the markup put back is not whole elements")
     if failures:
         return Verification(failures)
     try:
@@ -254,7 +261,8 @@ def verify(survey: Survey, new: bytes, codec: str, edits: Sequence[Edit]) -> Ver
             if span in by_span:
                 edit_index = by_span[span]
                 marker, card_version = card_tokens[edit_index].marker
-                expected.append((marker, card_version, edit_index))
+                if marker:  # markup put back (no marker) is checked by `_verify_put_back`
+                    expected.append((marker, card_version, edit_index))
     got = [(node.attributes.get(MARKER_ATTRIBUTE) or "", _version(node)) for node in found]
     if [(marker, version) for marker, version, _ in expected] != got:
         wanted = Counter((marker, version) for marker, version, _ in expected)
@@ -287,6 +295,9 @@ def verify(survey: Survey, new: bytes, codec: str, edits: Sequence[Edit]) -> Ver
             )
     if failures:
         return Verification(failures)
+    failures = _verify_put_back(new, codec, edits, contexts, card_tokens)
+    if failures:
+        return Verification(failures)
 
     wanted_counts = Counter(survey.counts)
     for edit_index in range(len(edits)):
@@ -300,6 +311,46 @@ def verify(survey: Survey, new: bytes, codec: str, edits: Sequence[Edit]) -> Ver
             + _difference(wanted_counts, new_counts, "expected", "found"),
         )
     return Verification({})
+
+
+def _verify_put_back(
+    new: bytes, codec: str, edits: Sequence[Edit], contexts: Sequence[Context], tokens: Sequence[Tokens]
+) -> dict[int, str]:
+    """Edits whose new bytes carry no card marker put a post's original embed markup back
+    (`rewrite.putback`): the page is parsed once more with probes around each, which must come out
+    where they were written, under the unit's place, with exactly the markup's elements between them."""
+    plain = [index for index, found in enumerate(tokens) if not found.marker[0]]
+    if not plain:
+        return {}
+    starts = Plan(tuple(edits)).positions()
+    spans = [Span(starts[i], starts[i] + len(edits[i].new)) for i in plain]
+    tree = parse(_with_probes(new, codec, spans), codec)
+    elements = tree.css("*")
+    index_of = {node.mem_id: index for index, node in enumerate(elements)}
+    probes: dict[str, list[int]] = {}
+    for node in tree.css(_PROBES):
+        probes.setdefault(node.attributes.get(_PROBE_ATTRIBUTE) or "", []).append(index_of[node.mem_id])
+    failures: dict[int, str] = {}
+    for k, index in enumerate(plain):
+        begin, end = probes.get(f"s{k}", []), probes.get(f"e{k}", [])
+        if len(begin) != 1 or len(end) != 1 or end[0] <= begin[0]:
+            failures[index] = "the HTML parser does not read the markup put back where it was written"
+            continue
+        between = elements[begin[0] + 1 : end[0]]
+        place = contexts[index].parent_path
+        if not between or between[0].tag != tokens[index].first_tag:
+            failures[index] = "the HTML parser does not start the markup put back where it was written"
+        elif _path(between[0].parent) != place or _path(elements[end[0]].parent) != place:
+            parent = _path(between[0].parent)
+            failures[index] = (
+                f"the parser puts the markup under <{parent[-1] if parent else '(document)'}>, the unit was "
+                f"under <{contexts[index].parent}>"
+            )
+        elif +_counts(between) != +tokens[index].counts:
+            failures[index] = "the markup put back does not parse as written: " + _difference(
+                tokens[index].counts, _counts(between), "markup", "parser"
+            )
+    return failures
 
 
 @dataclass(slots=True)

@@ -517,6 +517,9 @@ def _refs(article: Article, spots: list[_Spot]) -> tuple[EmbedRef, ...]:
     )
     if not offsets:
         return ()
+    # Shells with no sentence before them, in document order: the second on get a number (their key).
+    anchorless = [s for s in sorted(spots, key=lambda s: s.start) if s.shell and not s.lead_in]
+    numbers = {id(spot): index for index, spot in enumerate(anchorless, 1) if index > 1}
     refs = [
         EmbedRef(
             provider=spot.hint or UNKNOWN,
@@ -528,6 +531,7 @@ def _refs(article: Article, spots: list[_Spot]) -> tuple[EmbedRef, ...]:
             announces=spot.announces,
             lead_in=spot.lead_in,
             shell=spot.shell,
+            shell_number=numbers.get(id(spot)),
         )
         for spot in spots
     ]

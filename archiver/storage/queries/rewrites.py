@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from archiver.records import EmbedState, JournalState
+from archiver.records import PUT_BACK_VARIANT, EmbedState, JournalState
 from archiver.storage.models import Article, Embed, Occurrence, Rewrite, Snapshot, SnapshotMedia, Source
 from archiver.storage.queries._common import CHUNK
 
@@ -118,13 +118,18 @@ def rewrites_with_articles(session: Session, states: Collection[str]) -> list[tu
 
 
 def returned_rewrites(session: Session, alive: str) -> list[tuple[int, int, str]]:
-    """(article id, embed id, source name) of applied rewrites whose embed is in state `alive` again."""
+    """(article id, embed id, source name) of applied rewrites whose embed is in state `alive` again
+    (cards: a live post's original markup put back is not undone by the post being alive)."""
     rows = session.execute(
         select(Rewrite.article_id, Rewrite.embed_id, Source.name)
         .join(Embed, Embed.id == Rewrite.embed_id)
         .join(Article, Article.id == Rewrite.article_id)
         .join(Source, Source.id == Article.source_id)
-        .where(Rewrite.state == JournalState.APPLIED, Embed.state == alive)
+        .where(
+            Rewrite.state == JournalState.APPLIED,
+            Embed.state == alive,
+            or_(Rewrite.variant.is_(None), Rewrite.variant != PUT_BACK_VARIANT),
+        )
         .distinct()
     )
     return [(int(article_id), int(embed_id or 0), str(source)) for article_id, embed_id, source in rows]

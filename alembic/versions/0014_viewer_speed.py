@@ -1,7 +1,7 @@
 """viewer speed: breakages by day, embeds by state, the dashboard's counts kept by triggers
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-07 07:00:00
 
 Measured with benchmarks/viewer_speed.py (200,000 articles, 20,000 state changes): the dashboard's
@@ -25,8 +25,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0011'
-down_revision: str | Sequence[str] | None = '0010'
+revision: str = '0014'
+down_revision: str | Sequence[str] | None = '0013'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
