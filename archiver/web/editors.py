@@ -56,23 +56,25 @@ def dashboard() -> Any:
     now = archive.clock.now()
     since = now - timedelta(days=BREAKAGE_DAYS)
     with db_session() as session:
-        counts = queries.status_counts(session)
+        counts = viewer_queries.dashboard_counts(session)
         residue_lines, residue_bare = viewer_queries.residue_line_counts(session)
+        rewrites = queries.rewrite_counts(session)
         context = {
             "counts": counts,
-            "states": sorted({s for per in counts["by_provider"].values() for s in per}),
+            "states": list(counts.by_state),
             "breakages": viewer_queries.breakages_since(session, since, 20),
             "breakage_days": viewer_queries.breakage_days(session, since),
             "paused": queries.paused_providers(session),
             "alerts": queries.alerts(session, open_only=True),
-            "queue_size": viewer_queries.rewrite_count(session, JournalState.PLANNED),
-            "refused": viewer_queries.rewrite_count(session, JournalState.REFUSED),
-            "applied": viewer_queries.rewrite_count(session, JournalState.APPLIED),
+            "queue_size": rewrites.get(JournalState.PLANNED, 0),
+            "refused": rewrites.get(JournalState.REFUSED, 0),
+            "applied": rewrites.get(JournalState.APPLIED, 0),
             "residue_lines": residue_lines,
             "residue_bare": residue_bare,
             "jobs": sorted(queries.job_runs(session).items()),
             "days": BREAKAGE_DAYS,
         }
+        session.commit()  # the tallies folded, if they were
         return flask.render_template("editors/dashboard.html", **context)
 
 
@@ -249,12 +251,13 @@ def articles() -> Any:
         lines = viewer_queries.articles_page(
             session, source=source, state=state, provider=provider, after=after, limit=PAGE_SIZE
         )
+        kinds = viewer_queries.embed_kinds(session)
         return flask.render_template(
             "editors/articles.html",
             lines=lines,
             sources=viewer_queries.source_names(session),
-            providers=viewer_queries.providers_in_use(session),
-            states=sorted(queries.status_counts(session)["by_state"]),
+            providers=sorted({provider for provider, _ in kinds}),
+            states=sorted({state for _, state in kinds}),
             chosen={"source": source, "state": state, "provider": provider},
             args={k: v for k, v in (("source", source), ("state", state), ("provider", provider)) if v},
             after=after,

@@ -40,7 +40,8 @@ from archiver.pipeline.check import check_due
 from archiver.pipeline.gc import collect_media
 from archiver.records import Article, EmbedRef, MarkupKind
 from archiver.storage import blobs, queries
-from archiver.storage.models import Check, Embed, Media, Snapshot, SnapshotMedia
+from archiver.storage.models import Check, Embed, Media, Snapshot, SnapshotMedia, Tally
+from archiver.storage.queries import viewer as viewer_queries
 from tests.support.daemon_world import (
     FakeYouTube,
     add_due_checks,
@@ -414,6 +415,25 @@ def test_gc_deletes_unused_media_after_the_grace(db_url: str, tmp_path: Path) ->
         assert (
             collect_media(app.sessions, store, clock, timedelta(days=1)) == type(report)()
         )  # twice: nothing
+
+
+def test_the_gc_job_folds_the_dashboard_tallies(db_url: str, tmp_path: Path) -> None:
+    """PostgreSQL's triggers add a tally row a write; the daily gc folds them to one a count, so they
+    stay few while nobody opens the dashboard (SQLite keeps none)."""
+    with app_on(db_url, tmp_path, "http://127.0.0.1:9", FixedClock(START)) as app:
+        for n in range(5):
+            with app.sessions() as session, session.begin():
+                session.add(
+                    Embed(provider="youtube", post_id=f"v{n}", canonical_url="u", first_seen_at=START)
+                )
+        Daemon(app, "me")._gc()
+        with app.sessions() as session:
+            tallies = session.execute(select(Tally.name, Tally.n)).all()
+            if session.get_bind().dialect.name == "postgresql":
+                assert tallies == [("embeds:youtube:new", 5)]
+            else:
+                assert tallies == []
+            assert viewer_queries.dashboard_counts(session).by_provider == {"youtube": {"new": 5}}
 
 
 # --- what the daemon says -------------------------------------------------------------------------

@@ -162,6 +162,32 @@ def test_an_exactly_full_page_of_posts_leads_on_to_the_articles(session: Session
     assert second.next_after is None
 
 
+def test_common_words_and_words_only_in_old_rows_page_like_rare_ones(session: Session) -> None:
+    """PostgreSQL first looks among the newest rows and goes to the index when they hold too few hits:
+    a word in every row, in every third row, and only in the oldest rows page the same way, newest
+    first, with no gap or repeat (FTS5 answers every one from its index)."""
+    for n in range(60):
+        words = ["every"] + (["third"] if n % 3 == 0 else []) + (["oldonly"] if n < 9 else [])
+        add_post(session, f"W{n:02d}", text=" ".join(words))
+        add_article(session, f"{'/'.join(words)}/{n}.html")
+    session.commit()
+    for word, count in (("every", 60), ("third", 20), ("oldonly", 9)):
+        posts: list[int] = []
+        articles: list[int] = []
+        after = None
+        while True:
+            page = search(session, word, limit=5, after=after)
+            posts += [hit.snapshot_id for hit in page.posts]
+            articles += [hit.article_id for hit in page.articles]
+            if page.next_after is None:
+                break
+            after = page.next_after
+        assert len(posts) == len(articles) == count, word
+        assert posts == sorted(posts, reverse=True) and articles == sorted(articles, reverse=True), word
+    oldest = search(session, "oldonly", limit=5)
+    assert [hit.post_id for hit in oldest.posts] == ["W08", "W07", "W06", "W05", "W04"]
+
+
 def test_typed_text_is_never_query_syntax(filled: Session) -> None:
     for typed in INJECTIONS:
         page = search(filled, typed)  # never raises, whatever was typed

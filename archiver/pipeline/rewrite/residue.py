@@ -303,7 +303,8 @@ def match_residue(session: Session, occurrence: Occurrence) -> ResidueMatch:
 def match_article(session: Session, article: Article) -> list[ResidueMatch]:
     """Every residue line of one article, in order; two lines matched to the same post are ambiguous."""
     residue = [o for o in article.occurrences if _is_residue(o)]
-    return _match_lines(_Archive(session), session, article, residue)
+    cards = queries.applied_card_starts(session, article.id) if residue else set()
+    return _match_lines(_Archive(session), article, residue, cards)
 
 
 def residue_report(session: Session, sources: Collection[str] | None = None) -> list[ResidueMatch]:
@@ -324,9 +325,11 @@ def match_lines(session: Session, lines: Iterable[tuple[Article, Occurrence]]) -
         for occurrence in residue
     )
     archive.prefetch_handles((provider, handle) for provider, handle in handles if handle is not None)
+    # One query for the cards of every article given, not one an article.
+    cards = queries.applied_card_starts_of(session, by_article)
     report: list[ResidueMatch] = []
     for article, residue in by_article.values():
-        report += _match_lines(archive, session, article, residue)
+        report += _match_lines(archive, article, residue, cards[article.id])
     return report
 
 
@@ -340,14 +343,13 @@ def _is_residue(occurrence: Occurrence) -> bool:
 
 
 def _match_lines(
-    archive: _Archive, session: Session, article: Article, lines: Sequence[Occurrence]
+    archive: _Archive, article: Article, lines: Sequence[Occurrence], cards: set[int]
 ) -> list[ResidueMatch]:
     matches = [_match(archive, occurrence) for occurrence in lines]
     claimed: dict[int, int] = {}
     for match in matches:
         if match.status == MATCHED and match.embed_id is not None:
             claimed[match.embed_id] = claimed.get(match.embed_id, 0) + 1
-    cards = queries.applied_card_starts(session, article.id) if matches else set()
     out = []
     for match in matches:
         if match.status == MATCHED and match.embed_id is not None and claimed[match.embed_id] > 1:

@@ -20,6 +20,7 @@ the post that stood there in an earlier copy (and which memento showed it), or t
 Wayback Machine's Save Page Now on its first capture, and the copy made.
 `Rewrite` is the rewrite journal: the exact original bytes of every embed unit replaced by a card, so
 that every rewrite can be undone byte for byte (`archiver.pipeline.rewrite`).
+`Tally` keeps the dashboard's row counts current on PostgreSQL (by triggers).
 `User`, `ApiToken` and `LoginFailure` are the viewer's accounts, API tokens and sign-in throttle
 (`archiver.accounts`, `archiver.web`).
 
@@ -48,6 +49,7 @@ from archiver.storage.models.archive import (
     SnapshotMedia,
     Source,
     StateChange,
+    Tally,
 )
 from archiver.storage.models.base import NAMING_CONVENTION, Base, UTCDateTime
 
@@ -75,6 +77,7 @@ __all__ = [
     "SnapshotMedia",
     "Source",
     "StateChange",
+    "Tally",
     "UTCDateTime",
     "User",
 ]

@@ -77,8 +77,13 @@ class Embed(Base):
     """One post of one provider, whatever the articles that embed it."""
 
     __tablename__ = "embeds"
-    # (provider, state): the counts by provider and state are read from this index alone.
-    __table_args__ = (UniqueConstraint("provider", "post_id"), Index(None, "provider", "state"))
+    # (provider, state): the counts by provider and state are read from this index alone; (state): the
+    # articles list filtered by state alone starts from the embeds in that state when they are few.
+    __table_args__ = (
+        UniqueConstraint("provider", "post_id"),
+        Index(None, "provider", "state"),
+        Index(None, "state"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     provider: Mapped[str] = mapped_column(String(32))
@@ -151,6 +156,8 @@ class Occurrence(Base):
     """One embed unit (or residue) in one article: which post, what markup, which bytes."""
 
     __tablename__ = "occurrences"
+    # (embed_id, markup, article_id): the residue lines (no embed) of a keyset page of articles, in order.
+    __table_args__ = (Index(None, "embed_id", "markup", "article_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
@@ -264,7 +271,8 @@ class StateChange(Base):
     """Every change of an embed's liveness state, with when and why."""
 
     __tablename__ = "state_changes"
-    __table_args__ = (Index(None, "embed_id", "changed_at"),)
+    # (to_state, changed_at): the dashboard's breakages of the last days, newest first.
+    __table_args__ = (Index(None, "embed_id", "changed_at"), Index(None, "to_state", "changed_at"))
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
     embed_id: Mapped[int] = mapped_column(ForeignKey("embeds.id", ondelete="CASCADE"))
@@ -325,6 +333,20 @@ class HostBackoff(Base):
     until: Mapped[datetime]
     reason: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime]
+
+
+class Tally(Base):
+    """PostgreSQL: changes to the row counts the dashboard shows (`articles`, `snapshots`,
+    `embeds:PROVIDER:STATE`), written by triggers (migration 0014) as rows are inserted, deleted or change
+    state; a count is the sum of its rows, and the rows of a name are folded into one now and then
+    (`queries.viewer.dashboard_counts`). Counting 200,000 rows costs PostgreSQL 15 to 20 ms, SQLite about
+    one: on SQLite the table stays empty and the tables are counted."""
+
+    __tablename__ = "tallies"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    n: Mapped[int] = mapped_column(BigInteger)
 
 
 class JobRun(Base):

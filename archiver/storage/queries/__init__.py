@@ -111,6 +111,7 @@ from archiver.storage.queries.residue import (
 from archiver.storage.queries.rewrites import (
     add_rewrite,
     applied_card_starts,
+    applied_card_starts_of,
     article_rewrites,
     articles_to_rewrite,
     broken_occurrences,
@@ -144,6 +145,7 @@ __all__ = [
     "alerts",
     "all_provider_health",
     "applied_card_starts",
+    "applied_card_starts_of",
     "archived_snapshots",
     "article_rewrites",
     "article_unchanged",

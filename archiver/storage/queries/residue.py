@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, load_only
 
 from archiver import records
 from archiver.storage.models import Article, Embed, Occurrence, Snapshot, Source
@@ -70,11 +70,13 @@ def embeds_with_handles(session: Session, provider: str, handles: Collection[str
     found: dict[str, set[int]] = {handle: set() for handle in handles}
     forms = sorted(asked)
     folded = func.lower(func.trim(Snapshot.handle))
+    # The provider is looked up per snapshot found (a subquery, not a join): joined, PostgreSQL merged
+    # the few snapshots of a page's handles with every embed of the provider, 16 ms instead of 2.
+    of_provider = select(Embed.provider).where(Embed.id == Snapshot.embed_id).scalar_subquery() == provider
     for start in range(0, len(forms), CHUNK):
         stmt = (
             select(Snapshot.embed_id, folded)
-            .join(Embed, Embed.id == Snapshot.embed_id)
-            .where(Embed.provider == provider, folded.in_(forms[start : start + CHUNK]))
+            .where(folded.in_(forms[start : start + CHUNK]), of_provider)
             .distinct()
         )
         for embed_id, value in session.execute(stmt):
@@ -104,14 +106,24 @@ def embeds_with_author_name(session: Session, provider: str, author_name: str) -
 
 
 def snapshot_versions(session: Session, embed_ids: Collection[int]) -> dict[int, list[Snapshot]]:
-    """Every snapshot version of each embed, newest first, with the embed loaded (no media)."""
+    """Every snapshot version of each embed, newest first, with the embed loaded (no media), as residue
+    is compared with them: handle, author name, caption, publication date and version only (the raw
+    provider responses and the rest are left unread; touching them loads them)."""
     wanted = sorted(set(embed_ids))
     found: dict[int, list[Snapshot]] = {}
+    compared = load_only(
+        Snapshot.embed_id,
+        Snapshot.version,
+        Snapshot.handle,
+        Snapshot.author_name,
+        Snapshot.text,
+        Snapshot.published,
+    )
     for start in range(0, len(wanted), CHUNK):
         stmt = (
             select(Snapshot)
             .where(Snapshot.embed_id.in_(wanted[start : start + CHUNK]))
-            .options(joinedload(Snapshot.embed))
+            .options(compared, joinedload(Snapshot.embed))
             .order_by(Snapshot.embed_id, Snapshot.version.desc())
         )
         for snapshot in session.scalars(stmt):

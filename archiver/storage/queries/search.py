@@ -124,6 +124,22 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
+# A word in most rows (PostgreSQL): the newest `RECENT_ROWS_PER_HIT * limit` rows are tried first, and
+# when they hold a page of hits, that page is the answer (no older row can come before them). The GIN
+# index would hand over every match to be sorted: 200,000 for a word in every article path, 80 ms. The
+# words in fewer rows than that go to the index, which then gives at most a quarter of the table.
+# Computing a row's document costs 10 to 20 us, so the window stays small.
+RECENT_ROWS_PER_HIT = 4
+
+
+def _pg_recent(table: str, columns: str, document: str, below: str) -> str:
+    """The newest matching ids among the newest `:window` rows (below `:before`)."""
+    return (
+        f"SELECT id FROM (SELECT id, {columns} FROM {table} WHERE TRUE{below} ORDER BY id DESC "
+        f"LIMIT :window) recent WHERE {document} @@ to_tsquery('simple', :q) ORDER BY id DESC LIMIT :limit"
+    )
+
+
 def _pg_hits(table: str, document: str, below: str) -> str:
     """The newest matching ids, asked so that PostgreSQL reads the GIN index: left to itself, for
     `ORDER BY id DESC LIMIT n` it walks the primary key backwards testing every row, which costs a whole
@@ -135,21 +151,44 @@ def _pg_hits(table: str, document: str, below: str) -> str:
     )
 
 
-def _post_ids(session: Session, words: Sequence[str], limit: int, before: int | None) -> list[int]:
-    below = "" if before is None else " AND {id} < :before"
-    if _dialect(session) == "postgresql":
-        sql = _pg_hits("snapshots", PG_POST_DOCUMENT, below.format(id="id"))
-        params: dict[str, object] = {"q": tsquery(words), "limit": limit}
-    else:
-        sql = (
-            "SELECT rowid FROM search_posts WHERE search_posts MATCH :q"
-            + below.format(id="rowid")
-            + " ORDER BY rowid DESC LIMIT :limit"
-        )
-        params = {"q": fts5_query(words), "limit": limit}
+def _pg_ids(
+    session: Session,
+    table: str,
+    columns: str,
+    document: str,
+    words: Sequence[str],
+    limit: int,
+    before: int | None,
+) -> list[int]:
+    below = "" if before is None else " AND id < :before"
+    params: dict[str, object] = {"q": tsquery(words), "limit": limit, "window": RECENT_ROWS_PER_HIT * limit}
+    if before is not None:
+        params["before"] = before
+    recent = [
+        int(row[0]) for row in session.execute(text(_pg_recent(table, columns, document, below)), params)
+    ]
+    if len(recent) == limit:
+        return recent
+    return [int(row[0]) for row in session.execute(text(_pg_hits(table, document, below)), params)]
+
+
+def _fts5_ids(
+    session: Session, table: str, words: Sequence[str], limit: int, before: int | None
+) -> list[int]:
+    """FTS5 walks its index in rowid order itself: the newest hits come first, at any frequency."""
+    below = "" if before is None else " AND rowid < :before"
+    sql = f"SELECT rowid FROM {table} WHERE {table} MATCH :q{below} ORDER BY rowid DESC LIMIT :limit"
+    params: dict[str, object] = {"q": fts5_query(words), "limit": limit}
     if before is not None:
         params["before"] = before
     return [int(row[0]) for row in session.execute(text(sql), params)]
+
+
+def _post_ids(session: Session, words: Sequence[str], limit: int, before: int | None) -> list[int]:
+    if _dialect(session) == "postgresql":
+        columns = "author_name, handle, title, text"
+        return _pg_ids(session, "snapshots", columns, PG_POST_DOCUMENT, words, limit, before)
+    return _fts5_ids(session, "search_posts", words, limit, before)
 
 
 def _posts(session: Session, words: Sequence[str], limit: int, before: int | None) -> list[PostHit]:
@@ -178,20 +217,10 @@ def _posts(session: Session, words: Sequence[str], limit: int, before: int | Non
 
 
 def _articles(session: Session, words: Sequence[str], limit: int, before: int | None) -> list[ArticleHit]:
-    below = "" if before is None else " AND {id} < :before"
     if _dialect(session) == "postgresql":
-        sql = _pg_hits("articles", PG_ARTICLE_DOCUMENT, below.format(id="id"))
-        params: dict[str, object] = {"q": tsquery(words), "limit": limit}
+        ids = _pg_ids(session, "articles", "key", PG_ARTICLE_DOCUMENT, words, limit, before)
     else:
-        sql = (
-            "SELECT rowid FROM search_articles WHERE search_articles MATCH :q"
-            + below.format(id="rowid")
-            + " ORDER BY rowid DESC LIMIT :limit"
-        )
-        params = {"q": fts5_query(words), "limit": limit}
-    if before is not None:
-        params["before"] = before
-    ids = [int(row[0]) for row in session.execute(text(sql), params)]
+        ids = _fts5_ids(session, "search_articles", words, limit, before)
     if not ids:
         return []
     rows = session.scalars(
