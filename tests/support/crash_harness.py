@@ -59,6 +59,17 @@ from sqlalchemy.engine import Engine, make_url
 from archiver.sources.store import TEMP_SUFFIX
 from archiver.storage import db
 from archiver.storage.models import Article, Base, Embed, Media, Occurrence, Rewrite, Snapshot, Source
+from tests.support.crash_branches import (
+    PUTBACK_POSTS,
+    Seed,
+    approve_mode,
+    blob_files,
+    gc_garbage,
+    planned_rewrites,
+    post_state,
+    putback_pairs,
+    putback_world,
+)
 from tests.support.fake_server import Canned, FakeServer, Recorded
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,6 +101,7 @@ ALL_POSTS = [p for a in range(FILE_ARTICLES) for p in file_posts(a)] + [
 # Half the posts are deleted after their capture; half of those come back later.
 GONE = frozenset(p for i, p in enumerate(ALL_POSTS) if i % 2 == 1)
 BACK = frozenset(p for i, p in enumerate(ALL_POSTS) if i % 4 == 1)
+KNOWN_POSTS = (*ALL_POSTS, *PUTBACK_POSTS)  # the put-back branch's posts are known from its start
 
 
 # --- the world ---------------------------------------------------------------------------------------
@@ -156,13 +168,13 @@ class FakeTube:
         self.server = server
         self.gone: frozenset[str] = frozenset()
         server.route("/oembed", self._oembed)
-        for post in ALL_POSTS:
+        for post in KNOWN_POSTS:
             server.route(f"/thumb/{post}.png", Canned(200, {"Content-Type": "image/png"}, thumbnail(post)))
 
     def _oembed(self, request: Recorded) -> Canned:
         found = _VIDEO.search(unquote((request.query.get("url") or [""])[0]))
         post = found.group(1) if found else ""
-        if post in self.gone or post not in ALL_POSTS:
+        if post in self.gone or post not in KNOWN_POSTS:
             return Canned(404, {"Content-Type": "text/html"}, b"Not Found")
         body = {
             "version": "1.0",
@@ -240,16 +252,110 @@ def build_world(root: Path, provider_url: str) -> None:
 
 
 @dataclass(frozen=True)
+class Step:
+    """A step of setting a branch up, run once and never killed: a command (`argv`, at `now`, with the
+    posts `gone` deleted), or a seed (`crash_branches`)."""
+
+    argv: tuple[str, ...] = ()
+    now: datetime = T0
+    gone: frozenset[str] = frozenset()
+    seed: Seed | None = None
+
+
+@dataclass(frozen=True)
 class Phase:
-    """One command of the world's life: its arguments, the pinned clock, the posts deleted meanwhile."""
+    """One command of the world's life: its arguments, the pinned clock, the posts deleted meanwhile.
+    A branch starts from template `base` (a phase's name: the world before it; "end-NAME": the world
+    phase NAME left) instead of the world the phase before left, and is set up by `setup` first."""
 
     name: str
     argv: tuple[str, ...]
     now: datetime
     gone: frozenset[str]
+    base: str | None = None
+    setup: tuple[Step, ...] = ()
 
 
 FIRST_FILE = "articles/article-01.html"  # restored by an editor in phase "restore"
+APPROVE_AT = T0 + timedelta(hours=60)
+PUTBACK_AT = T0 + timedelta(hours=92)
+LEAD_IN_POST, SHELL_POST = PUTBACK_POSTS
+CARD_GONE = GONE - BACK | {LEAD_IN_POST}  # the post put back after the lead-in breaks
+# The branches (`crash_branches` says what each sets up). Their phases: an editor's approve of every
+# planned rewrite and of one; original markup put back (a zero-length insert and a shell replaced),
+# and that put-back restored; a card written over one put-back, restored whole in two layers, and only
+# that post's layers restored (an editor's restore of one embed: the other put-back stays and moves);
+# media garbage collection.
+BRANCHES = (
+    Phase(
+        "approve-bulk",
+        ("rewrite", "{approve_bulk}", "--by", "editor"),
+        APPROVE_AT + timedelta(minutes=5),
+        GONE,
+        base="rewrite",
+        setup=(Step(seed=approve_mode), Step(("rewrite",), APPROVE_AT, GONE), Step(seed=planned_rewrites)),
+    ),
+    Phase(
+        "approve-one",
+        ("rewrite", "{approve_one}", "--by", "editor"),
+        APPROVE_AT + timedelta(minutes=5),
+        GONE,
+        base="approve-bulk",
+    ),
+    Phase(
+        "putback",
+        ("rewrite",),
+        PUTBACK_AT,
+        GONE - BACK,
+        base="end-restore-sql",
+        setup=(
+            Step(seed=putback_world),
+            Step(("scan",), PUTBACK_AT, GONE - BACK),
+            Step(seed=putback_pairs),
+            Step(("fetch",), PUTBACK_AT, GONE - BACK),
+            Step(seed=post_state(LEAD_IN_POST, "live")),
+        ),
+    ),
+    Phase(
+        "putback-card",
+        ("rewrite",),
+        PUTBACK_AT + timedelta(hours=60),
+        CARD_GONE,
+        setup=(
+            Step(("scan",), PUTBACK_AT + timedelta(minutes=5), GONE - BACK),
+            *(Step(("check",), PUTBACK_AT + timedelta(hours=h), CARD_GONE) for h in (3, 30, 60, 90, 120)),
+            Step(seed=post_state(LEAD_IN_POST, "broken")),
+        ),
+    ),
+    Phase(
+        "putback-restore",
+        ("restore", "{putback_file}", "--by", "editor"),
+        PUTBACK_AT + timedelta(hours=61),
+        CARD_GONE,
+    ),
+    Phase(
+        "putback-restore-embed",
+        ("restore", "{putback_file}", "{putback_post}", "--by", "editor"),
+        PUTBACK_AT + timedelta(hours=61),
+        CARD_GONE,
+        base="putback-restore",
+    ),
+    Phase(
+        "putback-undo",
+        ("restore", "{putback_file}", "--by", "editor"),
+        PUTBACK_AT + timedelta(hours=1),
+        GONE - BACK,
+        base="end-putback",
+    ),
+    Phase(
+        "gc",
+        ("gc",),
+        datetime(2099, 1, 1, tzinfo=UTC),  # every media record and file older than the grace
+        GONE - BACK,
+        base="end-restore-sql",
+        setup=(Step(seed=gc_garbage),),
+    ),
+)
 PHASES = (
     Phase("scan", ("scan",), T0, frozenset()),
     Phase("fetch", ("fetch",), T0, frozenset()),
@@ -261,6 +367,7 @@ PHASES = (
     Phase("rewrite-back", ("rewrite",), T0 + timedelta(hours=90), GONE - BACK),
     Phase("restore", ("restore", "{file}", "--by", "editor"), T0 + timedelta(hours=91), GONE - BACK),
     Phase("restore-sql", ("restore", "{row}", "--by", "editor"), T0 + timedelta(hours=91), GONE - BACK),
+    *BRANCHES,
 )
 PHASE = {phase.name: phase for phase in PHASES}
 
@@ -566,7 +673,8 @@ class Harness:
         self.before: dict[str, Outcome] = {}
         self.steps: dict[str, int] = {}
         self.seconds: dict[str, float] = {}
-        self.args: dict[str, str] = {}
+        self.args: dict[str, list[str]] = {}
+        self.blobs: dict[str, frozenset[str]] = {}  # the media store's files each phase left
 
     # --- setting up
 
@@ -576,7 +684,12 @@ class Harness:
         self.saved.mkdir(parents=True)
         build_world(self.live, self.server.url)
         self.database.create()
+        bases = {phase.base for phase in PHASES if phase.base is not None}
         for phase in PHASES:
+            if phase.base is not None:
+                self.load(phase.base)
+            for step in phase.setup:
+                self._set_up(phase.name, step)
             self._save(phase.name)
             self.before[phase.name] = self.outcome()
             result = self.run(phase)
@@ -584,19 +697,29 @@ class Harness:
             self.steps[phase.name] = result.steps
             self.seconds[phase.name] = result.seconds
             self.reference[phase.name] = self.outcome()
+            self.blobs[phase.name] = blob_files(self.live)
             if phase.name == "scan":
                 self._resolve_args()
+            if f"end-{phase.name}" in bases:
+                self._save(f"end-{phase.name}")
         self.load(DAEMON_FROM)
         result, done = self.run_daemon(0)
         assert done and result.code == 0, ("daemon", result)
         self.steps["daemon"], self.seconds["daemon"] = result.steps, result.seconds
+
+    def _set_up(self, phase_name: str, step: Step) -> None:
+        if step.seed is not None:
+            self.args.update(step.seed(self.live, self.database.url, step.now))
+            return
+        result = self.run(Phase(f"setup of {phase_name}", step.argv, step.now, step.gone))
+        assert result.code in (0, 1) and not result.killed, (phase_name, step.argv, result.output[-2000:])
 
     def _resolve_args(self) -> None:
         with self.database.engine() as engine, engine.connect() as connection:
             row_id = connection.execute(
                 select(Article.id).join(Source).where(Source.name == "cms", Article.key == "2")
             ).scalar_one()
-        self.args = {"file": str(self.live / FIRST_FILE), "row": str(row_id)}
+        self.args.update(file=[str(self.live / FIRST_FILE)], row=[str(row_id)])
 
     def _save(self, name: str) -> None:
         target = self.saved / name
@@ -620,7 +743,8 @@ class Harness:
     def request(
         self, phase: Phase, kill_at: int | None = None, kill_after: float | None = None
     ) -> dict[str, Any]:
-        argv = [arg.format(**self.args) if "{" in arg else arg for arg in phase.argv]
+        # "{name}" is an argument a seed (or the scan) found; a list of them is spread.
+        argv = [a for arg in phase.argv for a in (self.args[arg[1:-1]] if arg.startswith("{") else [arg])]
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": os.environ.get("HOME", "/tmp"),
@@ -931,6 +1055,10 @@ class Harness:
             f"outcome differs from the reference: {d}"
             for d in self.outcome().differences(self.reference[reaches or phase_name])
         ]
+        if phase_name == "gc":  # the collector's own outcome: the files it leaves
+            left = blob_files(self.live) ^ self.blobs[phase_name]
+            if left:
+                problems.append(f"media files differ from the reference: {sorted(left)[:6]}")
         return problems
 
     def _journal_problems(
