@@ -49,6 +49,12 @@ GC_TEMPS = 3
 GC_OLD = datetime(2026, 1, 1, tzinfo=UTC).timestamp()  # the garbage's mtime: long before the gc phase's clock
 
 
+SHELL = (
+    b'<figure class="wp-block-embed is-type-video is-provider-youtube wp-block-embed-youtube">'
+    b'<div class="wp-block-embed__wrapper">\n</div></figure>'
+)
+
+
 def putback_article() -> bytes:
     """An article with a lead-in over nothing and an empty YouTube embed shell (two lost spots)."""
     return b"""<!doctype html>
@@ -58,11 +64,10 @@ def putback_article() -> bytes:
 <p>The band played a new song on Friday. Check out the video below.</p>
 <p>The concert went on for two more hours, and the crowd stayed until the very last encore was over.</p>
 <p>Later that night the singer posted a second clip from the stage.</p>
-<figure class="wp-block-embed is-type-video is-provider-youtube wp-block-embed-youtube"><div class="wp-block-embed__wrapper">
-</div></figure>
+SHELL
 <p>The end of the article, with a few more words about the tour and its dates.</p>
 </article></body></html>
-"""
+""".replace(b"SHELL", SHELL)
 
 
 def original_markup(post: str) -> str:
@@ -105,9 +110,7 @@ def approve_mode(live: Path, url: str, now: datetime) -> dict[str, list[str]]:
 def planned_rewrites(live: Path, url: str, now: datetime) -> dict[str, list[str]]:
     """The planned rewrites' ids: all of them (the bulk approve) and the first one."""
     with _session(url) as session:
-        ids = list(
-            session.scalars(select(Rewrite.id).where(Rewrite.state == "planned").order_by(Rewrite.id))
-        )
+        ids = list(session.scalars(select(Rewrite.id).where(Rewrite.state == "planned").order_by(Rewrite.id)))
     assert len(ids) >= 4, f"the approve branch planned {len(ids)} rewrites"
     return {
         "approve_bulk": [arg for rewrite_id in ids for arg in ("--approve", str(rewrite_id))],
@@ -193,7 +196,9 @@ def gc_garbage(live: Path, url: str, now: datetime) -> dict[str, list[str]]:
         )
         detached = sorted(set(linked))[:GC_DETACHED]
         assert len(detached) == GC_DETACHED, f"only {len(detached)} media to detach"
-        session.execute(update(SnapshotMedia).where(SnapshotMedia.media_id.in_(detached)).values(media_id=None))
+        session.execute(
+            update(SnapshotMedia).where(SnapshotMedia.media_id.in_(detached)).values(media_id=None)
+        )
     for index in range(GC_ORPHANS):
         data = f"a file whose capture never committed its record {index}".encode()
         name = hashlib.sha256(data).hexdigest()

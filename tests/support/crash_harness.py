@@ -1068,7 +1068,9 @@ class Harness:
             )
         return [f"captured embeds left `new`: {sorted(captured_new)[:6]}"] if captured_new else []
 
-    def check_settled(self, phase_name: str, reaches: str | None = None, *, outcome: bool = True) -> list[str]:
+    def check_settled(
+        self, phase_name: str, reaches: str | None = None, *, outcome: bool = True
+    ) -> list[str]:
         """After a run to the end of phase `phase_name`: the invariants, nothing left half done, and the
         outcome of the reference (of phase `reaches`, when another phase's outcome is expected; with
         `outcome` false, all but the outcome)."""
