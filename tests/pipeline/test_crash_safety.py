@@ -23,6 +23,7 @@ from tests.support.crash_harness import (
     Harness,
     TrialReport,
     kill_phase,
+    post_id,
     postgres_available,
     sha,
 )
@@ -160,3 +161,15 @@ def test_an_editors_approve_writes_what_was_approved_once(harness: Harness) -> N
     assert {k: bulk.journal[k] for k in planned} == dict.fromkeys(planned, "applied")
     one = harness.reference["approve-one"]
     assert sorted(one.journal[k] for k in planned) == ["applied"] + ["planned"] * (len(planned) - 1)
+
+
+def test_an_editors_restore_of_one_card_leaves_the_other_where_its_row_says(harness: Harness) -> None:
+    """`archive restore FILE POST` (the viewer's restore of one card calls the same function): of an
+    article's two cards, only that post's is restored; the other stays applied (its place moved)."""
+    prefix = f"site:{harness.live / FIRST_FILE}"
+    before, after = harness.before["restore-embed"], harness.reference["restore-embed"]
+    cards = {k: state for k, state in before.journal.items() if k.startswith(prefix)}
+    assert sorted(cards.values()) == ["applied", "applied"], cards
+    restored = {k: after.journal[k] for k in cards}
+    assert sorted(restored.values()) == ["applied", "restored"], restored
+    assert restored[f"{prefix} {post_id(3)}"] == "restored"
