@@ -277,6 +277,10 @@ class Capture:
     # True when our own manners (a rate budget, a host's backoff) stopped the climb: nothing was
     # learned about the post, so this is no check of it; it is simply tried again later.
     deferred: bool = False
+    # The post's lasting id and canonical URL, when the climb found the post under another name than
+    # `post_id` (a Bluesky handle resolved to its DID): the archive keeps the post under this id.
+    lasting_id: str | None = None
+    lasting_url: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fields", _frozen(self.fields))

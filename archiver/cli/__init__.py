@@ -16,6 +16,7 @@ commands to the `archive` group below (a new area is one module and one line in 
     demo       demo (a demo folder and a simulated week, offline: `archiver.demo`)
     web        serve, user add|list|remove, token add|list|remove (the web viewer and its accounts)
     recover    recover (residue and lost embeds paired with posts from web archives)
+    mirror     mirror (posts pushed to the Wayback Machine's Save Page Now on their first capture)
 
 The CLI is an edge: it may import the app, config, errors, views, the daemon, the pipeline stages, the
 provider registry and storage; nothing under archiver/ imports it.
@@ -29,7 +30,7 @@ from pathlib import Path
 import click
 
 from archiver import __version__
-from archiver.cli import demo, export, recover, reports, rewrites, setup, web, work
+from archiver.cli import demo, export, mirror, recover, reports, rewrites, setup, web, work
 from archiver.cli.common import ERR, Context
 from archiver.config import DEFAULT_CONFIG_NAME
 from archiver.errors import ArchiverError, ConfigError
@@ -51,7 +52,7 @@ def cli(ctx: click.Context, config: Path | None, no_progress: bool) -> None:
     ctx.call_on_close(ctx.obj.close)
 
 
-_AREAS = (setup, work, reports, rewrites, export, web, demo, recover)
+_AREAS = (setup, work, reports, rewrites, export, web, demo, recover, mirror)
 for _area in _AREAS:
     _area.register(cli)
 

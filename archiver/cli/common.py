@@ -15,8 +15,10 @@ from rich.console import Console
 from archiver.app import App
 
 # Piped output is not squeezed to 80 columns: tables stay readable in logs and files.
-OUT = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
-ERR = Console(stderr=True, highlight=False, soft_wrap=True)
+# Rich markup is off unless a print asks for it (`markup=True`, the text it did not write escaped): article
+# paths, captions and providers' answers hold brackets that markup would eat ("[draft]") or choke on ("[/]").
+OUT = Console(highlight=False, soft_wrap=True, markup=False, width=None if sys.stdout.isatty() else 160)
+ERR = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
 class Context:

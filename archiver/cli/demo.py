@@ -72,7 +72,7 @@ def _progress(
         return f"[dim]{when}[/]  [{style}]{event.kind:<8}[/] {escape(text)}"
 
     if not shown or not ERR.is_terminal:
-        yield (lambda event: OUT.print(line(event))), (lambda done, total: None)
+        yield (lambda event: OUT.print(line(event), markup=True)), (lambda done, total: None)
         return
     bar = Progress(
         TextColumn("{task.description}"),
@@ -88,7 +88,7 @@ def _progress(
         def on_hour(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total, day=f"day {done // 24} of {total // 24}")
 
-        yield (lambda event: bar.console.print(line(event))), on_hour
+        yield (lambda event: bar.console.print(line(event), markup=True)), on_hour
 
 
 def _summary(run: DemoRun) -> None:
@@ -121,21 +121,29 @@ def _look_around(run: DemoRun, commands: set[str]) -> None:
     config = shlex.quote(str(run.folder.config))
     archive = f"archive --config {config}"
     OUT.print()
-    OUT.print("[bold]Look around[/] (the simulated week ended now; the replay server has stopped):")
-    OUT.print(f"  {escape(archive)} status", markup=True)
-    OUT.print(f"  {escape(archive)} embeds")
+    OUT.print(
+        "[bold]Look around[/] (the simulated week ended now; the replay server has stopped):",
+        markup=True,
+    )
+    OUT.print(f"  {archive} status")
+    OUT.print(f"  {archive} embeds")
     planned = run.result.planned()
     if planned:
-        OUT.print(f"  {escape(archive)} rewrite --pending")
-        OUT.print(f"  {escape(archive)} rewrite --approve {planned[0].id}   [dim]# an editor approves it[/]")
+        OUT.print(f"  {archive} rewrite --pending")
+        OUT.print(
+            f"  {escape(archive)} rewrite --approve {planned[0].id}   [dim]# an editor approves it[/]",
+            markup=True,
+        )
     if "serve" in commands:
-        OUT.print(f"  {escape(archive)} serve   [dim]# the viewer, on http://127.0.0.1:8080[/]")
+        OUT.print(f"  {escape(archive)} serve   [dim]# the viewer, on http://127.0.0.1:8080[/]", markup=True)
         given = "the password you gave" if run.password is None else f"password {escape(run.password)}"
         shown_once = "" if run.password is None else " [dim](shown this once)[/]"
-        OUT.print(f"Sign in to the viewer as [bold]{escape(run.editor)}[/], {given}{shown_once}.")
+        OUT.print(
+            f"Sign in to the viewer as [bold]{escape(run.editor)}[/], {given}{shown_once}.", markup=True
+        )
     applied = run.result.applied()
     if applied:
-        OUT.print(f"A rewritten article, to open in a browser: {escape(_shown(applied[0].article, run))}")
+        OUT.print(f"A rewritten article, to open in a browser: {_shown(applied[0].article, run)}")
 
 
 def _shown(article: str, run: DemoRun) -> str:

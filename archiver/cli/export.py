@@ -65,4 +65,5 @@ def export(
         "(transport errors have no HTTP response to record)."
     )
     if report.missing_media:
-        ERR.print(f"[yellow]warning[/] {len(report.missing_media)} media file(s) are missing from the store")
+        missing = len(report.missing_media)
+        ERR.print(f"[yellow]warning[/] {missing} media file(s) are missing from the store", markup=True)

@@ -35,13 +35,13 @@ def recover_command(ctx: Context, targets: tuple[str, ...], list_only: bool, as_
         with app.sessions() as session:
             spots = [s for s in spot_reports(session, names) if keys is None or s.article in keys]
     else:
-        deps = RecoverDeps(app.sessions, app.http, app.settings, app.clock)
+        deps = RecoverDeps(app.sessions, app.http, app.settings, app.clock, app.blobs)
         spots = list(recover(deps, names, keys).spots)
     if as_json:
         OUT.print(json.dumps([s.to_json() for s in spots], ensure_ascii=False, indent=2), markup=False)
     else:
         _table(spots)
-    if any(s.state == "pending" for s in spots):
+    if any(s.waiting for s in spots):
         sys.exit(1)
 
 

@@ -93,7 +93,9 @@ def capture_summary(report: CaptureReport) -> None:
     for item in report.items:
         if item.outcome is not Outcome.OK and not item.deferred:
             OUT.print(
-                f"  {item.provider}:{item.post_id} [bold]{item.outcome.value}[/]: {item.reason}", markup=True
+                f"  {escape(item.provider)}:{escape(item.post_id)} [bold]{item.outcome.value}[/]: "
+                f"{escape(item.reason)}",
+                markup=True,
             )
     parts = [f"{n} {outcome}" for outcome, n in sorted(report.outcomes.items())]
     OUT.print(
@@ -118,7 +120,11 @@ def capture_summary(report: CaptureReport) -> None:
 
 def status_tables(counts: dict[str, Any]) -> None:
     for paused in counts["paused_providers"]:
-        ERR.print(f"[bold red]paused[/] {paused['provider']} since {paused['since']}: {paused['reason']}")
+        ERR.print(
+            f"[bold red]paused[/] {escape(paused['provider'])} since {paused['since']}: "
+            f"{escape(paused['reason'])}",
+            markup=True,
+        )
     table = Table(title="Archive status", show_header=False)
     for key in ("articles", "articles_with_errors", "embeds", "residues", "lost", "snapshots", "media"):
         table.add_row(key.replace("_", " "), str(counts.get(key, 0)))
@@ -180,7 +186,8 @@ def residue_table(lines: list[dict[str, Any]]) -> None:
 
 
 def embed_detail(detail: dict[str, Any]) -> None:
-    OUT.print(f"[bold]{detail['provider']}:{detail['post_id']}[/]  {detail['url']}")
+    post = escape(f"{detail['provider']}:{detail['post_id']}")
+    OUT.print(f"[bold]{post}[/]  {escape(detail['url'])}", markup=True)
     OUT.print(
         f"state: {detail['state']}   first seen: {detail['first_seen_at']}   "
         f"last outcome: {detail['last_outcome'] or '-'}"
@@ -188,7 +195,8 @@ def embed_detail(detail: dict[str, Any]) -> None:
     if detail["provider_paused"]:
         OUT.print(
             f"[bold red]provider paused[/]: no verdicts until it recovers; the state is the last one told "
-            f"({escape(detail['provider_paused_reason'] or 'no reason given')})"
+            f"({escape(detail['provider_paused_reason'] or 'no reason given')})",
+            markup=True,
         )
     snaps = detail["snapshots"]
     if not snaps:
@@ -199,7 +207,7 @@ def embed_detail(detail: dict[str, Any]) -> None:
         _snapshot(snap)
     for older, newer in itertools.pairwise(snaps):
         if (older["text"] or "") != (newer["text"] or ""):
-            OUT.print(f"\n[bold]Caption change v{older['version']} -> v{newer['version']}[/]")
+            OUT.print(f"\n[bold]Caption change v{older['version']} -> v{newer['version']}[/]", markup=True)
             diff = difflib.unified_diff(
                 (older["text"] or "").splitlines(),
                 (newer["text"] or "").splitlines(),
@@ -228,7 +236,7 @@ def embed_detail(detail: dict[str, Any]) -> None:
 
 def _snapshot(snap: dict[str, Any]) -> None:
     prov = snap["provenance"] or {}
-    OUT.print(f"\n[bold]Snapshot v{snap['version']}[/] captured {snap['captured_at']}")
+    OUT.print(f"\n[bold]Snapshot v{snap['version']}[/] captured {snap['captured_at']}", markup=True)
     for key, label in (
         ("author_name", "author"),
         ("handle", "handle"),
@@ -239,15 +247,21 @@ def _snapshot(snap: dict[str, Any]) -> None:
         value = snap[key]
         if value:
             shown = f"@{value}" if key == "handle" else value
-            OUT.print(f"  {label}: {shown}  [dim]({prov.get(key, '?')})[/]", markup=True)
+            OUT.print(f"  {label}: {escape(shown)}  [dim]({escape(prov.get(key, '?'))})[/]", markup=True)
     for media in snap["media"]:
         if media["sha256"]:
             OUT.print(
-                f"  {media['kind']}: {media['path']} ({media['type']}, {media['size']} bytes) "
-                f"[dim]from {media['original_url']}[/]"
+                f"  {media['kind']}: {escape(media['path'])} ({escape(media['type'])}, "
+                f"{media['size']} bytes) "
+                f"[dim]from {escape(media['original_url'])}[/]",
+                markup=True,
             )
         else:
-            OUT.print(f"  {media['kind']}: not stored: {media['error']}  [dim]{media['original_url']}[/]")
+            OUT.print(
+                f"  {media['kind']}: not stored: {escape(media['error'])}  "
+                f"[dim]{escape(media['original_url'])}[/]",
+                markup=True,
+            )
 
 
 def pending_table(rows: list[dict[str, Any]]) -> None:
@@ -267,8 +281,8 @@ def providers_table(rows: list[dict[str, Any]]) -> None:
             "yes" if row["enabled"] else "no",
             "yes" if row["captures"] else "no (detection only)",
             str(row["rate"] or "-"),
-            escape("\n".join(row["recognises"])),  # "vimeo.com/ID[/HASH]" is text, not rich markup
-            escape("\n".join(f"{k} = {v}" for k, v in row["endpoints"].items())),
+            "\n".join(row["recognises"]),
+            "\n".join(f"{k} = {v}" for k, v in row["endpoints"].items()),
         )
     OUT.print(table)
 

@@ -8,7 +8,6 @@ from typing import Any
 
 import click
 import waitress
-from rich.markup import escape
 from rich.table import Table
 
 from archiver import accounts
@@ -165,7 +164,7 @@ def token_list(ctx: Context, as_json: bool) -> None:
         table.add_row(
             str(row["id"]),
             row["user"],
-            escape(row["note"]),
+            row["note"],
             row["created_at"][:16],
             (row["last_used_at"] or "-")[:16],
         )

@@ -7,6 +7,7 @@ import json
 from contextlib import ExitStack
 
 import click
+from rich.markup import escape
 
 from archiver.cli import render
 from archiver.cli.common import ERR, OUT, Context, exit_with, json_option, pass_ctx, print_json
@@ -16,6 +17,7 @@ from archiver.errors import UsageError
 from archiver.pipeline.capture import CaptureItem, CaptureReport, capture_due
 from archiver.pipeline.check import check_due
 from archiver.pipeline.gc import collect_media
+from archiver.pipeline.mirror import spn_keys
 from archiver.pipeline.scan import ArticleReport, ArticleStatus, SourceAccess, resolve_targets, scan_targets
 from archiver.providers import enabled_providers, provider_named
 
@@ -118,9 +120,9 @@ def check(ctx: Context, limit: int | None, provider_names: tuple[str, ...], as_j
     else:
         for h in report.health:
             if h.paused:
-                ERR.print(f"[bold red]paused[/] {h.provider}: {h.paused}")
+                ERR.print(f"[bold red]paused[/] {h.provider}: {escape(h.paused)}", markup=True)
             elif h.resumed:
-                OUT.print(f"[green]resumed[/] {h.provider}: canaries answer again")
+                OUT.print(f"[green]resumed[/] {h.provider}: canaries answer again", markup=True)
         for embed_id, before, after in report.state_changes:
             OUT.print(f"  embed {embed_id}: {before} -> {after}", markup=False)
         parts = [f"{n} {outcome}" for outcome, n in sorted(report.outcomes.items())]
@@ -217,9 +219,10 @@ def _scan(
                     OUT.print(json.dumps(report.to_json(), ensure_ascii=False), markup=False, highlight=False)
                 elif report.error:
                     ERR.print(
-                        f"[yellow]skipped[/] {report.error}"
+                        f"[yellow]skipped[/] {escape(report.error)}"
                         if report.article in report.error
-                        else f"[yellow]skipped[/] {report.article}: {report.error}"
+                        else f"[yellow]skipped[/] {escape(report.article)}: {escape(report.error)}",
+                        markup=True,
                     )
 
             return scan_targets(
@@ -237,6 +240,10 @@ def _capture(
     ctx: Context, limit: int | None, only: tuple[str, ...] | None, as_json: bool, *, refresh: bool = False
 ) -> CaptureReport:
     app = ctx.app
+    mirror = app.settings.mirror
+    keys = spn_keys(mirror, app.env) if mirror.enabled and not refresh else None
+    if isinstance(keys, str):  # the captures go on and queue their posts for Save Page Now
+        ERR.print(f"warning: {keys}", markup=False)
     with render.progress(ctx.progress and not as_json, "Capturing posts", None) as advance:
 
         def on_item(item: CaptureItem) -> None:

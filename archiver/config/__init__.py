@@ -8,6 +8,7 @@ Tokens never live in the file: a provider names the environment variable that ho
     sections    the settings tables ([database], [media], [http], [scan], ..., [providers.NAME])
     sources     [[sources]]: files, sql, wordpress
     archives    [[archives]] and [recover]: recovery from web archives
+    mirror      [mirror]: Save Page Now asked to archive each newly captured post
     settings    `Settings` (all of them) and `load_settings` / `find_config`
 
 This package imports only pydantic, the standard library and `archiver.errors`.
@@ -16,6 +17,7 @@ This package imports only pydantic, the standard library and `archiver.errors`.
 from __future__ import annotations
 
 from archiver.config.archives import ArchiveSettings, RecoverSettings
+from archiver.config.mirror import MirrorSettings
 from archiver.config.sections import (
     CaptureSettings,
     CheckSettings,
@@ -42,6 +44,7 @@ __all__ = [
     "DatabaseSettings",
     "HttpSettings",
     "MediaSettings",
+    "MirrorSettings",
     "ProviderSettings",
     "RecoverSettings",
     "RewriteSettings",

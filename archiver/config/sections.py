@@ -205,6 +205,11 @@ class DaemonSettings(Section):
     recover: str = Field(
         "every 6h", description="When to look residue and lost embeds up in web archives (archive recover)."
     )
+    mirror: str = Field(
+        "every 2m",
+        description="When to ask Save Page Now for the posts queued by their first capture and poll its "
+        "jobs (only with [mirror] enabled).",
+    )
     gc_grace: str = Field("1d", description="Media unused for less than this is kept (captures in flight).")
     lease: str = Field(
         "10m",
@@ -218,7 +223,7 @@ class DaemonSettings(Section):
 
     @model_validator(mode="after")
     def _schedules(self) -> DaemonSettings:
-        for name in ("scan", "capture", "check", "rewrite", "gc", "recover"):
+        for name in ("scan", "capture", "check", "rewrite", "gc", "recover", "mirror"):
             try:
                 parse_schedule(getattr(self, name))
             except ValueError as exc:

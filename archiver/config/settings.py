@@ -13,6 +13,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from archiver.config.archives import WAYBACK, ArchiveSettings, RecoverSettings
+from archiver.config.mirror import MirrorSettings
 from archiver.config.sections import (
     CaptureSettings,
     CheckSettings,
@@ -52,6 +53,7 @@ class Settings(BaseSettings):
     providers: dict[str, ProviderSettings] = Field(default_factory=dict)
     archives: tuple[ArchiveSettings, ...] = (WAYBACK,)
     recover: RecoverSettings = RecoverSettings()
+    mirror: MirrorSettings = MirrorSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -7,6 +7,9 @@
     rewrite   rewrite articles per their source's mode (monitor, approve, apply), write what editors
               approved, undo rewrites of embeds that came back (`pipeline/rewrite/`)
     gc        delete media no snapshot uses, after `[daemon] gc_grace`
+    recover   look residue and lost embeds up in web archives (`pipeline/recover/`)
+    mirror    ask Save Page Now for the posts queued by their first capture, poll its jobs
+              (`pipeline/mirror/`; only with `[mirror] enabled`)
 
 Jobs are defined in memory (never a persistent job store of pickles), with `coalesce=True`,
 `max_instances=1` and `misfire_grace_time=None`: a late run is never dropped, and many missed runs are one.

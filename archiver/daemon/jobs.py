@@ -27,6 +27,7 @@ from archiver.daemon.schedule import Schedule
 from archiver.pipeline.capture import LEASE_LOST, CaptureItem, capture_due
 from archiver.pipeline.check import check_due
 from archiver.pipeline.gc import collect_media
+from archiver.pipeline.mirror import MirrorItem, mirror_due, spn_keys
 from archiver.pipeline.recover import PAIRED, PENDING, RecoverDeps, SpotReport
 from archiver.pipeline.recover import recover as recover_spots
 from archiver.pipeline.rewrite import ArticleOutcome, RewriteDeps
@@ -39,9 +40,9 @@ from archiver.storage import queries
 
 log = logging.getLogger("archiver.daemon")
 
-JOBS = ("scan", "capture", "check", "rewrite", "gc", "recover")
+JOBS = ("scan", "capture", "check", "rewrite", "gc", "recover", "mirror")
 # Jobs one daemon at a time runs, once per period over all daemons (the others claim due work).
-SINGLETON_JOBS = frozenset({"scan", "rewrite", "gc", "recover"})
+SINGLETON_JOBS = frozenset({"scan", "rewrite", "gc", "recover", "mirror"})
 
 Due = TypeVar("Due")  # the report of a run over due embeds (capture's or check's)
 
@@ -98,6 +99,7 @@ class Daemon:
             "rewrite": self._rewrite,
             "gc": self._gc,
             "recover": self._recover,
+            "mirror": self._mirror,
         }
         for order, (name, state) in enumerate(self.jobs.items()):
             last = last_runs.get(name)
@@ -118,6 +120,10 @@ class Daemon:
             )
             if name == "capture" and wait > 0:
                 self.capture_settled.set()  # no capture run at the start: checks need not wait for one
+        mirror = self.app.settings.mirror
+        keys = spn_keys(mirror, self.app.env) if mirror.enabled else None
+        if isinstance(keys, str):  # said once, at the start; the job then asks nothing
+            log.error("the mirror cannot ask Save Page Now: %s", keys, extra={"job": "mirror"})
         scheduler.add_listener(self._busy_tick, EVENT_JOB_MAX_INSTANCES)
         logging.getLogger("apscheduler.scheduler").addFilter(QuietBusyTicks())
         self.scheduler = scheduler
@@ -407,11 +413,39 @@ class Daemon:
                     )
 
         with self.app.new_http_client() as http:
-            deps = RecoverDeps(self.app.sessions, http, self.app.settings, self.app.clock)
+            deps = RecoverDeps(self.app.sessions, http, self.app.settings, self.app.clock, self.app.blobs)
             recover_spots(deps, stop=self.stop, on_article=on_article)
         if states[PAIRED]:
             self.wake("capture")
         return {"spots": sum(states.values()), **dict(states)}
+
+    def _mirror(self) -> dict[str, Any]:
+        """The posts queued by their first capture asked of Save Page Now, and its jobs polled, within the
+        mirror's rate budget; what it (or the budget) leaves waiting is done by later runs."""
+        settings = self.app.settings.mirror
+        if not settings.enabled:
+            return {"note": "[mirror] enabled = false"}
+        keys = spn_keys(settings, self.app.env)
+        if isinstance(keys, str):
+            return {"note": "no Save Page Now keys in the environment (logged at the start)"}
+
+        def on_item(item: MirrorItem) -> None:
+            self._keep_job("mirror")
+            extra = {"job": "mirror", "embed": item.embed_id, "state": item.state, "action": item.action}
+            if item.memento_url:
+                extra["memento"] = item.memento_url
+            if item.reason:
+                extra["reason"] = item.reason
+            log.log(logging.WARNING if item.state == "failed" else logging.INFO, "post mirrored", extra=extra)
+
+        with self.app.new_http_client() as http:
+            report = mirror_due(
+                self.app.sessions, http, settings, self.app.clock, keys, stop=self.stop, on_item=on_item
+            )
+        summary: dict[str, Any] = {"requests": len(report.items), **report.counts}
+        if report.waiting is not None:
+            summary["waiting"] = report.waiting
+        return summary
 
     def _item_logger(self, kind: str) -> Callable[[CaptureItem], None]:
         counter = self.outcomes[kind]

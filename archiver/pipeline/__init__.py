@@ -10,6 +10,7 @@ Data flow (each stage hands on frozen records; the database holds them between s
     check/    due embeds looked at again, provider health first; verdicts decide which are gone
     rewrite/  broken embeds replaced by fallback cards: planned, journaled, verified, undoable
     recover/  residue and lost embeds paired with posts from earlier copies in web archives
+    mirror/   posts queued by their first capture pushed to the Wayback Machine's Save Page Now
     verdict.py  what an embed's checks say (`decide`, `next_check`, `apply_verdict`): capture and check
     gc.py       media no snapshot shows any more, deleted after a grace period
     export.py   the archive as a WARC file
@@ -22,6 +23,7 @@ inner modules. What each may import, besides records, config, clock, errors, pro
     check     capture (it climbs like a recapture) and, through it, verdict.py
     rewrite   scan (to find the units it replaces), sources, verdict.py's states
     recover   scan (to read archived copies), sources, http
+    mirror    http; never another stage (capture queues its posts through storage)
     gc, export  storage only (export also http's redaction)
 
 No stage imports the CLI, the daemon or the web viewer: those edges call the stages.

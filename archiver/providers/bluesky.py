@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Any, ClassVar
 from urllib.parse import unquote, urlencode
@@ -220,8 +221,14 @@ class Bluesky(Provider):
         fields = markup_fields(ref)
         media: list[MediaRef] = []
         oembed = self._oembed_rung(post, ctx, fields)
-        before, appview = self._appview_rung(actor, rkey, ctx, fields, media)
-        return assemble(self.name, post.post_id, post.url, [oembed, appview], fields, media, before)
+        before, appview, found_at = self._appview_rung(actor, rkey, ctx, fields, media)
+        capture = assemble(self.name, post.post_id, post.url, [oembed, appview], fields, media, before)
+        if found_at is None or found_at == actor:
+            return capture
+        # Found through a handle: the DID is the post's identity (a handle can move to another account).
+        lasting = self.post(found_at, rkey)
+        assert lasting is not None  # rkey was accepted above
+        return replace(capture, lasting_id=lasting.post_id, lasting_url=lasting.url)
 
     def _oembed_rung(self, post: PostUrl, ctx: CaptureContext, fields: dict[str, Field]) -> RungResult:
         endpoint = ctx.url("oembed_endpoint", self.endpoints["oembed_endpoint"])
@@ -255,8 +262,9 @@ class Bluesky(Provider):
 
     def _appview_rung(
         self, actor: str, rkey: str, ctx: CaptureContext, fields: dict[str, Field], media: list[MediaRef]
-    ) -> tuple[tuple[RungResult, ...], RungResult]:
-        """The resolveHandle answer that led to the post (when there was one), and the post's answer."""
+    ) -> tuple[tuple[RungResult, ...], RungResult, str | None]:
+        """The resolveHandle answer that led to the post (when there was one), the post's answer, and the
+        DID the AppView found the post at (None unless it did)."""
         base = ctx.url("appview_base", self.endpoints["appview_base"])
         before: tuple[RungResult, ...] = ()
         did = actor
@@ -266,41 +274,55 @@ class Bluesky(Provider):
             resolved, data = request_json(ctx, url, "resolve_handle", "AppView resolveHandle")
             resolved = _xrpc_outcome(resolved, "AppView resolveHandle")
             if data is None:
-                return before, resolved
+                return before, resolved, None
             found = data.get("did")
             if not (isinstance(found, str) and _DID_ONLY.fullmatch(found)):
-                return before, reclassified(
-                    resolved, Outcome.AMBIGUOUS, "AppView resolveHandle: 200 but the JSON names no DID"
-                )
+                no_did = "AppView resolveHandle: 200 but the JSON names no DID"
+                return before, reclassified(resolved, Outcome.AMBIGUOUS, no_did), None
             did, before = found, (resolved,)
         uri = f"at://{did}/{COLLECTION}/{rkey}"
         url = f"{base}/xrpc/app.bsky.feed.getPosts?{urlencode({'uris': uri})}"
         result, data = request_json(ctx, url, "appview", "AppView getPosts")
         result = _xrpc_outcome(result, "AppView getPosts")
         if data is None:
-            return before, result
+            return before, result, None
         if not isinstance(data.get("posts"), list):
-            return before, reclassified(
-                result, Outcome.AMBIGUOUS, "AppView getPosts: 200 but the JSON has no posts"
+            return (
+                before,
+                reclassified(result, Outcome.AMBIGUOUS, "AppView getPosts: 200 but the JSON has no posts"),
+                None,
             )
         posts = items(data, "posts")
         if not posts:
-            return before, reclassified(
-                result, Outcome.GONE, "AppView getPosts: post not found (no post for its AT-URI)"
+            return (
+                before,
+                reclassified(
+                    result, Outcome.GONE, "AppView getPosts: post not found (no post for its AT-URI)"
+                ),
+                None,
             )
         view = posts[0]
         record, author = obj(view, "record"), obj(view, "author")
         uri_seen = view.get("uri")
         if not (isinstance(uri_seen, str) and uri_seen.endswith(f"/{COLLECTION}/{rkey}")):
-            return before, reclassified(
-                result, Outcome.AMBIGUOUS, "AppView getPosts: 200 but for another post"
+            return (
+                before,
+                reclassified(result, Outcome.AMBIGUOUS, "AppView getPosts: 200 but for another post"),
+                None,
             )
         if not (isinstance(record.get("text"), str) and isinstance(author.get("handle"), str)):
-            return before, reclassified(
-                result, Outcome.AMBIGUOUS, "AppView getPosts: 200 but the post has no record text or author"
+            return (
+                before,
+                reclassified(
+                    result,
+                    Outcome.AMBIGUOUS,
+                    "AppView getPosts: 200 but the post has no record text or author",
+                ),
+                None,
             )
         _appview_fields(view, record, author, fields, media)
-        return before, result
+        # The post's identity only when the AppView names the very AT-URI asked for.
+        return before, result, did if uri_seen == uri else None
 
 
 def _date(text: str) -> str | None:

@@ -6,6 +6,11 @@ Gutenberg blocks and consent placeholders are generic forms the scanner finds wi
 
 Capture ladder: the article's markup, Graph oEmbed (tokenless or with a token), the public captioned
 embed page (caption, handle, image). The pipeline then stores the media.
+
+Archived pages (recovery from web archives): the captioned embed page, read as the live ladder reads it,
+then the post page: its JSON-LD (2018-2020), og:description and og:title as Instagram wrote them, and
+og:image, when its og:url or canonical link is the post; a login wall or "this page isn't available"
+shows no post.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from archiver.providers.common.ladder import (
     request_oembed,
 )
 from archiver.providers.common.meta import graph_outcome
+from archiver.providers.common.pagemeta import ArchivedPost, page_meta, web_url
 from archiver.records import Capture, EmbedRef, Field, MarkupKind, MediaRef, Outcome
 from archiver.sanitize import clean_html, plain_text
 
@@ -138,6 +144,18 @@ _SHARED_BY = re.compile(
     + r"(?P<rest>[^\n]{0,80})"
 )
 _JOINERS = {s.phrase: s.date_joiners for s in SHARED_BY}
+_PLAIN_HANDLE = re.compile(r"^[A-Za-z0-9._]{1,30}$")
+# A post page's og:description, as Instagram wrote it before 2021 ("45.2k Likes, 512 Comments - NAME
+# (@handle) on Instagram: “caption”") and since ("12K likes, 300 comments - handle on October 2, 2020:
+# "caption". "); and its og:title ("NAME on Instagram: “caption”").
+_OG_DESCRIPTION = re.compile(
+    r"^[^\n]*? - (?:(?P<name>[^\n]{1,120}?) \(@(?P<handle>[A-Za-z0-9._]{1,30})\) on Instagram"
+    r"|(?P<user>[A-Za-z0-9._]{1,30}) on (?P<date>[^:\n]{6,40})): [“\"](?P<caption>.*)[”\"]\.?\s*$",
+    re.DOTALL,
+)
+_OG_TITLE = re.compile(r"^(?P<name>[^\n]{1,120}?) on Instagram: [“\"](?P<caption>.*)[”\"]\s*$", re.DOTALL)
+# What a post page that no longer shows the post says (never a verdict: the live ladder decides that).
+_UNAVAILABLE = ("Sorry, this page isn&#39;t available", "Sorry, this page isn't available")
 _TIME = r"(?P<hour>\d{1,2})[:.h](?P<minute>\d{2})\s*(?P<ampm>[ap]\.?m\.?)?\s*(?P<zone>[A-Z]{3,4})?"
 _MONTH_FIRST = re.compile(
     r"(?P<month>[^\W\d_]{3,10})\.?\s+(?P<day>\d{1,2}),?\s+(?P<year>\d{4})(?:,?\s+\w+\s+" + _TIME + ")?"
@@ -369,6 +387,77 @@ class Instagram(Provider):
             media.append(MediaRef("image", page.image_url, "embed_page"))
         return RungResult(Outcome.OK, "embed page answered", fetched.status, response)
 
+    # ---- archived pages (recovery from web archives) ------------------------------------------------
+    def archived_pages(self, post: PostUrl) -> tuple[str, ...]:
+        # The captioned embed page is the page the official embed loads in its iframe (the live ladder's
+        # third rung): caption, handle and image in plain HTML. Post pages are mostly login walls.
+        return (embed_page_url(post), post.url)
+
+    def read_archived_page(self, post: PostUrl, page_url: str, page: str) -> ArchivedPost | None:
+        if page_url == embed_page_url(post):
+            return _archived_embed_page(page)
+        if any(words in page for words in _UNAVAILABLE):
+            return None
+        meta = page_meta(page)
+        named = self.parse_url(meta.url or "")
+        if named is None or named.post_id != post.post_id:
+            return None  # a home page or a login wall after a redirect, or another post
+        values: dict[str, str] = {}
+        for item in meta.posts():  # the JSON-LD of 2018-2020 post pages
+            author = item.get("author")
+            if isinstance(author, Mapping):
+                _put(values, "author_name", author.get("name"))
+                handle = author.get("alternateName")
+                _put(values, "handle", handle.lstrip("@") if isinstance(handle, str) else None)
+            _put(values, "text", item.get("caption") or item.get("articleBody"))
+            _put(values, "published", item.get("uploadDate") or item.get("datePublished"))
+        description = _OG_DESCRIPTION.match(meta.first("og:description", "description") or "")
+        if description is not None:
+            _put(values, "author_name", description.group("name"))
+            _put(values, "handle", description.group("handle") or description.group("user"))
+            _put(values, "text", description.group("caption"))
+            _put(values, "published", _published(description.group("date") or "", ()))
+        title = _OG_TITLE.match(meta.first("og:title") or "")
+        if title is not None:
+            _put(values, "author_name", title.group("name"))
+            _put(values, "text", title.group("caption"))
+        if "handle" in values and _PLAIN_HANDLE.match(values["handle"]):
+            values.setdefault("author_url", f"{CANONICAL_BASE}/{values['handle']}/")
+        else:
+            values.pop("handle", None)
+        image = web_url(meta.first("og:image:secure_url", "og:image"))
+        if not values and image is None:
+            return None
+        return ArchivedPost(values, image, "\n".join(meta.evidence))
+
+
+def embed_page_url(post: PostUrl) -> str:
+    """The public captioned embed page of a post (what the official embed's iframe shows)."""
+    kind = urlsplit(post.url).path.strip("/").split("/")[0] or "p"
+    return f"{CANONICAL_BASE}/{kind}/{post.post_id}/embed/captioned/"
+
+
+def _archived_embed_page(page: str) -> ArchivedPost | None:
+    shown = parse_embed_page(page)
+    if shown is None:
+        return None
+    values: dict[str, str] = {}
+    if shown.caption_html is not None and plain_text(shown.caption_html):
+        values["text"] = plain_text(shown.caption_html)
+        values["text_html"] = clean_html(shown.caption_html)
+    if shown.handle:
+        values["handle"] = shown.handle
+        values["author_url"] = f"{CANONICAL_BASE}/{shown.handle}/"
+    if not values and shown.image_url is None:
+        return None
+    evidence = "\n".join(filter(None, [shown.caption_html, shown.image_url]))
+    return ArchivedPost(values, shown.image_url, evidence)
+
+
+def _put(values: dict[str, str], name: str, value: object) -> None:
+    if isinstance(value, str) and value.strip() and name not in values:
+        values[name] = squeeze(value)
+
 
 def _published(rest: str, joiners: tuple[str, ...]) -> str | None:
     """ISO 8601 for the date after an attribution line ("on Apr 27, 2020 at 9:24am PDT"), if readable."""
@@ -418,9 +507,6 @@ class EmbedPage:
     handle: str | None
     caption_html: str | None
     image_url: str | None
-
-
-_PLAIN_HANDLE = re.compile(r"^[A-Za-z0-9._]{1,30}$")
 
 
 def parse_embed_page(html: str) -> EmbedPage | None:

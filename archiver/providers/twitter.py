@@ -47,6 +47,7 @@ from archiver.providers.common.ladder import (
     reclassified,
     request_oembed,
 )
+from archiver.providers.common.pagemeta import ArchivedPost, page_meta, web_url
 from archiver.providers.common.public_api import fill, put
 from archiver.providers.twitter_syndication import CANONICAL_BASE, syndication_rung, x_error_outcome
 from archiver.records import Capture, EmbedRef, Field, MarkupKind, MediaRef, Outcome
@@ -83,6 +84,8 @@ _URL = re.compile(
     r"(?P<path>/[^?#\s]*)?(?:\?(?P<query>[^#\s]*))?(?:#(?P<fragment>\S*))?",
     re.IGNORECASE,
 )
+# A status page's og:title, in the languages Twitter served it in: "NAME on Twitter" ("on X" since 2023).
+_OG_TITLE = re.compile(r"^(?P<name>.{1,120}?) (?:on|en|auf|sur|su|op|no|na) (?:Twitter|X)$", re.DOTALL)
 _STATUS_PATH = re.compile(
     r"/(?:(?P<user>[A-Za-z0-9_]{1,20})/status(?:es)?|i/web/status|statuses|i/videos/tweet)"
     r"/(?P<id>\d{1,20})(?:/(?:photo|video)/\d{1,2})?/?(?![\w/-])",
@@ -402,6 +405,41 @@ class Twitter(Provider):
             handle=match.group("handle"),
             published=published,
         )
+
+    # ---- archived pages (recovery from web archives) ------------------------------------------------
+    # The status page, at twitter.com first (where archives hold a decade of copies), then at x.com. Not
+    # the widget's embed page (platform.twitter.com/embed/Tweet.html?id=): a script shell that fetches
+    # the tweet at run time, so its archived HTML holds no tweet.
+    def archived_pages(self, post: PostUrl) -> tuple[str, ...]:
+        path = post.url.removeprefix(CANONICAL_BASE)
+        return (f"https://twitter.com{path}", post.url)
+
+    def read_archived_page(self, post: PostUrl, page_url: str, page: str) -> ArchivedPost | None:
+        """A status page as Twitter served it before 2023: og:title "NAME on Twitter", og:description
+        the tweet's text in quotes, og:url the status; og:image only when it is the tweet's own media
+        (`og:image:user_generated`), not the author's avatar."""
+        meta = page_meta(page)
+        named = self.parse_url(meta.url or "")
+        if named is None or named.post_id != post.post_id:
+            return None  # a login wall, the home page, another tweet
+        values: dict[str, str] = {}
+        title = _OG_TITLE.match(meta.first("og:title") or "")
+        if title is not None:
+            values["author_name"] = squeeze(title.group("name"))
+        text = (meta.first("og:description") or "").strip()
+        if len(text) >= 2 and text[0] in '“"' and text[-1] in '”"':
+            values["text"] = text[1:-1].strip()
+        found = _URL.match(meta.url or "")
+        status = _STATUS_PATH.match(found.group("path") or "") if found is not None else None
+        user = status.group("user") if status is not None else None
+        if user:
+            values["handle"] = user
+            values["author_url"] = f"{CANONICAL_BASE}/{user}"
+        own = (meta.first("og:image:user_generated") or "").lower() == "true"
+        image = web_url(meta.first("og:image")) if own else None
+        if "text" not in values and image is None:
+            return None
+        return ArchivedPost(values, image, "\n".join(meta.evidence))
 
     # ---- capture ----------------------------------------------------------------------------------
     # Ladder: the article's markup (rung 1), oEmbed (2: text, author, handle and day from the blockquote

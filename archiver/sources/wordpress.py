@@ -55,7 +55,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, quote_plus, urlencode, urlsplit
 
 from archiver.config import ScanSettings, SourceSettings, parse_rate
 from archiver.errors import ArticleError, ArticleGone, ConfigError, SourceError, WriteConflict
@@ -69,6 +69,8 @@ _JSON = "application/json"
 _CURSOR_OVERLAP = timedelta(minutes=1)
 # How long one request may wait for the source's own rate budget before the run gives up.
 _MAX_BUDGET_WAIT = 60.0
+# Shorter passwords are not looked for in what a site wrote: replacing them could mangle any text.
+_MIN_SECRET = 8
 _PERMISSIONS = "edit_posts, edit_others_posts and edit_published_posts (the Editor role has them)"
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]*>")
@@ -300,6 +302,19 @@ class WordPressStore:
         token = base64.b64encode(f"{self.source.user}:{password}".encode()).decode("ascii")
         return f"Basic {token}"
 
+    def _hidden(self, text: str) -> str:
+        """`text` the site wrote with our credential in it replaced by "REDACTED": an error page, a proxy
+        or a redirect may echo the request, Authorization header and all. Done before any cut, so no
+        part of a credential is left either."""
+        password = self._env.get(self.source.password_env, "").strip()
+        if len(password) < _MIN_SECRET:
+            return text
+        token = base64.b64encode(f"{self.source.user}:{password}".encode()).decode("ascii")
+        for secret in (token, password, password.replace(" ", "")):
+            for form in (secret, quote(secret, safe=""), quote_plus(secret)):
+                text = text.replace(form, "REDACTED")
+        return text
+
     def _code(self, result: FetchResult) -> str | None:
         try:
             body = result.json()
@@ -311,7 +326,7 @@ class WordPressStore:
         """The JSON of a successful answer; `SourceError` (`ArticleGone` for a deleted post) in one line."""
         where = f"{self._site}: {what}" if not what.startswith("wordpress:") else what
         if result.error is not None:
-            raise SourceError(f"{where}: {result.error.message}")
+            raise SourceError(f"{where}: {self._hidden(result.error.message)}")
         status = result.status or 0
         if status in REDIRECT_STATUSES:
             raise SourceError(f"{where}: {self._redirect(result)}")
@@ -330,7 +345,10 @@ class WordPressStore:
         return body
 
     def _api_error(self, status: int, code: str, message: str) -> str:
-        text = " ".join(_TAG.sub(" ", message).split())[:200]  # WordPress messages may hold HTML
+        code = self._hidden(code)
+        text = " ".join(_TAG.sub(" ", self._hidden(message)).split())[
+            :200
+        ]  # WordPress messages may hold HTML
         said = f"HTTP {status} {code}" + (f" ({text})" if text else "")
         if status >= 500:
             return f"{said}: the site failed with a server error"
@@ -352,7 +370,7 @@ class WordPressStore:
         return said
 
     def _redirect(self, result: FetchResult) -> str:
-        location = result.headers.get("location", "")
+        location = self._hidden(result.headers.get("location", ""))
         there = urlsplit(location)
         here = urlsplit(self.root)
         if there.netloc and (there.hostname or "").lower() != (here.hostname or "").lower():
@@ -366,7 +384,9 @@ class WordPressStore:
 
     def _not_json(self, result: FetchResult, status: int) -> str:
         found = _TITLE.search(result.body[:65536])
-        title = " ".join(found.group(1).decode("utf-8", "replace").split())[:120] if found else ""
+        title = (
+            " ".join(self._hidden(found.group(1).decode("utf-8", "replace")).split())[:120] if found else ""
+        )
         page = f" (page title: {title!r})" if title else ""
         kind = result.content_type or "no content type"
         if status == 503 and b"maintenance" in result.body[:65536].lower():

@@ -1,19 +1,23 @@
 """The public archive, the pages a reader reaches from a fallback card (no login):
 
-    /embeds/PROVIDER/POST_ID/vN        one archived version of a post (a Memento)
+    /embeds/PROVIDER/POST_ID/vN        one archived version of a post (a Memento), naming the copy the
+                                       Wayback Machine's Save Page Now made, when there is one (`[mirror]`)
     /embeds/PROVIDER/POST_ID           302 to the newest version
     /timemap/link/ORIGINAL_URL         every version, application/link-format (Memento TimeMap)
     /timegate/ORIGINAL_URL             Accept-Datetime in, 302 to the nearest version (Memento TimeGate)
     /media/ab/cd/SHA256                a stored file (`archiver.web.media`)
 
 POST_ID may hold "/" (Mastodon, Bluesky): cards percent-encode it (`%2F`), the server decodes it, and
-the path converter takes it whole. `[web] public = false` answers 404 on all of these (media still
-load for signed-in editors); `[web] robots = "noindex"` adds `X-Robots-Tag: noindex` and a robots meta.
+the path converter takes it whole. A POST_ID that is now an alias of another (a Bluesky post by handle,
+kept under its DID) answers 301 to the same version under the id it is kept under. `[web] public = false`
+answers 404 on all of these (media still load for signed-in editors); `[web] robots = "noindex"` adds
+`X-Robots-Tag: noindex` and a robots meta.
 Absolute links (Memento headers, TimeMaps) start at `[web] base_url`, else at the address asked.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -22,6 +26,7 @@ from werkzeug.exceptions import BadRequest, NotFound
 
 from archiver.providers import PROVIDERS
 from archiver.storage.models import Embed
+from archiver.storage.queries import mirrors as mirror_queries
 from archiver.storage.queries import public as public_queries
 from archiver.web import media, memento
 from archiver.web.common import current_archive, db_session
@@ -72,10 +77,22 @@ def robots(response: flask.Response) -> flask.Response:
     return response
 
 
-def _embed(provider: str, post_id: str) -> tuple[Embed, list[public_queries.VersionLine]]:
+@dataclass(frozen=True, slots=True)
+class _Moved:
+    """The post asked for is kept under another id now (an alias): which, and the version shift."""
+
+    provider: str
+    post_id: str
+    offset: int
+
+
+def _embed(provider: str, post_id: str) -> tuple[Embed, list[public_queries.VersionLine]] | _Moved:
     with db_session() as session:
         embed = public_queries.embed_by_post(session, provider, post_id)
         if embed is None:
+            alias = public_queries.alias_by_post(session, provider, post_id)
+            if alias is not None:
+                return _Moved(alias[0].provider, alias[0].post_id, alias[1])
             raise NotFound("We keep no archived copy of that post.")
         versions = public_queries.versions(session, embed.id)
         session.expunge(embed)
@@ -95,9 +112,19 @@ def _versions(embed: Embed, lines: list[public_queries.VersionLine]) -> list[mem
     ]
 
 
+def _moved(to: str) -> Any:
+    response = flask.redirect(to, code=301)
+    response.cache_control.public = True
+    response.cache_control.max_age = PAGE_CACHE_SECONDS
+    return response
+
+
 @bp.route("/embeds/<provider>/<path:post_id>/v<int:version>")
 def version(provider: str, post_id: str, version: int) -> Any:
-    embed, lines = _embed(provider, post_id)
+    found = _embed(provider, post_id)
+    if isinstance(found, _Moved):
+        return _moved(version_path(found.provider, found.post_id, version + found.offset))
+    embed, lines = found
     with db_session() as session:
         snapshot = public_queries.snapshot_version(session, embed.id, version)
         if snapshot is None:
@@ -111,6 +138,8 @@ def version(provider: str, post_id: str, version: int) -> Any:
             gone=embed.state in GONE_STATES,
             version_path=version_path,
             noindex=current_archive().settings.web.robots == "noindex",
+            # The copy Save Page Now made on the post's first capture (`[mirror]`), when there is one.
+            mirror=mirror_queries.mirror_of(session, embed.id),
         )
         captured_at = snapshot.captured_at
     response = flask.make_response(page)
@@ -124,7 +153,10 @@ def version(provider: str, post_id: str, version: int) -> Any:
 
 @bp.route("/embeds/<provider>/<path:post_id>")
 def newest(provider: str, post_id: str) -> Any:
-    embed, lines = _embed(provider, post_id)
+    found = _embed(provider, post_id)
+    if isinstance(found, _Moved):
+        return _moved(f"/embeds/{quote(found.provider, safe='')}/{quote(found.post_id, safe='')}")
+    embed, lines = found
     response = flask.redirect(version_path(embed.provider, embed.post_id, lines[-1].version), code=302)
     response.cache_control.no_cache = True
     return response

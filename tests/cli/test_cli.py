@@ -260,3 +260,17 @@ def test_a_rescan_of_a_rewritten_article_reports_the_embed_archived(archive, wor
     assert [(e["provider"], e["id"], e["markup"]) for e in line["embeds"]] == [  # type: ignore[index]
         ("instagram", "B9bOM-6Ax_d", "archived")
     ]
+
+
+def test_brackets_in_paths_are_shown_as_written_never_read_as_markup(archive, world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # Rich markup would eat "[draft]" and fail on "[/b]": article paths and providers' words are text.
+    odd = "[draft] notes [/b] page.html"  # a folder "[draft] notes [" and a file "b] page.html" in it
+    (tmp_path / "samples" / "[draft] notes [").mkdir()
+    shutil.copy(tmp_path / "samples" / "travel-diary.html", tmp_path / "samples" / odd)
+    ran = archive("--no-progress", "run", "samples")
+    assert ran.code == 0, ran.out + ran.err
+    shown = archive("show", "B9bOM-6Ax_d")
+    assert shown.code == 0, shown.err
+    assert odd in shown.out and "Traceback" not in shown.err
+    listed = archive("rewrite", "--pending")
+    assert listed.code == 0, listed.err

@@ -251,7 +251,7 @@ def test_jobs_coalesce_run_one_at_a_time_and_are_never_dropped(tmp_path: Path) -
         jobs = {job.id: job for job in scheduler.get_jobs()} if scheduler.running else None
         assert jobs is None  # not started: read the pending jobs instead
         pending = {job.id: job for job, _alias, _replace in scheduler._pending_jobs}
-        assert set(pending) == {"scan", "capture", "check", "rewrite", "gc", "recover"}
+        assert set(pending) == {"scan", "capture", "check", "rewrite", "gc", "recover", "mirror"}
         for job in pending.values():
             assert job.coalesce is True and job.max_instances == 1 and job.misfire_grace_time is None
             # Never ran: every job runs once, now.
@@ -492,7 +492,7 @@ def test_healthz_and_metrics_answer_over_http(db_url: str, tmp_path: Path) -> No
             endpoint.shutdown()
             endpoint.server_close()
     assert health["status"] == "ok" and health["daemon"] == "me"
-    assert set(health["jobs"]) == {"scan", "capture", "check", "rewrite", "gc", "recover"}
+    assert set(health["jobs"]) == {"scan", "capture", "check", "rewrite", "gc", "recover", "mirror"}
     assert health["jobs"]["check"]["schedule"] == "every 5m"
     assert health["paused_providers"][0]["provider"] == "tiktok"
     lines = metrics.splitlines()
@@ -548,7 +548,7 @@ def test_run_daemon_does_the_due_work_and_stops_within_ten_seconds(db_url: str, 
         assert result == [0] and time.monotonic() - asked < 10
         with app.sessions() as session:
             runs = queries.job_runs(session)
-        assert {"scan", "capture", "check", "rewrite", "gc", "recover"} <= set(runs)
+        assert {"scan", "capture", "check", "rewrite", "gc", "recover", "mirror"} <= set(runs)
 
 
 def test_a_bad_daemon_setting_is_one_config_error(tmp_path: Path) -> None:

@@ -121,7 +121,7 @@ def test_a_daemon_stopped_for_ten_minutes_runs_each_missed_job_once(db_url: str,
             assert daemon.stop() == 0
         return [r for r in daemon.logs() if r["msg"] == "job started"]
 
-    first = run_at(T, "first", lambda: len([at for at in job_runs(db_url).values() if at == T]) == 6)
+    first = run_at(T, "first", lambda: len([at for at in job_runs(db_url).values() if at == T]) == 7)
     assert Counter(r["job"] for r in first) == {
         "scan": 1,
         "capture": 1,
@@ -129,15 +129,21 @@ def test_a_daemon_stopped_for_ten_minutes_runs_each_missed_job_once(db_url: str,
         "rewrite": 1,
         "gc": 1,
         "recover": 1,
+        "mirror": 1,
     }
 
-    # Back after 10 minutes: capture (every 1m) and check (every 5m) missed runs: each runs once, now.
+    # Back after 10 minutes: capture (every 1m), mirror (every 2m) and check (every 5m) missed runs: each
+    # runs once, now.
     # Scan and rewrite (every 15m) are due in 5 minutes, recover in 6 hours, gc tomorrow: none of them runs.
     later = T + timedelta(minutes=10)
     second = run_at(
-        later, "second", lambda: job_runs(db_url)["check"] == later == job_runs(db_url)["capture"]
+        later,
+        "second",
+        lambda: (
+            job_runs(db_url)["check"] == later == job_runs(db_url)["capture"] == job_runs(db_url)["mirror"]
+        ),
     )
-    assert Counter(r["job"] for r in second) == {"capture": 1, "check": 1}
+    assert Counter(r["job"] for r in second) == {"capture": 1, "check": 1, "mirror": 1}
     runs = job_runs(db_url)
     assert runs["scan"] == runs["rewrite"] == runs["gc"] == runs["recover"] == T
 

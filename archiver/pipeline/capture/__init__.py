@@ -15,7 +15,7 @@ do). Leases for sharing due work between daemons: `Claims`,
 `new_owner`, `DEFAULT_BATCH`, `DEFAULT_LEASE`, `LEASE_LOST`.
 
 Inside: `due` (capture_due, capture_one), `climbs` (the machinery), `bound` (RunBound), `leases`,
-`media` (what bytes are).
+`media` (what bytes are: `sniff_media_type`, `refusal_reason`, also used by recovery's archived images).
 May import: records, config, clock, http, providers (the registry and `providers.common`), storage, and
 `pipeline.verdict`. Never scan, check or rewrite.
 """
@@ -37,6 +37,7 @@ from archiver.pipeline.capture.climbs import (
 )
 from archiver.pipeline.capture.due import CaptureReport, capture_due, capture_one
 from archiver.pipeline.capture.leases import DEFAULT_BATCH, DEFAULT_LEASE, LEASE_LOST, Claims, new_owner
+from archiver.pipeline.capture.media import refusal_reason, sniff_media_type
 
 __all__ = [
     "DEFAULT_BATCH",
@@ -55,7 +56,9 @@ __all__ = [
     "climb",
     "new_owner",
     "record",
+    "refusal_reason",
     "run_climbs",
     "settle",
+    "sniff_media_type",
     "work_for",
 ]

@@ -45,6 +45,7 @@ from archiver.records import Capture, EmbedRef, MarkupKind, Outcome
 from archiver.storage import queries
 from archiver.storage.blobs import BlobStore
 from archiver.storage.models import Embed
+from archiver.storage.queries import mirrors as mirror_queries
 
 # A post that failed transiently is tried again soon, then less often; never more than daily.
 FIRST_RETRY = timedelta(minutes=15)
@@ -192,7 +193,12 @@ def record(
     capture its verdict (a check's waits for the run's provider health, `settle`).
 
     With `owner`, only while `owner` still holds the embed's lease; otherwise nothing is written (the
-    daemon that took the lease over records it) and the item comes back deferred, reason `LEASE_LOST`."""
+    daemon that took the lease over records it) and the item comes back deferred, reason `LEASE_LOST`.
+
+    A capture that found the post under its lasting id (a Bluesky handle resolved to the DID the post
+    is at) first keeps the embed under that id (`queries.keep_under`: renamed, or merged into the embed
+    that has it) and is recorded there, decided at once; the item names the embed kept. Only an `ok`
+    is evidence enough: a handle that led nowhere may have moved to another account."""
     capture = climbed.capture
     now = deps.clock.now()
     with sessions() as session, session.begin():
@@ -205,13 +211,23 @@ def record(
             return CaptureItem(
                 embed_id, ref.provider, ref.post_id or "", capture.outcome, capture.reason, None
             )
+        lasting = capture.lasting_id if capture.outcome is Outcome.OK else None
+        if lasting is not None and lasting != embed.post_id:
+            embed = queries.keep_under(
+                session, embed, lasting, capture.lasting_url or embed.canonical_url, now
+            )
+            embed_id = embed.id
         retry_at = (
             None if capture.outcome is Outcome.OK else now + _retry_delay(embed.capture_attempts, capture)
         )
+        first_capture = kind == "capture" and embed.last_captured_at is None
         snapshot = queries.record_capture(
             session, embed, capture, climbed.media, now, climbed.latency_ms, retry_at, kind=kind
         )
-        if kind == "capture":
+        if first_capture and embed.last_captured_at is not None and deps.settings.mirror.enabled:
+            # Queued only: `archiver.pipeline.mirror` asks Save Page Now later, so it never slows this.
+            mirror_queries.queue_mirror(session, embed, now)
+        if kind == "capture" or lasting is not None:
             # Decided in the same transaction: a capture recorded but not yet decided (a crash in
             # between) would leave a captured embed `new`, due for neither a capture nor a check.
             apply_verdict(session, embed, deps.settings, now)

@@ -16,13 +16,17 @@ truncated body, our own rate budget), the spots stay `pending` and a later run g
 sleeps. Copies that are not the article (the archive's error page, a login wall, a consent page) are
 ignored and listed.
 
+Then each paired post's own pages are looked up in the archives too (`postpages`: Instagram's captioned
+embed page and the post page; other providers' post pages): the first copy that shows the post fills
+the fields the markup lacked and gives its image, stored as a snapshot with the memento's provenance.
+A post page says nothing of whether the post is alive today.
+
 A paired spot whose post is confirmed gone gets its card from the rewrite stage
 (`archiver.pipeline.rewrite.recovered`); one whose post answered live gets the original embed markup
 kept on its `Recovery` row back (`archiver.pipeline.rewrite.putback`). The daemon runs `recover` as its
 `recover` job.
 
-Not built: looking the post URLs themselves up in the archives (archived post or embed pages), and
-asking Save Page Now to archive posts.
+Asking Save Page Now to archive posts is `archiver.pipeline.mirror`.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from archiver.config import Settings
 from archiver.http import HttpClient
 from archiver.pipeline.recover.memento import Archive, Copy
 from archiver.pipeline.recover.pairing import Spot, pair
+from archiver.pipeline.recover.postpages import look_up_post_pages, post_page_report
 from archiver.pipeline.scan import scan_article
 from archiver.providers import PROVIDERS
 from archiver.providers.common.base import Provider
@@ -48,7 +53,8 @@ from archiver.records import Article as ArticleRecord
 from archiver.records import EmbedRef, MarkupKind
 from archiver.sources.files import decode_html
 from archiver.storage import queries
-from archiver.storage.models import Article, Occurrence
+from archiver.storage.blobs import BlobStore
+from archiver.storage.models import Article, Embed, Occurrence, Snapshot
 
 PAIRED = "paired"
 UNPAIRED = "unpaired"
@@ -61,6 +67,8 @@ class RecoverDeps:
     http: HttpClient
     settings: Settings
     clock: Clock
+    # Where the images of archived post pages go (`postpages`).
+    blobs: BlobStore
     providers: tuple[Provider, ...] = PROVIDERS
 
 
@@ -82,6 +90,13 @@ class SpotReport:
     copies: list[dict[str, Any]] = field(default_factory=list)
     # Whether this run looked the spot up (it was new or pending); the others were settled before.
     looked: bool = False
+    # The paired post's own pages in the archives (`postpages.post_page_report`), once looked up.
+    post_page: dict[str, Any] | None = None
+
+    @property
+    def waiting(self) -> bool:
+        """Whether an archive left work for a later run: the spot, or its post's pages."""
+        return self.state == PENDING or (self.post_page or {}).get("state") == PENDING
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -100,6 +115,7 @@ class SpotReport:
             "reason": self.reason,
             "copies": self.copies,
             "looked": self.looked,
+            "post_page": self.post_page,
         }
 
 
@@ -109,7 +125,7 @@ class RecoverReport:
 
     @property
     def pending(self) -> int:
-        return sum(1 for s in self.spots if s.state == PENDING)
+        return sum(1 for s in self.spots if s.waiting)
 
 
 def recover(
@@ -126,6 +142,7 @@ def recover(
     with deps.sessions() as session:
         article_ids = [a.id for a in queries.articles_with_spots(session, sources, keys)]
     reports: list[SpotReport] = []
+    visited: list[int] = []
     for article_id in article_ids:
         if stop is not None and stop.is_set():
             break
@@ -133,8 +150,13 @@ def recover(
             article = session.get(Article, article_id)
             found = _recover_article(session, deps, archives, article) if article is not None else []
         reports += found
+        visited.append(article_id)
         if on_article is not None and found:
             on_article(found)
+    if visited and not (stop is not None and stop.is_set()):
+        # After every article's spots: pairing a spot is what makes a card possible at all, the posts'
+        # pages add to it; the archives' budgets go to the spots first.
+        reports = _post_pages(deps, archives, visited, reports, stop)
     return RecoverReport(tuple(reports))
 
 
@@ -146,7 +168,8 @@ def spot_reports(session: Session, sources: Collection[str] | None = None) -> li
         for occurrence in queries.spots_of(session, article):
             spot = _spot(occurrence)
             row = queries.recovery_of(session, article.id, spot.markup.value, spot.anchor)
-            reports.append(_report(article, spot, row.state if row else "new", row))
+            report = _report(article, spot, row.state if row else "new", row)
+            reports.append(_with_post_page(session, report, row))
     return reports
 
 
@@ -196,6 +219,40 @@ def _recover_article(
         report = _report(article, spot, row.state if row else "new", row)
         reports.append(replace(report, looked=spot.anchor in looked))
     return reports
+
+
+def _post_pages(
+    deps: RecoverDeps,
+    archives: list[Archive],
+    article_ids: list[int],
+    found: list[SpotReport],
+    stop: threading.Event | None,
+) -> list[SpotReport]:
+    """The paired posts' own pages looked up (outside any article's transaction: see `postpages`), and
+    what was found said on their spots' reports."""
+    rows: dict[tuple[str, str, str], int | None] = {}
+    with deps.sessions() as session:
+        for article_id in article_ids:
+            for row in queries.paired_recoveries(session, article_id):
+                rows[(row.article.key, row.markup, row.anchor)] = row.embed_id
+    look_up_post_pages(
+        deps.sessions, archives, {e for e in rows.values() if e}, deps.clock.now(),
+        settings=deps.settings, blobs=deps.blobs, providers=deps.providers, stop=stop,
+    )  # fmt: skip
+    with deps.sessions() as session:
+        lookups = queries.post_page_lookups(session, {e for e in rows.values() if e})
+        reports = []
+        for report in found:
+            embed_id = rows.get((report.article, report.markup, report.anchor))
+            embed = session.get(Embed, embed_id) if embed_id else None
+            if embed is None:
+                reports.append(report)
+                continue
+            # The pages may have filled fields the markup lacked: say what the newest snapshot holds.
+            latest = queries.latest_snapshot(session, embed)
+            fields = _fields(latest) if latest is not None else report.fields
+            reports.append(replace(report, fields=fields, post_page=post_page_report(lookups.get(embed.id))))
+        return reports
 
 
 def _look(
@@ -281,6 +338,18 @@ def _store_pairing(
     )  # fmt: skip
 
 
+def _with_post_page(session: Session, report: SpotReport, row: Any) -> SpotReport:
+    if row is None or row.embed_id is None:
+        return report
+    return replace(report, post_page=post_page_report(queries.post_page_lookup(session, row.embed_id)))
+
+
+def _fields(snapshot: Snapshot) -> dict[str, str]:
+    """The fields a spot's report shows of its post's snapshot."""
+    names = ("author_name", "handle", "text", "published")
+    return {name: value for name in names if (value := getattr(snapshot, name))}
+
+
 def _spot(occurrence: Occurrence) -> Spot:
     found = occurrence.found or {}
     return Spot(
@@ -296,13 +365,7 @@ def _spot(occurrence: Occurrence) -> Spot:
 
 def _report(article: Article, spot: Spot, state: str, row: Any, reason: str | None = None) -> SpotReport:
     embed = row.embed if row is not None else None
-    snapshot_fields: dict[str, str] = {}
-    if embed is not None and embed.snapshots:
-        latest = embed.snapshots[-1]
-        for name in ("author_name", "handle", "text", "published"):
-            value = getattr(latest, name)
-            if value:
-                snapshot_fields[name] = value
+    snapshot_fields = _fields(embed.snapshots[-1]) if embed is not None and embed.snapshots else {}
     when = row.memento_datetime.isoformat() if row is not None and row.memento_datetime else None
     return SpotReport(
         article=article.key,

@@ -5,6 +5,7 @@
     Archive(settings, http).timemap(url)   every memento of `url`, following rel="next" pages
     Archive(settings, http).copy(memento)  the raw copy ({base}/{timestamp}id_/{url}): the bytes as
                                      captured, with the Memento-Datetime the archive states
+    Archive(settings, http).raw_file(memento, url)   the raw copy of a file (an image) that page showed
 
 Every request goes through the guarded `HttpClient` with the archive's own rate budget (key
 `archive:NAME`). What goes wrong is a result: `wait` (429 and Retry-After, 5xx, timeouts, truncated
@@ -221,6 +222,29 @@ class Archive:
         return Copy(
             "ok", memento, raw, fetched.body, fetched.headers.get("content-type", ""), stated, headers=headers
         )
+
+    def raw_file(self, memento: Memento, url: str, max_bytes: int) -> RawFile:
+        """The raw copy of a file (an image) the page of `memento` showed, as the archive holds it nearest
+        to the page's time; its type is the caller's to check (from the bytes)."""
+        raw = self.raw_url(memento, url)
+        fetched = self.http.get(raw, max_bytes=max_bytes, budget_key=self.budget_key, accept="image/*")
+        problem = _problem(fetched)
+        if problem is not None:
+            return RawFile("wait", raw, reason=problem)
+        if not fetched.ok:
+            return RawFile("ignored", raw, reason=f"HTTP {fetched.status}")
+        return RawFile("ok", raw, fetched.body, fetched.content_type)
+
+
+@dataclass(frozen=True, slots=True)
+class RawFile:
+    """The archive's raw copy of a file a page showed (an image): its bytes, or why there are none."""
+
+    result: Result
+    raw_url: str
+    data: bytes = b""
+    content_type: str = ""
+    reason: str = ""
 
 
 def _problem(fetched: FetchResult) -> str | None:

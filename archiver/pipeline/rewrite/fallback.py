@@ -24,6 +24,9 @@ Links: the archived copy is `[rewrite] archive_base_url` + `/embeds/PROVIDER/POS
 percent-encoded, "/" included; the viewer serves it), images are `[rewrite] media_base_url` + `/ab/cd/SHA256`
 (the blob store's layout; an empty `media_base_url` means `archive_base_url` + `/media`).
 
+A post the Wayback Machine's Save Page Now archived on its first capture (`[mirror]`) gets one more
+link, "Also archived at the Wayback Machine, DATE" (`mirror_url`, `mirror_date_label`).
+
 Captions: the snapshot's `text_html` cleaned again with `sanitize.clean_html` (the block variant only;
 its <p> is no phrasing content), else its `text` escaped, line breaks kept. Only http(s) URLs are ever
 written into an href or src.
@@ -103,6 +106,11 @@ class CardData:
     caption_lines: tuple[str, ...] = ()
     image_url: str | None = None
     image_alt: str = ""
+    # A second copy, made by the Wayback Machine's Save Page Now on the post's first capture (`[mirror]`):
+    # its URI-M, and when it was made (ISO 8601 UTC, and for reading). None when there is none.
+    mirror_url: str | None = None
+    mirror_date: str | None = None
+    mirror_date_label: str | None = None
 
     @property
     def marker(self) -> str:
@@ -126,6 +134,10 @@ class CardData:
             )
             if image_sha:
                 break
+        mirror = embed.mirror
+        archived = (
+            mirror is not None and mirror.memento_url is not None and mirror.memento_datetime is not None
+        )
         return card_data(
             provider=embed.provider,
             post_id=embed.post_id,
@@ -141,6 +153,8 @@ class CardData:
             text=snapshot.text,
             text_html=snapshot.text_html,
             image_sha256=image_sha,
+            mirror_url=mirror.memento_url if archived and mirror is not None else None,
+            mirror_datetime=mirror.memento_datetime if archived and mirror is not None else None,
         )
 
 
@@ -160,6 +174,8 @@ def card_data(
     text: str | None = None,
     text_html: str | None = None,
     image_sha256: str | None = None,
+    mirror_url: str | None = None,
+    mirror_datetime: datetime | None = None,
 ) -> CardData:
     """A card from plain values (what `CardData.from_snapshot` reads off the database rows)."""
     archive_base = settings.archive_base_url
@@ -167,6 +183,7 @@ def card_data(
     caption_html = clean_html(text_html) if text_html and text_html.strip() else None
     caption_text = (text or "").strip() or (plain_text(text_html) if text_html else "")
     name = _clean(author_name)
+    mirror = _http_url(mirror_url) if mirror_datetime is not None else None
     return CardData(
         provider=provider,
         provider_title=provider_title(provider),
@@ -188,6 +205,13 @@ def card_data(
         if image_sha256
         else None,
         image_alt=_image_alt(name, handle, provider),
+        mirror_url=mirror,
+        mirror_date=mirror_datetime.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if mirror and mirror_datetime
+        else None,
+        mirror_date_label=_day_label(mirror_datetime.astimezone(UTC).date())
+        if mirror and mirror_datetime
+        else None,
     )
 
 

@@ -12,8 +12,10 @@
     players      `PlayerProvider`: the forms media players take beyond the generic ones
     attribution  "— Name (@handle) Date" lines of microblog embeds (Twitter, Bluesky)
     urlparts     the one URL splitter every provider reads URLs with; query parameters; the corpus form
+    pagemeta     what a post's own page says in its head (og, twitter, article meta, JSON-LD), read from
+                 archived copies by recovery (`Provider.read_archived_page`'s default)
 
-May import: records, config, errors, clock, http, sanitize, and each other without cycles (urlparts and
-context at the bottom, then ladder, base, and the rest above them). Never a platform module
+May import: records, config, errors, clock, http, sanitize, and each other without cycles (urlparts,
+pagemeta and context at the bottom, then ladder, base, and the rest above them). Never a platform module
 (`providers/NAME.py`) or the registry (`providers/__init__.py`): those import this package.
 """

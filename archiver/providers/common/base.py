@@ -24,6 +24,11 @@ Detection side (used by `archiver.pipeline.scan`, one HTML parse per article sha
     read_residue()   ... and how to read the author, handle and date out of that text
     detect()         page-level hook for markup that is not one element (default: nothing)
 
+Recovery side (`archiver.pipeline.recover`): `archived_pages()` are the URLs whose archived copies may
+show a post (its own URL; an embed page where the provider has one), `read_archived_page()` reads such
+a copy (default: og/twitter/article meta and JSON-LD, `common.pagemeta`, of a page that says it is the
+post).
+
 Elements are fetched by tag name (far cheaper than CSS matching), so adding a provider adds no pass over
 the tree unless its `detect` queries it; `Page` offers the scanner's places, fetched elements and
 remembered text searches (`Page.writes`) to `detect` hooks.
@@ -40,6 +45,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from archiver.providers.common.context import CaptureContext
 from archiver.providers.common.ladder import oembed_capture
+from archiver.providers.common.pagemeta import ArchivedPost, read_page_meta
 from archiver.records import Capture, EmbedRef, MarkupKind
 
 
@@ -326,7 +332,23 @@ class Provider:
             raise NotImplementedError(f"{self.name} has no way to capture posts")
         return oembed_capture(self.name, self.endpoints["oembed_endpoint"], ref, ctx)
 
+    # ---- archived pages (recovery from web archives) ------------------------------------------------
+    def archived_pages(self, post: PostUrl) -> tuple[str, ...]:
+        """The URLs whose archived copies may show the post, in the order recovery tries them: by
+        default its own URL (providers add their embed page where they know it)."""
+        return (post.url,)
+
+    def read_archived_page(self, post: PostUrl, page_url: str, page: str) -> ArchivedPost | None:
+        """What an archived copy of `page_url` (one of `archived_pages`) shows of the post; None when it
+        shows no post (a login wall, a home page, "post unavailable"). By default: the page's meta tags
+        and JSON-LD, when its og:url or canonical link is this post."""
+        return read_page_meta(page, lambda url: _same_post(self.parse_url(url), post))
+
     @classmethod
     def can_capture(cls) -> bool:
         """Whether this provider can capture posts: its own ladder, or an oEmbed endpoint."""
         return cls.capture is not Provider.capture or "oembed_endpoint" in cls.endpoints
+
+
+def _same_post(found: PostUrl | None, post: PostUrl) -> bool:
+    return found is not None and (found.provider, found.post_id) == (post.provider, post.post_id)

@@ -8,6 +8,7 @@ snapshot and check) commits or rolls back as a whole.
 articles   sources and articles: get-or-create, what a scan found, scan errors, finding an article,
            a source's scan cursor
 embeds     the capture queue, finding an embed by id or URL, the articles that show it
+aliases    one post kept under its lasting id (a Bluesky handle id merged into its DID id)
 snapshots  recording a capture or check, content hashes, media records, export batches, media GC
 liveness   the check queue, counted outcomes, embed states, provider health and alerts
 leases     due work leased to one daemon of several
@@ -15,6 +16,9 @@ jobs       the daemon's jobs: last runs and job leases
 rewrites   the rewrite journal and the snapshots its cards are made from
 residue    residue occurrences and the embeds whose snapshots may match them
 recovery   the articles with residue or lost spots, what the web archives showed, archived snapshots
+postpages  a recovered post's own pages looked up in web archives
+mirrors    the Save Page Now mirror: posts queued by their first capture, jobs to poll, copies made
+           (imported as a module: `from archiver.storage.queries import mirrors`)
 reports    the numbers of `archive status` and `archive embeds`, the daemon's metrics
 _common    what several rooms share (chunk size, get-or-create's insert, LIKE escaping)
 
@@ -24,6 +28,7 @@ other and nothing above storage.
 
 from __future__ import annotations
 
+from archiver.storage.queries.aliases import keep_under
 from archiver.storage.queries.articles import (
     SavedScan,
     article_unchanged,
@@ -69,6 +74,12 @@ from archiver.storage.queries.liveness import (
     set_state,
     transient_streak,
     uncount_checks,
+)
+from archiver.storage.queries.postpages import (
+    archived_snapshots,
+    post_page_lookup,
+    post_page_lookups,
+    save_post_page_lookup,
 )
 from archiver.storage.queries.recovery import (
     add_archived_snapshot,
@@ -118,6 +129,7 @@ from archiver.storage.queries.snapshots import (
     latest_snapshot,
     record_capture,
     save_media,
+    snapshot_media_row,
     snapshots_for_export,
     unreferenced_media,
 )
@@ -132,6 +144,7 @@ __all__ = [
     "alerts",
     "all_provider_health",
     "applied_card_starts",
+    "archived_snapshots",
     "article_rewrites",
     "article_unchanged",
     "articles_to_rewrite",
@@ -161,6 +174,7 @@ __all__ = [
     "get_article",
     "hold_lease",
     "job_runs",
+    "keep_under",
     "known_media",
     "last_counted_ok",
     "latest_check_outcomes",
@@ -174,6 +188,8 @@ __all__ = [
     "paired_recoveries",
     "pause_provider",
     "paused_providers",
+    "post_page_lookup",
+    "post_page_lookups",
     "provider_health",
     "record_article_error",
     "record_capture",
@@ -191,12 +207,14 @@ __all__ = [
     "rewrites_by_id",
     "rewrites_with_articles",
     "save_media",
+    "save_post_page_lookup",
     "save_recovery",
     "save_scan",
     "scan_cursor",
     "scanned_digests",
     "set_scan_cursor",
     "set_state",
+    "snapshot_media_row",
     "snapshot_versions",
     "snapshots_for_export",
     "spots_of",

@@ -1,15 +1,17 @@
 """What several rooms of the queries share: the chunk size of `IN (...)` lists, get-or-create's insert, the
-escaping of LIKE patterns, and what "never captured" means. Used inside `archiver.storage.queries` only."""
+escaping of LIKE patterns, what "never captured" means, and the embeds other ids are aliases of. Used inside
+`archiver.storage.queries` only."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Table, and_, or_, select
+from sqlalchemy import ColumnElement, CursorResult, Table, and_, or_, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from archiver.storage.models import Base, Embed, Recovery, Snapshot
+from archiver.storage.models import Base, Embed, EmbedAlias, Recovery, Snapshot
 
 # Rows per statement when looking embeds up by key; far below every backend's parameter limit.
 CHUNK = 300
@@ -51,3 +53,19 @@ def never_captured() -> ColumnElement[bool]:
     has_snapshot = select(Snapshot.id).where(Snapshot.embed_id == Embed.id).exists()
     recovered = select(Recovery.id).where(Recovery.embed_id == Embed.id).exists()
     return or_(~has_snapshot, and_(Embed.last_captured_at.is_(None), recovered))
+
+
+def embeds_by_alias(session: Session, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Embed]:
+    """The embed each (provider, post id) is an alias of (`EmbedAlias`), for the keys that are one."""
+    wanted = list(keys)
+    found: dict[tuple[str, str], Embed] = {}
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start : start + CHUNK]
+        rows = session.execute(
+            select(EmbedAlias.provider, EmbedAlias.post_id, Embed)
+            .join(Embed, Embed.id == EmbedAlias.embed_id)
+            .where(tuple_(EmbedAlias.provider, EmbedAlias.post_id).in_(chunk))
+        )
+        for provider, post_id, embed in rows:
+            found[(provider, post_id)] = embed
+    return found

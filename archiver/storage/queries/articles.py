@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from archiver import records
 from archiver.storage.models import Article, Embed, Occurrence, Source
-from archiver.storage.queries._common import CHUNK, insert_ignoring_conflicts, like_escape
+from archiver.storage.queries._common import CHUNK, embeds_by_alias, insert_ignoring_conflicts, like_escape
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +216,8 @@ def _ensure_embeds(
         if key is not None and key not in url_by_key:
             url_by_key[key] = ref.url or ""
     by_key = _embeds_by_key(session, url_by_key)
+    # A post kept under another id (a Bluesky handle id merged into its DID id) is that embed.
+    by_key.update(embeds_by_alias(session, [key for key in url_by_key if key not in by_key]))
     # Sorted: two processes inserting overlapping posts take row locks in the same order (no deadlock).
     missing = sorted(key for key in url_by_key if key not in by_key)
     created = insert_ignoring_conflicts(

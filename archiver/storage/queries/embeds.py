@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from archiver.storage.models import Article, Embed, Occurrence, Snapshot
+from archiver.storage.models import Article, Embed, EmbedAlias, Occurrence, Snapshot
 from archiver.storage.queries._common import like_escape, never_captured
 
 
@@ -63,7 +63,8 @@ def find_embed(session: Session, url_or_id: str) -> Embed | None:
     Tried in that order: the numeric database id; the exact canonical URL; the post id (when several
     providers share it, the lowest database id); then the URL with scheme, `www.`, trailing slash,
     query and fragment differences tolerated (a stored URL's own query, e.g. YouTube's `?v=`, must
-    still be present in the one given).
+    still be present in the one given); last, another id or URL of a post kept under a lasting id
+    (`EmbedAlias`: a Bluesky post by handle, kept under its DID).
     """
     text = url_or_id.strip()
     if not text:
@@ -81,7 +82,16 @@ def find_embed(session: Session, url_or_id: str) -> Embed | None:
     by_post = session.scalars(select(Embed).where(Embed.post_id == text).order_by(Embed.id).limit(1)).first()
     if by_post is not None:
         return by_post
-    return _embed_by_loose_url(session, text)
+    loose = _embed_by_loose_url(session, text)
+    if loose is not None:
+        return loose
+    return session.scalars(
+        select(Embed)
+        .join(EmbedAlias, EmbedAlias.embed_id == Embed.id)
+        .where(or_(EmbedAlias.post_id == text, EmbedAlias.canonical_url == text))
+        .order_by(EmbedAlias.id)
+        .limit(1)
+    ).first()
 
 
 def embed_articles(session: Session, embed: Embed) -> list[tuple[Article, Occurrence]]:

@@ -1,5 +1,5 @@
 """Queries of the public archive (`archiver.web.public`): one post's versions by provider and post id or
-by its original URL, one version with its media, and a stored file's type."""
+by its original URL, one version with its media, a stored file's type, and where an alias now points."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from archiver.storage import queries
-from archiver.storage.models import Embed, Media, Snapshot, SnapshotMedia
+from archiver.storage.models import Embed, EmbedAlias, Media, Snapshot, SnapshotMedia
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +24,17 @@ def embed_by_post(session: Session, provider: str, post_id: str) -> Embed | None
     return session.scalars(
         select(Embed).where(Embed.provider == provider, Embed.post_id == post_id)
     ).one_or_none()
+
+
+def alias_by_post(session: Session, provider: str, post_id: str) -> tuple[Embed, int] | None:
+    """The embed `post_id` is an alias of, and what to add to the alias's version numbers; None when
+    it is no alias."""
+    row = session.execute(
+        select(Embed, EmbedAlias.version_offset)
+        .join(EmbedAlias, EmbedAlias.embed_id == Embed.id)
+        .where(EmbedAlias.provider == provider, EmbedAlias.post_id == post_id)
+    ).first()
+    return (row[0], row[1]) if row is not None else None
 
 
 def embed_by_original(session: Session, url: str) -> Embed | None:

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from archiver.records import MarkupKind
-from archiver.storage.models import Article, Embed, Occurrence, Recovery, Snapshot, Source
+from archiver.storage.models import Article, Embed, Occurrence, Recovery, Snapshot, SnapshotMedia, Source
+from archiver.storage.queries._common import embeds_by_alias
 
 SPOT_MARKUPS = (MarkupKind.RESIDUE.value, MarkupKind.LOST.value)
 
@@ -117,10 +118,13 @@ def recoveries(session: Session, sources: Collection[str] | None = None) -> list
 def ensure_embed(
     session: Session, provider: str, post_id: str, url: str, now: datetime
 ) -> tuple[Embed, bool]:
-    """The post's Embed, created (due for capture now) when new; and whether it was created."""
+    """The post's Embed (or the one its id is an alias of), created (due for capture now) when new; and
+    whether it was created."""
     embed = session.scalars(
         select(Embed).where(Embed.provider == provider, Embed.post_id == post_id)
     ).one_or_none()
+    if embed is None:
+        embed = embeds_by_alias(session, [(provider, post_id)]).get((provider, post_id))
     if embed is not None:
         return embed, False
     embed = Embed(
@@ -145,10 +149,11 @@ def add_archived_snapshot(
     provenance: Mapping[str, str],
     raw: Sequence[Mapping[str, Any]],
     captured_at: datetime,
+    media: Sequence[SnapshotMedia] = (),
 ) -> Snapshot | None:
     """A snapshot of what an archived copy showed of the post (`captured_at`: when the archive made the
-    copy), unless a version with that content (`digest`, `content_sha256`) exists. No `Check` row: a
-    memento says nothing of the post today."""
+    copy; `media`: its media rows, `queries.snapshot_media_row`), unless a version with that content
+    (`digest`, `content_sha256`) exists. No `Check` row: a memento says nothing of the post today."""
     versions = list(session.scalars(select(Snapshot).where(Snapshot.embed_id == embed.id)))
     if any(v.content_sha256 == digest for v in versions):
         return None
@@ -162,5 +167,6 @@ def add_archived_snapshot(
         **values,
     )
     session.add(snapshot)
+    snapshot.media.extend(media)
     session.flush()
     return snapshot

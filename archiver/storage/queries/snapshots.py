@@ -216,6 +216,11 @@ def _media_with(session: Session, sha256: str) -> Media | None:
     return session.scalars(select(Media).where(Media.sha256 == sha256)).one_or_none()
 
 
+def snapshot_media_row(session: Session, ref: StoredMediaRef, position: int, now: datetime) -> SnapshotMedia:
+    """The row of a media item a snapshot shows (its media record created when stored), not yet added."""
+    return _snapshot_media(session, ref, position, now)
+
+
 def _snapshot_media(session: Session, ref: StoredMediaRef, position: int, now: datetime) -> SnapshotMedia:
     media: Media | None = None
     error = ref.error

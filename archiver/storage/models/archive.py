@@ -1,98 +1,27 @@
-"""The archive's tables, as SQLAlchemy 2 typed ORM classes.
-
-    Source ─< Article ─< Occurrence >─ Embed ─< Snapshot ─< SnapshotMedia >─ Media
-                                             └─< Check
-
-An `Occurrence` says which article holds which embed, how (markup) and where (byte span); residue of a
-dead embed is an occurrence without an embed. A `Snapshot` is an immutable version of what a post said;
-`Check` rows log every capture and check attempt. Media files live in the blob store, keyed by sha256;
-`Media` records what is stored, `SnapshotMedia` what a snapshot showed (stored or not).
-
-`StateChange`, `ProviderHealth` and `Alert` carry the verdicts: every change of an embed's state, the
-providers whose verdicts are paused, and what operators were told.
-`RateWindow` and `HostBackoff` hold the HTTP manners every process shares: request budgets per host
-and the backoffs hosts asked for. `Embed.lease_owner`/`lease_until` and `JobRun` let several daemons
-share the due work (`archiver.daemon`).
-`Recovery` records what recovery from web archives found for one residue line or lost spot of an article:
-the post that stood there in an earlier copy (and which memento showed it), or the copies looked at.
-`Rewrite` is the rewrite journal: the exact original bytes of every embed unit replaced by a card, so
-that every rewrite can be undone byte for byte (`archiver.pipeline.rewrite`).
-`User`, `ApiToken` and `LoginFailure` are the viewer's accounts, API tokens and sign-in throttle
-(`archiver.accounts`, `archiver.web`).
-
-The schema is built by the Alembic migrations only; the drift test keeps these classes and the
-migrations equal. Every timestamp is a timezone-aware UTC `datetime` (`UTCDateTime`).
-"""
+"""The archive's tables: sources, articles, embeds and what the pipeline records of them (see the
+package's docstring for how they relate)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any, ClassVar
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
-    DateTime,
-    Dialect,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy import (
     text as sql_text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-# Stable constraint names: SQLite batch migrations recreate tables and need names to find constraints
-# again, and PostgreSQL's own generated names differ from SQLite's.
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A timezone-aware UTC instant on every backend.
-
-    SQLite has no time zones: SQLAlchemy stores the wall-clock digits and hands back a naive value, so
-    values are converted to UTC before they are written and marked UTC when read. Naive values are
-    refused rather than guessed at: every instant in the archiver comes from a `Clock`, which is aware.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value.isoformat()} given; use an aware UTC instant")
-        value = value.astimezone(UTC)
-        # SQLite's DATETIME storage drops the offset; store UTC digits so text ordering is time ordering.
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {
-        datetime: UTCDateTime(),
-        dict[str, Any]: JSON(),
-        list[Any]: JSON(),
-    }
+from archiver.storage.models.base import Base
 
 
 class Source(Base):
@@ -190,6 +119,32 @@ class Embed(Base):
         passive_deletes=True,
         order_by="StateChange.changed_at",
     )
+    # The copy Save Page Now made on the post's first capture (`[mirror]`), if it was asked.
+    mirror: Mapped[Mirror | None] = relationship(
+        back_populates="embed", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class EmbedAlias(Base):
+    """Another id of a post kept under a lasting one: a Bluesky post written with its author's handle
+    (`handle/RKEY`), kept under its DID (`did:plc:.../RKEY`) once a capture found it there.
+
+    A scan that finds the alias links its occurrence to `embed`; public pages of the alias (cards
+    written before the two were one) redirect there, version N to version N + `version_offset` (the
+    versions of a merged embed were numbered after the lasting embed's own).
+    """
+
+    __tablename__ = "embed_aliases"
+    __table_args__ = (UniqueConstraint("provider", "post_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    post_id: Mapped[str] = mapped_column(String(255))
+    # The post's URL under the alias, so `archive show URL` and TimeMaps of the old URL still find it.
+    canonical_url: Mapped[str] = mapped_column(String(2048), index=True)
+    embed_id: Mapped[int] = mapped_column(ForeignKey("embeds.id", ondelete="CASCADE"), index=True)
+    version_offset: Mapped[int] = mapped_column(default=0, server_default=sql_text("0"))
+    created_at: Mapped[datetime]
 
 
 class Occurrence(Base):
@@ -474,50 +429,55 @@ class Recovery(Base):
     embed: Mapped[Embed | None] = relationship()
 
 
-class User(Base):
-    """Someone who signs in to the viewer: a `viewer` reads, an `editor` also decides rewrites.
+class PostPageLookup(Base):
+    """A recovered post's own pages (post page, embed page) looked up in web archives.
 
-    `password_hash` is `scrypt$N$r$p$SALT$HASH` (base64 parts), see `archiver.accounts`.
+        pending (an archive asked us to wait) -> found | none | skipped
+
+    `found`: the copy `memento_url` (archive `archive`, captured at `memento_datetime`) gave fields
+    or an image, kept as a snapshot. `none`: no copy did (`copies` lists each and why). `skipped`: the
+    post was captured live before its pages were looked up (a live snapshot says more than an old copy).
     """
 
-    __tablename__ = "users"
+    __tablename__ = "post_page_lookups"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(64), unique=True)
-    role: Mapped[str] = mapped_column(String(16))
-    password_hash: Mapped[str] = mapped_column(String(255))
+    embed_id: Mapped[int] = mapped_column(ForeignKey("embeds.id", ondelete="CASCADE"), unique=True)
+    state: Mapped[str] = mapped_column(String(16))
+    archive: Mapped[str | None] = mapped_column(String(200))
+    memento_url: Mapped[str | None] = mapped_column(String(4096))
+    memento_datetime: Mapped[datetime | None]
+    # [{archive, page, memento, datetime, result}] for every copy looked at, newest first per page.
+    copies: Mapped[list[Any]] = mapped_column(default=list)
+    reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
-    last_login_at: Mapped[datetime | None]
-
-    tokens: Mapped[list[ApiToken]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
-    )
+    updated_at: Mapped[datetime]
 
 
-class ApiToken(Base):
-    """A bearer token for the read-only JSON API; only its sha256 is kept (it is shown once)."""
+class Mirror(Base):
+    """A post pushed to Save Page Now (`[mirror]`) on its first capture, and the copy it made there.
 
-    __tablename__ = "api_tokens"
+        queued (to ask, or asked again after "later") -> pending (a job_id to poll) -> archived | failed
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    note: Mapped[str] = mapped_column(String(200), default="")
-    created_at: Mapped[datetime]
-    last_used_at: Mapped[datetime | None]
-
-    user: Mapped[User] = relationship(back_populates="tokens")
-
-
-class LoginFailure(Base):
-    """A failed sign-in, counted per account (`user:NAME`) and per address (`addr:IP`) over a window.
-
-    In the database, so every server process behind a balancer throttles the same guesses.
+    `archived`: the Wayback Machine's copy, `memento_url` (URI-M) made at `memento_datetime`. `failed`:
+    Save Page Now refused it for good (`status_ext`, `reason`). Answers meaning "later" (429, its daily
+    limits, 5xx, timeouts) keep the row as it was, tried again from `next_try_at`. No raw answer is kept.
     """
 
-    __tablename__ = "login_failures"
-    __table_args__ = (Index(None, "key", "failed_at"),)
+    __tablename__ = "mirrors"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
-    key: Mapped[str] = mapped_column(String(200))
-    failed_at: Mapped[datetime]
+    id: Mapped[int] = mapped_column(primary_key=True)
+    embed_id: Mapped[int] = mapped_column(ForeignKey("embeds.id", ondelete="CASCADE"), unique=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    job_id: Mapped[str | None] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(default=0, server_default=sql_text("0"))
+    next_try_at: Mapped[datetime | None]
+    memento_url: Mapped[str | None] = mapped_column(String(4096))
+    memento_datetime: Mapped[datetime | None]
+    status_ext: Mapped[str | None] = mapped_column(String(100))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    embed: Mapped[Embed] = relationship(back_populates="mirror")
