@@ -1,6 +1,7 @@
 """Crash safety, the long run (issue 18): SIGKILL the archiver `--kills` times at seeded points of scan,
-fetch, check, rewrite, restore and the daemon, on SQLite and (with a server) PostgreSQL, and print one
-table: kills, runs and failures per phase and database.
+fetch, check, rewrite, restore, the daemon, an editor's approve, original markup put back (and a card
+over it, restored in layers) and media garbage collection, on SQLite and (with a server) PostgreSQL,
+and print one table: kills, runs and failures per phase and database.
 
     .venv/bin/python benchmarks/crash_soak.py [--kills 2000] [--postgres URL] [--seed 0]
 

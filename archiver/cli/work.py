@@ -1,5 +1,5 @@
-"""The work, run from the command line: `archive scan`, `fetch`, `check`, `run` (scan then fetch, once)
-and `daemon` (all of it on the `[daemon]` schedules)."""
+"""The work, run from the command line: `archive scan`, `fetch`, `check`, `run` (scan then fetch, once),
+`gc` (media no snapshot uses, once) and `daemon` (all of it on the `[daemon]` schedules)."""
 
 from __future__ import annotations
 
@@ -11,17 +11,19 @@ from rich.markup import escape
 
 from archiver.cli import render
 from archiver.cli.common import ERR, OUT, Context, exit_with, json_option, pass_ctx, print_json
+from archiver.config import parse_duration
 from archiver.daemon import run_daemon
 from archiver.errors import UsageError
 from archiver.pipeline.capture import CaptureItem, CaptureReport, capture_due
 from archiver.pipeline.check import check_due
+from archiver.pipeline.gc import collect_media
 from archiver.pipeline.mirror import spn_keys
 from archiver.pipeline.scan import ArticleReport, ArticleStatus, SourceAccess, resolve_targets, scan_targets
 from archiver.providers import enabled_providers, provider_named
 
 
 def register(group: click.Group) -> None:
-    for command in (scan, fetch, check, run, daemon):
+    for command in (scan, fetch, check, run, gc, daemon):
         group.add_command(command)
 
 
@@ -147,6 +149,26 @@ def run(ctx: Context, targets: tuple[str, ...], as_json: bool) -> None:
         render.capture_summary(report)
     failed = report.transient or any(r.status is ArticleStatus.ERROR for r in reports)
     exit_with(1 if failed else 0)
+
+
+@click.command()
+@json_option
+@pass_ctx
+def gc(ctx: Context, as_json: bool) -> None:
+    """Delete media records no snapshot uses and media files no record names, once older than
+    `daemon.gc_grace`, and temp files a crash left: the daemon's `gc` job, run once."""
+    app = ctx.app
+    grace = parse_duration(app.settings.daemon.gc_grace)
+    report = collect_media(app.sessions, app.blobs, app.clock, grace)
+    if as_json:
+        print_json(
+            {"media_records": report.media_records, "blobs": report.blobs, "temp_files": report.temp_files}
+        )
+    else:
+        OUT.print(
+            f"Media collected: {report.media_records} record(s), {report.blobs} file(s),"
+            f" {report.temp_files} temp file(s)."
+        )
 
 
 @click.command()

@@ -191,6 +191,8 @@ def decide() -> Any:
     done = [d.id for d in decisions if d.ok]
     if decision == "approve" and done:
         deps = rewrite_deps()
+        # What a crash left half written is settled first, as `archive rewrite` does.
+        rewrite_stage.recover(archive.sessions, deps)
         for article_id in articles:
             result = rewrite_stage.apply_article(archive.sessions, deps, article_id)
             if result.error or result.status not in ("applied", "unchanged"):
@@ -227,9 +229,11 @@ def restore_article(article_id: int) -> Any:
 
 def _restore(article_id: int, embed_id: int | None) -> Any:
     archive = current_archive()
-    result = rewrite_stage.restore_article(
-        archive.sessions, rewrite_deps(), article_id, embed_id, by=flask.g.user.name
-    )
+    deps = rewrite_deps()
+    # A restore (or write) killed halfway leaves rows `restoring` (`applying`), which this restore would
+    # not see: settle them first, as `archive restore` does.
+    rewrite_stage.recover(archive.sessions, deps)
+    result = rewrite_stage.restore_article(archive.sessions, deps, article_id, embed_id, by=flask.g.user.name)
     if result.error:
         flask.flash(f"{result.key}: not restored: {result.error}", "problem")
     elif result.rewrite_ids:

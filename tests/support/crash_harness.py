@@ -6,7 +6,10 @@ demand), a `files` source of articles in several markups and encodings, and a `s
 in a SQLite file); the archive's own database is SQLite or PostgreSQL. A reference run takes the world
 through every phase (scan, fetch, checks over 90 simulated hours, rewrite, the rewrites of posts that
 came back undone, editors' restores of a file and of a row), saving a template of the world before each
-phase and what each phase leaves behind (`Outcome`).
+phase and what each phase leaves behind (`Outcome`). Branches start from one of those templates and
+are set up by a few unkilled steps (`crash_branches`): an editor's approve (of every planned rewrite,
+and of one), original markup put back for recovered spots (restored; a card written over it, restored
+whole in two layers and by one embed), and media garbage collection (`archive gc`).
 
 A trial starts from a phase's template, runs the phase's command killed at a seeded step (or after a
 seeded delay), checks the invariants (`check_after_kill`), runs it killed again at another point, and
@@ -59,6 +62,17 @@ from sqlalchemy.engine import Engine, make_url
 from archiver.sources.store import TEMP_SUFFIX
 from archiver.storage import db
 from archiver.storage.models import Article, Base, Embed, Media, Occurrence, Rewrite, Snapshot, Source
+from tests.support.crash_branches import (
+    PUTBACK_POSTS,
+    Seed,
+    approve_mode,
+    blob_files,
+    gc_garbage,
+    planned_rewrites,
+    post_state,
+    putback_pairs,
+    putback_world,
+)
 from tests.support.fake_server import Canned, FakeServer, Recorded
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,6 +104,7 @@ ALL_POSTS = [p for a in range(FILE_ARTICLES) for p in file_posts(a)] + [
 # Half the posts are deleted after their capture; half of those come back later.
 GONE = frozenset(p for i, p in enumerate(ALL_POSTS) if i % 2 == 1)
 BACK = frozenset(p for i, p in enumerate(ALL_POSTS) if i % 4 == 1)
+KNOWN_POSTS = (*ALL_POSTS, *PUTBACK_POSTS)  # the put-back branch's posts are known from its start
 
 
 # --- the world ---------------------------------------------------------------------------------------
@@ -156,13 +171,13 @@ class FakeTube:
         self.server = server
         self.gone: frozenset[str] = frozenset()
         server.route("/oembed", self._oembed)
-        for post in ALL_POSTS:
+        for post in KNOWN_POSTS:
             server.route(f"/thumb/{post}.png", Canned(200, {"Content-Type": "image/png"}, thumbnail(post)))
 
     def _oembed(self, request: Recorded) -> Canned:
         found = _VIDEO.search(unquote((request.query.get("url") or [""])[0]))
         post = found.group(1) if found else ""
-        if post in self.gone or post not in ALL_POSTS:
+        if post in self.gone or post not in KNOWN_POSTS:
             return Canned(404, {"Content-Type": "text/html"}, b"Not Found")
         body = {
             "version": "1.0",
@@ -240,16 +255,126 @@ def build_world(root: Path, provider_url: str) -> None:
 
 
 @dataclass(frozen=True)
+class Step:
+    """A step of setting a branch up, run once and never killed: a command (`argv`, at `now`, with the
+    posts `gone` deleted), or a seed (`crash_branches`)."""
+
+    argv: tuple[str, ...] = ()
+    now: datetime = T0
+    gone: frozenset[str] = frozenset()
+    seed: Seed | None = None
+
+
+@dataclass(frozen=True)
 class Phase:
-    """One command of the world's life: its arguments, the pinned clock, the posts deleted meanwhile."""
+    """One command of the world's life: its arguments, the pinned clock, the posts deleted meanwhile.
+    A branch starts from template `base` (a phase's name: the world before it; "end-NAME": the world
+    phase NAME left) instead of the world the phase before left, and is set up by `setup` first."""
 
     name: str
     argv: tuple[str, ...]
     now: datetime
     gone: frozenset[str]
+    base: str | None = None
+    setup: tuple[Step, ...] = ()
+    # Compared with the reference after one more run of its command, on both sides: a run may leave
+    # bookkeeping that the next run finishes (see the put-back phase).
+    settles_in_two_runs: bool = False
 
 
 FIRST_FILE = "articles/article-01.html"  # restored by an editor in phase "restore"
+APPROVE_AT = T0 + timedelta(hours=60)
+PUTBACK_AT = T0 + timedelta(hours=92)
+LEAD_IN_POST, SHELL_POST = PUTBACK_POSTS
+CARD_GONE = GONE - BACK | {LEAD_IN_POST}  # the post put back after the lead-in breaks
+# The branches (`crash_branches` says what each sets up). Their phases: an editor's approve of every
+# planned rewrite and of one; original markup put back (a zero-length insert and a shell replaced),
+# and that put-back restored; a card written over one put-back, restored whole in two layers, and only
+# that post's layers restored (an editor's restore of one embed: the other put-back stays and moves);
+# media garbage collection.
+BRANCHES = (
+    Phase(
+        "approve-bulk",
+        ("rewrite", "{approve_bulk}", "--by", "editor"),
+        APPROVE_AT + timedelta(minutes=5),
+        GONE,
+        base="rewrite",
+        setup=(Step(seed=approve_mode), Step(("rewrite",), APPROVE_AT, GONE), Step(seed=planned_rewrites)),
+    ),
+    # An editor restores one of an article's two cards (`archive restore FILE POST`, as the viewer's
+    # restore of one card): the other card stays and moves.
+    Phase(
+        "restore-embed",
+        ("restore", "{file}", post_id(3), "--by", "editor"),
+        APPROVE_AT + timedelta(minutes=10),
+        GONE,
+        base="end-approve-bulk",
+    ),
+    Phase(
+        "approve-one",
+        ("rewrite", "{approve_one}", "--by", "editor"),
+        APPROVE_AT + timedelta(minutes=5),
+        GONE,
+        base="approve-bulk",
+    ),
+    # Markup put back leaves its article to be scanned again (`finish_apply`). A rerun that finishes a
+    # killed put-back in crash recovery then plans that article and so scans it in the same run; a
+    # run never killed scans it in the next one. The same state, one run apart.
+    Phase(
+        "putback",
+        ("rewrite",),
+        PUTBACK_AT,
+        GONE - BACK,
+        settles_in_two_runs=True,
+        base="end-restore-sql",
+        setup=(
+            Step(seed=putback_world),
+            Step(("scan",), PUTBACK_AT, GONE - BACK),
+            Step(seed=putback_pairs),
+            Step(("fetch",), PUTBACK_AT, GONE - BACK),
+            Step(seed=post_state(LEAD_IN_POST, "live")),
+        ),
+    ),
+    Phase(
+        "putback-card",
+        ("rewrite",),
+        PUTBACK_AT + timedelta(hours=60),
+        CARD_GONE,
+        setup=(
+            Step(("scan",), PUTBACK_AT + timedelta(minutes=5), GONE - BACK),
+            *(Step(("check",), PUTBACK_AT + timedelta(hours=h), CARD_GONE) for h in (3, 30, 60, 90, 120)),
+            Step(seed=post_state(LEAD_IN_POST, "broken")),
+        ),
+    ),
+    Phase(
+        "putback-restore",
+        ("restore", "{putback_file}", "--by", "editor"),
+        PUTBACK_AT + timedelta(hours=61),
+        CARD_GONE,
+    ),
+    Phase(
+        "putback-restore-embed",
+        ("restore", "{putback_file}", "{putback_post}", "--by", "editor"),
+        PUTBACK_AT + timedelta(hours=61),
+        CARD_GONE,
+        base="putback-restore",
+    ),
+    Phase(
+        "putback-undo",
+        ("restore", "{putback_file}", "--by", "editor"),
+        PUTBACK_AT + timedelta(hours=1),
+        GONE - BACK,
+        base="end-putback",
+    ),
+    Phase(
+        "gc",
+        ("gc",),
+        datetime(2099, 1, 1, tzinfo=UTC),  # every media record and file older than the grace
+        GONE - BACK,
+        base="end-restore-sql",
+        setup=(Step(seed=gc_garbage),),
+    ),
+)
 PHASES = (
     Phase("scan", ("scan",), T0, frozenset()),
     Phase("fetch", ("fetch",), T0, frozenset()),
@@ -261,21 +386,29 @@ PHASES = (
     Phase("rewrite-back", ("rewrite",), T0 + timedelta(hours=90), GONE - BACK),
     Phase("restore", ("restore", "{file}", "--by", "editor"), T0 + timedelta(hours=91), GONE - BACK),
     Phase("restore-sql", ("restore", "{row}", "--by", "editor"), T0 + timedelta(hours=91), GONE - BACK),
+    *BRANCHES,
 )
 PHASE = {phase.name: phase for phase in PHASES}
 
-# Kills per phase on each database in the CI test (88), plus the short phases killed at every one of
-# their steps (7 for the restore of a file, 5 for a row): 100 per database, 200 in all.
+# Kills per phase on each database in the CI test (67), plus the short phases killed at every one of
+# their steps (7 for the restore of a file, 5 for a row, 7 for one card of two, 7 each for the
+# restores of a card over markup put back, whole and of one embed): 100 per database, 200 in all.
 PLAN = {
-    "scan": 10,
-    "fetch": 8,
-    "check1": 4,
-    "check3": 6,
-    "rewrite": 34,
-    "rewrite-back": 23,
+    "scan": 6,
+    "fetch": 6,
+    "check1": 3,
+    "check3": 3,
+    "rewrite": 11,
+    "rewrite-back": 8,
     "daemon": 3,
+    "approve-bulk": 6,
+    "approve-one": 3,
+    "putback": 5,
+    "putback-card": 5,
+    "putback-undo": 3,
+    "gc": 5,
 }
-EXHAUSTIVE = ("restore", "restore-sql")
+EXHAUSTIVE = ("restore", "restore-sql", "restore-embed", "putback-restore", "putback-restore-embed")
 KILLS_PER_TRIAL = 5
 
 # The daemon starts from the world before the third check (the one that finds posts broken) and must
@@ -519,7 +652,7 @@ class Outcome:
                 ]
                 found.append(f"{name}: " + "; ".join(diff[:6]))
             else:
-                found.append(f"{name}: {sorted(set(mine) ^ set(theirs))[:6]}")
+                found.append(f"{name}: {sorted(set(mine) ^ set(theirs), key=str)[:6]}")
         return found
 
 
@@ -566,7 +699,8 @@ class Harness:
         self.before: dict[str, Outcome] = {}
         self.steps: dict[str, int] = {}
         self.seconds: dict[str, float] = {}
-        self.args: dict[str, str] = {}
+        self.args: dict[str, list[str]] = {}
+        self.blobs: dict[str, frozenset[str]] = {}  # the media store's files each phase left
 
     # --- setting up
 
@@ -576,27 +710,45 @@ class Harness:
         self.saved.mkdir(parents=True)
         build_world(self.live, self.server.url)
         self.database.create()
+        bases = {phase.base for phase in PHASES if phase.base is not None}
         for phase in PHASES:
+            if phase.base is not None:
+                self.load(phase.base)
+            for step in phase.setup:
+                self._set_up(phase.name, step)
             self._save(phase.name)
             self.before[phase.name] = self.outcome()
             result = self.run(phase)
             assert result.code in (0, 1) and not result.killed, (phase.name, result.output[-2000:])
             self.steps[phase.name] = result.steps
             self.seconds[phase.name] = result.seconds
+            if phase.settles_in_two_runs:
+                again = self.run(phase)
+                assert again.code in (0, 1) and not again.killed, (phase.name, again.output[-2000:])
             self.reference[phase.name] = self.outcome()
+            self.blobs[phase.name] = blob_files(self.live)
             if phase.name == "scan":
                 self._resolve_args()
+            if f"end-{phase.name}" in bases:
+                self._save(f"end-{phase.name}")
         self.load(DAEMON_FROM)
         result, done = self.run_daemon(0)
         assert done and result.code == 0, ("daemon", result)
         self.steps["daemon"], self.seconds["daemon"] = result.steps, result.seconds
+
+    def _set_up(self, phase_name: str, step: Step) -> None:
+        if step.seed is not None:
+            self.args.update(step.seed(self.live, self.database.url, step.now))
+            return
+        result = self.run(Phase(f"setup of {phase_name}", step.argv, step.now, step.gone))
+        assert result.code in (0, 1) and not result.killed, (phase_name, step.argv, result.output[-2000:])
 
     def _resolve_args(self) -> None:
         with self.database.engine() as engine, engine.connect() as connection:
             row_id = connection.execute(
                 select(Article.id).join(Source).where(Source.name == "cms", Article.key == "2")
             ).scalar_one()
-        self.args = {"file": str(self.live / FIRST_FILE), "row": str(row_id)}
+        self.args.update(file=[str(self.live / FIRST_FILE)], row=[str(row_id)])
 
     def _save(self, name: str) -> None:
         target = self.saved / name
@@ -620,7 +772,8 @@ class Harness:
     def request(
         self, phase: Phase, kill_at: int | None = None, kill_after: float | None = None
     ) -> dict[str, Any]:
-        argv = [arg.format(**self.args) if "{" in arg else arg for arg in phase.argv]
+        # "{name}" is an argument a seed (or the scan) found; a list of them is spread.
+        argv = [a for arg in phase.argv for a in (self.args[arg[1:-1]] if arg.startswith("{") else [arg])]
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": os.environ.get("HOME", "/tmp"),
@@ -687,6 +840,12 @@ class Harness:
     def _finished(self, result: RunResult, phase_name: str, reaches: str | None = None) -> list[str]:
         if result.timeout or result.code not in (0, 1):
             return [f"the run ended badly: {result}"]
+        if PHASE[phase_name].settles_in_two_runs:
+            problems = self.check_settled(phase_name, reaches, outcome=False)
+            result = self.run(PHASE[phase_name])
+            if result.timeout or result.code not in (0, 1):
+                return [*problems, f"the run after it ended badly: {result}"]
+            return problems + self.check_settled(phase_name, reaches)
         return self.check_settled(phase_name, reaches)
 
     def exhaustive(self, phase_name: str) -> TrialReport:
@@ -918,19 +1077,28 @@ class Harness:
             )
         return [f"captured embeds left `new`: {sorted(captured_new)[:6]}"] if captured_new else []
 
-    def check_settled(self, phase_name: str, reaches: str | None = None) -> list[str]:
+    def check_settled(
+        self, phase_name: str, reaches: str | None = None, *, outcome: bool = True
+    ) -> list[str]:
         """After a run to the end of phase `phase_name`: the invariants, nothing left half done, and the
-        outcome of the reference (of phase `reaches`, when another phase's outcome is expected)."""
+        outcome of the reference (of phase `reaches`, when another phase's outcome is expected; with
+        `outcome` false, all but the outcome)."""
         problems = self.check_after_kill(phase_name)
         current = self._current()
         problems += self._journal_problems(current, self.journal_rows(), settled=True)
         temps = sorted(p.name for p in (self.live / "articles").glob(f"*{TEMP_SUFFIX}"))
         if temps:
             problems.append(f"temporary files left next to the articles: {temps}")
+        if not outcome:
+            return problems
         problems += [
             f"outcome differs from the reference: {d}"
             for d in self.outcome().differences(self.reference[reaches or phase_name])
         ]
+        if phase_name == "gc":  # the collector's own outcome: the files it leaves
+            left = blob_files(self.live) ^ self.blobs[phase_name]
+            if left:
+                problems.append(f"media files differ from the reference: {sorted(left)[:6]}")
         return problems
 
     def _journal_problems(
@@ -938,6 +1106,7 @@ class Harness:
     ) -> list[str]:
         problems = []
         unsettled = {key for key, row in rows if row.state in ("applying", "restoring")}
+        covered = _covered(rows)
         for key, row in rows:
             data = current.get(key)
             if data is None:
@@ -947,7 +1116,9 @@ class Harness:
             label = f"{key} row {row.id} ({row.post_id}, {row.state})"
             if settled and row.state in ("applying", "restoring"):
                 problems.append(f"{label}: left {row.state} after a full run")
-            if row.state == "applied":
+            if row.state == "applied" and row.id in covered:
+                pass  # written over by a later row (a card over markup put back): that row says where
+            elif row.state == "applied":
                 if card not in data:
                     problems.append(f"{label}: applied, but its card is not in the article")
                 elif key not in unsettled and data[row.card_start : row.card_start + len(card)] != card:
@@ -981,6 +1152,25 @@ class Harness:
             if len(path.name) == 64 and sha(path.read_bytes()) != path.name:
                 problems.append(f"media file {path.name[:12]} is damaged")
         return problems
+
+
+def _covered(rows: list[tuple[str, Rewrite]]) -> set[int]:
+    """Ids of applied rows whose bytes a later row of the same article replaced, as the restore's layers
+    read them (`restore._covers`): markup put back, then the card of its post when it broke."""
+    covering = ("applied", "applying", "restoring")
+    return {
+        row.id
+        for key, row in rows
+        if row.state == "applied"
+        and row.replacement_bytes
+        and any(
+            other_key == key
+            and other.id > row.id
+            and other.state in covering
+            and row.replacement_bytes in other.original_bytes
+            for other_key, other in rows
+        )
+    }
 
 
 def postgres_available() -> bool:

@@ -109,6 +109,35 @@ def test_restoring_one_card_and_a_whole_article_gives_the_bytes_back(viewer: Vie
     assert client.post(f"/editors/rewrites/{first}/restore", data={"csrf_token": token}).status_code == 400
 
 
+def test_a_restore_from_the_viewer_finishes_a_restore_a_crash_left_half_done(viewer: Viewer) -> None:
+    """Regression: a restore killed after its rows were committed `restoring`, before the article was
+    written, left the viewer's restore with nothing applied to restore, so the editor's click did
+    nothing (the crash harness had found this in `archive restore`, fixed there only). Now the viewer
+    settles what a crash left first, as `archive restore` does, and the restore gives the bytes back."""
+    client = viewer.client()
+    token = login(client)
+    path = article_file(viewer, "harbour.html")
+    original = path.read_bytes()
+    first, second = rewrite_of(viewer, "CODE111"), rewrite_of(viewer, "CODE222")
+    decide(client, token, [first, second], "approve")
+    written = path.read_bytes()
+    # What `restore_article` commits before it writes the article, then the process dies.
+    with viewer.world.sessions() as session, session.begin():
+        for rewrite_id in (first, second):
+            row = session.get(Rewrite, rewrite_id)
+            assert row is not None and row.state == "applied"
+            row.state, row.restored_by = "restoring", EDITOR
+            row.restore_sha256_before = hashlib.sha256(written).hexdigest()
+            row.restore_sha256_after = hashlib.sha256(original).hexdigest()
+    article_id = viewer.rewrite_row(first).article_id
+    response = client.post(
+        f"/editors/articles/{article_id}/restore", data={"csrf_token": token}, follow_redirects=True
+    )
+    assert "restored rewrite(s)" in response.get_data(as_text=True)
+    assert path.read_bytes() == original
+    assert {viewer.rewrite_row(i).state for i in (first, second)} == {"restored"}
+
+
 def test_the_queue_shows_the_fragment_the_card_and_the_evidence(viewer: Viewer) -> None:
     chosen = rewrite_of(viewer, "CODE111")
     with viewer.world.sessions() as session, session.begin():
