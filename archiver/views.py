@@ -17,7 +17,7 @@ from archiver.pipeline.rewrite import pending
 from archiver.pipeline.rewrite.residue import match_lines, residue_report
 from archiver.storage import queries
 from archiver.storage.blobs import BlobStore
-from archiver.storage.models import Article, Embed, Occurrence
+from archiver.storage.models import Article, Embed, Mirror, Occurrence
 
 
 def status(session: Session) -> dict[str, Any]:
@@ -64,7 +64,8 @@ def embeds(
 
 def embed(session: Session, url_or_id: str, blobs: BlobStore) -> dict[str, Any] | None:
     """One embed (by database id, post id or post URL), or None: its snapshot versions with their media
-    (`path` in `blobs`), its state changes and check history, and the articles that embed it."""
+    (`path` in `blobs`), its state changes and check history, the articles that embed it, the other ids
+    its post is known by (`aliases`) and its Save Page Now copy (`mirror`, None unless one was asked)."""
     found = queries.find_embed(session, url_or_id)
     return _detail(session, found, blobs) if found is not None else None
 
@@ -114,6 +115,10 @@ def _detail(session: Session, embed: Embed, blobs: BlobStore) -> dict[str, Any]:
         "last_outcome": embed.last_outcome,
         "last_reason": embed.last_reason,
         "markup": queries.markup_fields_for(session, embed),
+        "aliases": [
+            {"post_id": a.post_id, "url": a.canonical_url} for a in queries.aliases_of(session, embed.id)
+        ],
+        "mirror": _mirror(embed.mirror),
         "snapshots": snapshots,
         "next_check_at": embed.next_check_at.isoformat() if embed.next_check_at else None,
         "state_changes": [
@@ -140,6 +145,18 @@ def _detail(session: Session, embed: Embed, blobs: BlobStore) -> dict[str, Any]:
             }
             for article, occ in queries.embed_articles(session, embed)
         ],
+    }
+
+
+def _mirror(mirror: Mirror | None) -> dict[str, Any] | None:
+    if mirror is None:
+        return None
+    return {
+        "state": mirror.state,
+        "memento_url": mirror.memento_url,
+        "memento_datetime": mirror.memento_datetime.isoformat() if mirror.memento_datetime else None,
+        "status_ext": mirror.status_ext,
+        "reason": mirror.reason,
     }
 
 

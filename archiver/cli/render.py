@@ -198,6 +198,11 @@ def embed_detail(detail: dict[str, Any]) -> None:
             f"({escape(detail['provider_paused_reason'] or 'no reason given')})",
             markup=True,
         )
+    if detail["aliases"]:
+        OUT.print("also known as: " + ", ".join(f"{a['post_id']} ({a['url']})" for a in detail["aliases"]))
+    mirror = detail["mirror"]
+    if mirror is not None:
+        OUT.print(f"Save Page Now: {_mirror_line(mirror)}")
     snaps = detail["snapshots"]
     if not snaps:
         OUT.print("No snapshot yet" + (f" ({detail['last_reason']})" if detail["last_reason"] else "") + ".")
@@ -232,6 +237,14 @@ def embed_detail(detail: dict[str, Any]) -> None:
             )
         OUT.print(table)
     OUT.print("\nEmbedded in: " + ", ".join(f"{a['article']} ({a['markup']})" for a in detail["articles"]))
+
+
+def _mirror_line(mirror: dict[str, Any]) -> str:
+    if mirror["state"] == "archived":
+        return f"archived {mirror['memento_datetime'][:19]} at {mirror['memento_url']}"
+    if mirror["state"] == "failed":
+        return f"refused ({mirror['status_ext'] or '-'}: {mirror['reason'] or 'no reason given'})"
+    return f"{mirror['state']} (asked by `archive mirror` and the daemon's mirror job)"
 
 
 def _snapshot(snap: dict[str, Any]) -> None:

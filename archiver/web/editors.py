@@ -334,6 +334,7 @@ def embed(embed_id: int) -> Any:
             check_total=viewer_queries.check_count(session, embed_id),
             articles=queries.embed_articles(session, found),
             rewrites=viewer_queries.embed_rewrites(session, embed_id),
+            aliases=queries.aliases_of(session, embed_id),
         )
 
 

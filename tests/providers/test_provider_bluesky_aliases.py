@@ -222,6 +222,7 @@ def test_synthetic_handle_and_did_articles_show_one_embed(
     for ref in (HANDLE_URL, POST_URL, HANDLE_ID):
         shown = site.json("show", ref)
         assert shown["post_id"] == DID_ID
+        assert [a["post_id"] for a in shown["aliases"]] == [HANDLE_ID]
         assert sorted(Path(a["article"]).name for a in shown["articles"]) == ["a.html", "b.html"]
 
     # A later scan of both forms (article A changed, so it is read again) keeps it one.

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from support.archive_cli import run_archive
 from support.rewrite_world import NOW
 
-from archiver.storage.models import Article, Check, Embed, Occurrence, Rewrite, Snapshot
+from archiver.storage.models import Article, Check, Embed, EmbedAlias, Mirror, Occurrence, Rewrite, Snapshot
 from archiver.web import editors
 
 
@@ -210,6 +210,54 @@ def test_pages_show_the_archive(viewer: Viewer, monkeypatch: pytest.MonkeyPatch)
     assert "market.html" in two and "harbour.html" not in two
     assert client.get("/editors/residue").status_code == 200
     assert client.get("/editors/residue?status=bogus").status_code == 400
+
+
+def test_an_embeds_other_ids_and_its_save_page_now_copy_are_shown_everywhere_it_is(
+    viewer: Viewer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    copy = "https://web.archive.org/web/20260302120000/https://www.instagram.com/p/CODE111/"
+    with viewer.world.sessions() as session, session.begin():
+        embed = session.scalars(select(Embed).where(Embed.post_id == "CODE111")).one()
+        session.add(
+            EmbedAlias(
+                provider="instagram",
+                post_id="OLDCODE",
+                canonical_url="https://www.instagram.com/p/OLDCODE/",
+                embed_id=embed.id,
+                created_at=NOW,
+            )
+        )
+        session.add(
+            Mirror(
+                embed=embed,
+                url=embed.canonical_url,
+                state="archived",
+                memento_url=copy,
+                memento_datetime=NOW + timedelta(days=1),
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
+        embed_id = embed.id
+    config = str(viewer.world.config)
+    shown = json.loads(run_archive(monkeypatch, capsys, "--config", config, "show", "CODE111", "--json").out)
+    assert shown["aliases"] == [{"post_id": "OLDCODE", "url": "https://www.instagram.com/p/OLDCODE/"}]
+    assert shown["mirror"] == {
+        "state": "archived",
+        "memento_url": copy,
+        "memento_datetime": "2026-03-02T12:00:00+00:00",
+        "status_ext": None,
+        "reason": None,
+    }
+    text = run_archive(monkeypatch, capsys, "--config", config, "show", "CODE111").out
+    assert "also known as: OLDCODE (https://www.instagram.com/p/OLDCODE/)" in text
+    assert f"Save Page Now: archived 2026-03-02T12:00:00 at {copy}" in text
+    client = viewer.client()
+    login(client)
+    page = client.get(f"/editors/embeds/{embed_id}").get_data(as_text=True)
+    assert 'Also known as: OLDCODE (<a href="https://www.instagram.com/p/OLDCODE/"' in page
+    assert f'Save Page Now: archived 2026-03-02 12:00 UTC at <a href="{copy}"' in page
+    assert client.get("/api/embeds/CODE111").get_json() == shown
 
 
 def test_the_api_answers_the_cli_shapes_for_a_token(

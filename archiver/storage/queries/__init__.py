@@ -28,7 +28,7 @@ other and nothing above storage.
 
 from __future__ import annotations
 
-from archiver.storage.queries.aliases import keep_under
+from archiver.storage.queries.aliases import aliases_of, keep_under
 from archiver.storage.queries.articles import (
     SavedScan,
     article_unchanged,
@@ -143,6 +143,7 @@ __all__ = [
     "add_archived_snapshot",
     "add_rewrite",
     "alerts",
+    "aliases_of",
     "all_provider_health",
     "applied_card_starts",
     "applied_card_starts_of",

@@ -2,6 +2,7 @@
 its author's handle, `handle/RKEY`, and with the DID, `did:plc:.../RKEY`, is one embed).
 
     keep_under(session, embed, lasting_id, lasting_url, now) -> Embed   the embed that keeps the post now
+    aliases_of(session, embed_id) -> [EmbedAlias]                       the other ids it is known by
 
 When a capture finds `embed`'s post under another id, the post is kept under that one: `embed` is renamed
 when no embed has the lasting id yet, or else merged into the one that has it. Merging moves everything
@@ -62,6 +63,17 @@ def keep_under(session: Session, embed: Embed, lasting_id: str, lasting_url: str
         offset = _merge(session, embed, kept)
     _save_alias(session, provider, old_id, old_url, kept.id, offset, now)
     return kept
+
+
+def aliases_of(session: Session, embed_id: int) -> list[EmbedAlias]:
+    """The other ids the embed's post is known by, oldest first."""
+    return list(
+        session.scalars(
+            select(EmbedAlias)
+            .where(EmbedAlias.embed_id == embed_id)
+            .order_by(EmbedAlias.created_at, EmbedAlias.id)
+        )
+    )
 
 
 def _embed_named(session: Session, provider: str, post_id: str) -> Embed | None:
