@@ -25,8 +25,8 @@ from archiver.pipeline.rewrite.targets import Target, rewrite_bytes
 from archiver.pipeline.scan import scan_article
 from archiver.pipeline.scan.archived import archived_cards
 from archiver.pipeline.scan.offsets import byte_offsets
+from archiver.records import PUT_BACK_VARIANT, JournalState, Span
 from archiver.records import Article as ArticleRecord
-from archiver.records import JournalState, Span
 from archiver.storage import queries
 from archiver.storage.models import Article, Embed, Rewrite
 
@@ -179,8 +179,10 @@ def plan_with_journal(
     journal = queries.article_rewrites(session, article.id)
     _settle_removed_cards(deps, [row for row in journal if row.state == JournalState.APPLIED], current)
     cards = _card_spans(current)
+    # An editor's no is kept per spot and per kind: a rejected put-back of the original markup does not
+    # hold back the card the spot needs once the post is gone, nor a rejected card a later put-back.
     sticky = {
-        (row.embed_id, row.original_bytes)
+        (row.embed_id, row.original_bytes, row.variant == PUT_BACK_VARIANT)
         for row in journal
         if row.state == JournalState.REJECTED
         or (row.state == JournalState.RESTORED and (row.restored_by or "") != AUTO_RESTORER)
@@ -198,7 +200,7 @@ def plan_with_journal(
         if any(start < span.end and span.start < end for start, end in cards):
             skipped.append(_not_planned(embed, span, "already archived (the unit holds our card)", original))
             continue
-        if (embed.id, original) in sticky:
+        if (embed.id, original, False) in sticky:
             skipped.append(
                 _not_planned(embed, span, "restored or rejected by an editor: not rewritten again", original)
             )
@@ -217,7 +219,7 @@ def plan_with_journal(
             continue  # an embed's own unit wins over residue or a recovered spot found around it
         if any(_meets(target.span, start, end) for start, end in cards):
             continue  # our card is there (an insertion's card starts where it would go)
-        if (target.embed_id, current.data[target.span.start : target.span.end]) in sticky:
+        if (target.embed_id, current.data[target.span.start : target.span.end], target.put_back) in sticky:
             continue
         targets.append(target)
     spliced = rewrite_bytes(current, targets, deps.renderer)

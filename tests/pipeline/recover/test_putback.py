@@ -226,3 +226,57 @@ def test_when_a_post_put_back_breaks_the_verdict_and_its_card_take_over(
     restored = archive("restore", str(driving), "--json")
     assert restored.code == 0, restored.out + restored.err
     assert driving.read_bytes() == before
+
+
+def test_a_rejected_put_back_does_not_hold_back_the_card_once_the_post_is_gone(
+    pywb: PywbServer,
+    fake_server: FakeServer,
+    archive,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    pages = world.write_articles(tmp_path / "articles")
+    instagram = (
+        f'[providers.instagram]\noembed_endpoint = "{fake_server.url}/v26.0/instagram_oembed"\n'
+        f'embed_page_base = "{fake_server.url}"\naccess_token_env = "TEST_META_TOKEN"\n'
+    )
+    canary = f'canaries = ["https://www.instagram.com/p/{world.TRAINING_POST}/"]\n'
+    config = world.config(tmp_path / "articles", pywb.base, mode="apply", more=instagram + canary)
+    (tmp_path / "archiver.toml").write_text(config, encoding="utf-8")
+    monkeypatch.setenv("TEST_META_TOKEN", "test-token")
+    serve_instagram(fake_server, (("p", world.DRIVING_POST), ("p", world.TRAINING_POST)))
+    driving = pages[world.DRIVING]
+    before = driving.read_bytes()
+    monkeypatch.setenv("ARCHIVER_NOW", "2030-01-01T00:00:00Z")
+    assert archive("scan", "site").code == 0 and archive("recover").code == 0
+    monkeypatch.setenv("ARCHIVER_NOW", "2030-01-01T01:00:00Z")
+    assert archive("fetch").code == 0
+    assert archive("rewrite").code == 0
+    pending = json.loads(archive("rewrite", "--pending", "--json").out)
+    [put_back] = [p for p in pending if Path(p["article"]).stem == world.DRIVING]
+    assert put_back["variant"] == "embed"
+    # The editor does not want the post back in the article.
+    assert archive("rewrite", "--reject", str(put_back["id"])).code == 0
+    assert archive("rewrite").code == 0
+    again = json.loads(archive("rewrite", "--pending", "--json").out)
+    assert not [p for p in again if Path(p["article"]).stem == world.DRIVING]  # not asked again
+    assert driving.read_bytes() == before
+
+    # The post is deleted: the residue line still needs its card, and the card waits for the editor.
+    alive = oembed_canned(fake_server)
+
+    def oembed(request: Recorded) -> Canned:
+        return Canned(404) if world.DRIVING_POST in str(request.query.get("url")) else alive
+
+    fake_server.route(OEMBED_PATH, oembed)
+    fake_server.route(f"/p/{world.DRIVING_POST}/embed/captioned/", Canned(404))
+    for day in range(2, 7):
+        monkeypatch.setenv("ARCHIVER_NOW", f"2030-01-0{day}T00:00:00Z")
+        archive("check")
+    states = {e["post_id"]: e["state"] for e in json.loads(archive("embeds", "--json").out)}
+    assert states[world.DRIVING_POST] == "broken"
+    assert archive("rewrite").code == 0
+    carded = json.loads(archive("rewrite", "--pending", "--json").out)
+    [card] = [p for p in carded if Path(p["article"]).stem == world.DRIVING]
+    assert card["variant"] in ("block", "inline") and card["id"] != put_back["id"]
+    assert driving.read_bytes() == before  # planned: an editor approves recovered repairs
