@@ -16,6 +16,7 @@ a login wall, a consent page, not HTML).
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,9 +30,15 @@ from archiver.http import FetchErrorKind, FetchResult, HttpClient
 # A TimeMap of a busy page runs to thousands of lines; pages beyond this many are not followed.
 MAX_TIMEMAP_PAGES = 10
 MAX_TIMEMAP_BYTES = 8 * 1024 * 1024
-# Words that say a copy is not the article but a wall or the archive's own page (lower case): in its
-# title, or anywhere in the first part of its body for the phrases no article writes.
-_TITLE_SAYS = ("page not found", "404 not found", "not found", "log in", "login", "sign in", "error")
+# A title that says a copy is not the article but a wall or an error page: one of its parts (between the
+# separators sites put around their name, "Login • Instagram", "Page Not Found | Site") is only these
+# words. A headline that merely holds one ("The error that cost the title") stays an article.
+_TITLE_PART_SAYS = re.compile(
+    r"(?:\d{3}\s*)?(?:error|page not found|not found|file not found|log ?in|sign ?in|access denied"
+    r"|forbidden|service unavailable|internal server error|something went wrong)(?:\s*\(?\d{3}\)?)?"
+)
+_TITLE_SEPARATORS = re.compile(r"\s+[|•·–—:\-]\s+|\s*[|•·]\s*|:\s+")
+# Phrases no article writes, looked for anywhere in the first part of the body (lower case).
 _BODY_SAYS = (
     "wayback machine doesn't have that page archived",
     "hrm. the wayback machine has not archived that url",
@@ -216,7 +223,7 @@ class Archive:
             return Copy("ignored", memento, raw, reason=f"not HTML ({fetched.content_type or 'no type'})")
         if stated is None:
             return Copy("ignored", memento, raw, reason="no Memento-Datetime: not an archived copy")
-        wall = _wall(fetched.body)
+        wall = wall_reason(fetched.body)
         if wall is not None:
             return Copy("ignored", memento, raw, reason=f"not the article ({wall})", headers=headers)
         return Copy(
@@ -265,14 +272,14 @@ def _retry(fetched: FetchResult) -> float | None:
     return float(value) if value.isdigit() else None
 
 
-def _wall(body: bytes) -> str | None:
+def wall_reason(body: bytes) -> str | None:
     """What makes a 200 answer not the article: an archive's error page, a login wall, a consent page."""
     head = body[:20_000].decode("utf-8", errors="replace").lower()
     found = _TITLE.search(head)
     title = found.group(1) if found else ""
-    for words in _TITLE_SAYS:
-        if words in title:
-            return f"title says {words!r}"
+    for part in _TITLE_SEPARATORS.split(" ".join(html.unescape(title).split())):
+        if _TITLE_PART_SAYS.fullmatch(part.strip(" .!")):
+            return f"title says {part.strip(' .!')!r}"
     for words in _BODY_SAYS:
         if words in head:
             return words
