@@ -173,38 +173,35 @@ def test_a_live_recovered_post_gets_its_original_markup_back_planned_then_restor
     assert {name: path.read_bytes() for name, path in pages.items()} == before
 
 
-def test_when_a_post_put_back_breaks_the_verdict_and_its_card_take_over(
+def recovered_alive(  # type: ignore[no-untyped-def]
     pywb: PywbServer,
     fake_server: FakeServer,
     archive,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
-) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+    more: str = "",
+) -> Path:
+    """The seed articles in an `apply` source (plus `more` settings), scanned, recovered and their two
+    posts found alive; the Instagram training post is the canary. Returns the driving article's path."""
     pages = world.write_articles(tmp_path / "articles")
     instagram = (
         f'[providers.instagram]\noembed_endpoint = "{fake_server.url}/v26.0/instagram_oembed"\n'
         f'embed_page_base = "{fake_server.url}"\naccess_token_env = "TEST_META_TOKEN"\n'
     )
     canary = f'canaries = ["https://www.instagram.com/p/{world.TRAINING_POST}/"]\n'
-    more = instagram + canary + '[recover]\nrepairs = "apply"\n'
-    config = world.config(tmp_path / "articles", pywb.base, mode="apply", more=more)
+    config = world.config(tmp_path / "articles", pywb.base, mode="apply", more=instagram + canary + more)
     (tmp_path / "archiver.toml").write_text(config, encoding="utf-8")
     monkeypatch.setenv("TEST_META_TOKEN", "test-token")
     serve_instagram(fake_server, (("p", world.DRIVING_POST), ("p", world.TRAINING_POST)))
-    driving = pages[world.DRIVING]
-    before = driving.read_bytes()
     monkeypatch.setenv("ARCHIVER_NOW", "2030-01-01T00:00:00Z")
     assert archive("scan", "site").code == 0 and archive("recover").code == 0
     monkeypatch.setenv("ARCHIVER_NOW", "2030-01-01T01:00:00Z")
     assert archive("fetch").code == 0
-    # recover.repairs = "apply" in mode apply: written at once.
-    written = by_stem(archive("rewrite", "--json").lines())
-    assert written[world.DRIVING]["status"] == "applied", written
-    put_back = driving.read_bytes()
-    assert world.RESIDUE_LINE not in put_back and b"CSynthDrv01" in put_back
+    return pages[world.DRIVING]
 
-    # The post is deleted (the other one, the canary, stays): once the verdict rule says broken, the
-    # embed put back gets its card.
+
+def driving_post_deleted(fake_server: FakeServer, archive, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """The driving post is deleted (the canary stays) and checked over five days: broken."""
     alive = oembed_canned(fake_server)
 
     def oembed(request: Recorded) -> Canned:
@@ -217,6 +214,28 @@ def test_when_a_post_put_back_breaks_the_verdict_and_its_card_take_over(
         archive("check")
     states = {e["post_id"]: e["state"] for e in json.loads(archive("embeds", "--json").out)}
     assert states[world.DRIVING_POST] == "broken"
+
+
+def test_when_a_post_put_back_breaks_the_verdict_and_its_card_take_over(
+    pywb: PywbServer,
+    fake_server: FakeServer,
+    archive,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    driving = recovered_alive(
+        pywb, fake_server, archive, tmp_path, monkeypatch, '[recover]\nrepairs = "apply"\n'
+    )
+    before = driving.read_bytes()
+    # recover.repairs = "apply" in mode apply: written at once.
+    written = by_stem(archive("rewrite", "--json").lines())
+    assert written[world.DRIVING]["status"] == "applied", written
+    put_back = driving.read_bytes()
+    assert world.RESIDUE_LINE not in put_back and b"CSynthDrv01" in put_back
+
+    # The post is deleted (the other one, the canary, stays): once the verdict rule says broken, the
+    # embed put back gets its card.
+    driving_post_deleted(fake_server, archive, monkeypatch)
     carded = by_stem(archive("rewrite", "--json").lines())
     assert carded[world.DRIVING]["status"] == "applied", carded
     now = driving.read_bytes()
@@ -235,22 +254,8 @@ def test_a_rejected_put_back_does_not_hold_back_the_card_once_the_post_is_gone(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
-    pages = world.write_articles(tmp_path / "articles")
-    instagram = (
-        f'[providers.instagram]\noembed_endpoint = "{fake_server.url}/v26.0/instagram_oembed"\n'
-        f'embed_page_base = "{fake_server.url}"\naccess_token_env = "TEST_META_TOKEN"\n'
-    )
-    canary = f'canaries = ["https://www.instagram.com/p/{world.TRAINING_POST}/"]\n'
-    config = world.config(tmp_path / "articles", pywb.base, mode="apply", more=instagram + canary)
-    (tmp_path / "archiver.toml").write_text(config, encoding="utf-8")
-    monkeypatch.setenv("TEST_META_TOKEN", "test-token")
-    serve_instagram(fake_server, (("p", world.DRIVING_POST), ("p", world.TRAINING_POST)))
-    driving = pages[world.DRIVING]
+    driving = recovered_alive(pywb, fake_server, archive, tmp_path, monkeypatch)
     before = driving.read_bytes()
-    monkeypatch.setenv("ARCHIVER_NOW", "2030-01-01T00:00:00Z")
-    assert archive("scan", "site").code == 0 and archive("recover").code == 0
-    monkeypatch.setenv("ARCHIVER_NOW", "2030-01-01T01:00:00Z")
-    assert archive("fetch").code == 0
     assert archive("rewrite").code == 0
     pending = json.loads(archive("rewrite", "--pending", "--json").out)
     [put_back] = [p for p in pending if Path(p["article"]).stem == world.DRIVING]
@@ -263,18 +268,7 @@ def test_a_rejected_put_back_does_not_hold_back_the_card_once_the_post_is_gone(
     assert driving.read_bytes() == before
 
     # The post is deleted: the residue line still needs its card, and the card waits for the editor.
-    alive = oembed_canned(fake_server)
-
-    def oembed(request: Recorded) -> Canned:
-        return Canned(404) if world.DRIVING_POST in str(request.query.get("url")) else alive
-
-    fake_server.route(OEMBED_PATH, oembed)
-    fake_server.route(f"/p/{world.DRIVING_POST}/embed/captioned/", Canned(404))
-    for day in range(2, 7):
-        monkeypatch.setenv("ARCHIVER_NOW", f"2030-01-0{day}T00:00:00Z")
-        archive("check")
-    states = {e["post_id"]: e["state"] for e in json.loads(archive("embeds", "--json").out)}
-    assert states[world.DRIVING_POST] == "broken"
+    driving_post_deleted(fake_server, archive, monkeypatch)
     assert archive("rewrite").code == 0
     carded = json.loads(archive("rewrite", "--pending", "--json").out)
     [card] = [p for p in carded if Path(p["article"]).stem == world.DRIVING]
