@@ -383,6 +383,7 @@ class Daemon:
             "articles": sum(statuses.values()),
             **dict(statuses),
             "restored": sum(1 for r in report.restored if not r.error),
+            **({"residue": report.residue} if report.residue is not None else {}),
         }
 
     def _gc(self) -> dict[str, Any]:

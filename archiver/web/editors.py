@@ -58,6 +58,7 @@ def dashboard() -> Any:
     with db_session() as session:
         counts = viewer_queries.dashboard_counts(session)
         residue_lines, residue_bare = viewer_queries.residue_line_counts(session)
+        residue_by_status, residue_counted_at = queries.residue_counts(session)
         rewrites = queries.rewrite_counts(session)
         context = {
             "counts": counts,
@@ -71,6 +72,8 @@ def dashboard() -> Any:
             "applied": rewrites.get(JournalState.APPLIED, 0),
             "residue_lines": residue_lines,
             "residue_bare": residue_bare,
+            "residue_by_status": residue_by_status,
+            "residue_counted_at": residue_counted_at,
             "jobs": sorted(queries.job_runs(session).items()),
             "days": BREAKAGE_DAYS,
         }

@@ -5,7 +5,8 @@ RepairTargets(settings, providers)(session, article)   `RewriteDeps.extra_target
                                                         `recovered`; the original markup for a live
                                                         one, `putback`), then residue matched to
                                                         archived snapshots (`residue`)
-repair_articles(session, sources)                       the articles `rewrite.run` visits for them
+repair_articles(session, sources) -> RepairSurvey      the articles `rewrite.run` visits for them, and
+                                                        the residue lines by status
 """
 
 from __future__ import annotations
@@ -18,7 +19,12 @@ from sqlalchemy.orm import Session
 from archiver.config import Settings
 from archiver.pipeline.rewrite.putback import putback_targets
 from archiver.pipeline.rewrite.recovered import recovered_targets
-from archiver.pipeline.rewrite.residue import repairable_articles, residue_targets
+from archiver.pipeline.rewrite.residue import (
+    count_lines,
+    repairable_articles,
+    residue_report,
+    residue_targets,
+)
 from archiver.pipeline.rewrite.targets import Target
 from archiver.providers import PROVIDERS
 from archiver.providers.common.base import Provider
@@ -46,13 +52,23 @@ class RepairTargets:
         return targets
 
 
-def repair_articles(session: Session, sources: Collection[str] | None = None) -> list[int]:
-    """Ids of the articles with residue a snapshot matches, or a recovered spot whose post is broken
-    (a card is due) or live (its markup may go back), in id order."""
-    found = set(repairable_articles(session, sources))
+@dataclass(frozen=True, slots=True)
+class RepairSurvey:
+    """What `repair_articles` found: the articles to visit, and every residue line (of the sources
+    asked) by status, matched on the way (`residue.count_lines`)."""
+
+    article_ids: tuple[int, ...]
+    residue_lines: dict[str, int]
+
+
+def repair_articles(session: Session, sources: Collection[str] | None = None) -> RepairSurvey:
+    """The articles with residue a snapshot matches, or a recovered spot whose post is broken (a card
+    is due) or live (its markup may go back), in id order; and the residue lines by status."""
+    matches = residue_report(session, sources)
+    found = set(repairable_articles(matches))
     for state in (EmbedState.BROKEN.value, EmbedState.LIVE.value):
         found.update(queries.articles_with_recovered_posts(session, state, sources))
-    return sorted(found)
+    return RepairSurvey(tuple(sorted(found)), count_lines(matches))
 
 
 def _meets(a: Span, b: Span) -> bool:

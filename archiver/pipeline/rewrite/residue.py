@@ -6,7 +6,8 @@
     match_lines(session, lines)               the residue lines given (whole articles: a page of them)
     ResidueTargets(settings)(session, article) the cards of an article's matched residue, as rewrite
                                               targets (`RewriteDeps.extra_targets`)
-    repairable_articles(session, sources)     the articles `rewrite.run` should visit for residue
+    repairable_articles(matches)              the articles `rewrite.run` should visit for residue
+    count_lines(matches)                      the lines by status (the dashboard's residue counts)
 
 A residue line ("A post shared by Hayley Atwell (@wellhayley)", "— Name (@handle) May 2, 2020") names
 no post; the scanner keeps what it says (`Occurrence.found`: author_name, handle, published, text).
@@ -41,6 +42,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -333,9 +335,15 @@ def match_lines(session: Session, lines: Iterable[tuple[Article, Occurrence]]) -
     return report
 
 
-def repairable_articles(session: Session, sources: Collection[str] | None = None) -> list[int]:
-    """Ids of the articles holding residue that a rewrite would give a card back now, in id order."""
-    return sorted({match.article_id for match in residue_report(session, sources) if match.repairable})
+def repairable_articles(matches: Iterable[ResidueMatch]) -> list[int]:
+    """Ids of the articles of `matches` that a rewrite would give a card back now, in id order."""
+    return sorted({match.article_id for match in matches if match.repairable})
+
+
+def count_lines(matches: Iterable[ResidueMatch]) -> dict[str, int]:
+    """The lines by status, `matched`, `ambiguous` or `orphaned`, or `repaired` when a card is in place."""
+    counts = Counter("repaired" if match.repaired else match.status for match in matches)
+    return dict(sorted(counts.items()))
 
 
 def _is_residue(occurrence: Occurrence) -> bool:

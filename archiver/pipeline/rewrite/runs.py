@@ -49,6 +49,8 @@ class RunReport:
     articles: list[ArticleOutcome] = field(default_factory=list)
     recovered: RecoverReport | None = None
     restored: list[RestoreResult] = field(default_factory=list)
+    # Residue lines by status, matched to find the articles to visit (None: only `article_ids` asked).
+    residue: dict[str, int] | None = None
 
     @property
     def failed(self) -> bool:
@@ -86,9 +88,12 @@ def run(
             named = sorted(wanted) if wanted is not None else None
             # Articles holding broken embeds, residue a snapshot matches, or spots recovered from web
             # archives whose post is broken or live.
-            ids = sorted(
-                set(queries.articles_to_rewrite(session, named)) | set(repair_articles(session, wanted))
-            )
+            survey = repair_articles(session, wanted)
+            ids = sorted(set(queries.articles_to_rewrite(session, named)) | set(survey.article_ids))
+            report.residue = survey.residue_lines
+            if wanted is None and not dry_run:  # every line was matched: the dashboard's counts
+                queries.save_residue_counts(session, survey.residue_lines, deps.clock.now())
+                session.commit()
     for article_id in ids:
         if stop is not None and stop.is_set():
             return report

@@ -20,7 +20,8 @@ the post that stood there in an earlier copy (and which memento showed it), or t
 Wayback Machine's Save Page Now on its first capture, and the copy made.
 `Rewrite` is the rewrite journal: the exact original bytes of every embed unit replaced by a card, so
 that every rewrite can be undone byte for byte (`archiver.pipeline.rewrite`).
-`Tally` keeps the dashboard's row counts current on PostgreSQL (by triggers).
+`Tally` keeps the dashboard's row counts current on PostgreSQL (by triggers); `ResidueCount` what the
+last whole-archive rewrite run found of the residue lines (matched, ambiguous, orphaned).
 `User`, `ApiToken` and `LoginFailure` are the viewer's accounts, API tokens and sign-in throttle
 (`archiver.accounts`, `archiver.web`).
 
@@ -44,6 +45,7 @@ from archiver.storage.models.archive import (
     ProviderHealth,
     RateWindow,
     Recovery,
+    ResidueCount,
     Rewrite,
     Snapshot,
     SnapshotMedia,
@@ -72,6 +74,7 @@ __all__ = [
     "ProviderHealth",
     "RateWindow",
     "Recovery",
+    "ResidueCount",
     "Rewrite",
     "Snapshot",
     "SnapshotMedia",

@@ -361,6 +361,18 @@ class JobRun(Base):
     lease_until: Mapped[datetime | None]
 
 
+class ResidueCount(Base):
+    """How many residue lines the last whole-archive rewrite run found matched, ambiguous and orphaned
+    (`archive rewrite` and the daemon's rewrite job match every line to find the articles to visit):
+    the dashboard shows them without matching every line itself."""
+
+    __tablename__ = "residue_counts"
+
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    lines: Mapped[int]
+    counted_at: Mapped[datetime]
+
+
 class Rewrite(Base):
     """One embed unit of one article replaced (or to be replaced) by a fallback card: the journal.
 

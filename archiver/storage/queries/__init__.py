@@ -105,7 +105,9 @@ from archiver.storage.queries.residue import (
     embeds_with_author_name,
     embeds_with_handle,
     embeds_with_handles,
+    residue_counts,
     residue_occurrences,
+    save_residue_counts,
     snapshot_versions,
 )
 from archiver.storage.queries.rewrites import (
@@ -202,6 +204,7 @@ __all__ = [
     "release_all",
     "release_job",
     "renew_leases",
+    "residue_counts",
     "residue_occurrences",
     "resume_provider",
     "returned_rewrites",
@@ -212,6 +215,7 @@ __all__ = [
     "save_media",
     "save_post_page_lookup",
     "save_recovery",
+    "save_residue_counts",
     "save_scan",
     "scan_cursor",
     "scanned_digests",

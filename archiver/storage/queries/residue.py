@@ -1,15 +1,17 @@
-"""Residue repair (`archiver.pipeline.rewrite.residue`): residue occurrences, and the embeds whose
-snapshots may be what a residue shows (by handle or author name)."""
+"""Residue repair (`archiver.pipeline.rewrite.residue`): residue occurrences, the embeds whose
+snapshots may be what a residue shows (by handle or author name), and the counts the last whole-archive
+rewrite run kept of the lines matched, ambiguous and orphaned."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.orm import Session, joinedload, load_only
 
 from archiver import records
-from archiver.storage.models import Article, Embed, Occurrence, Snapshot, Source
+from archiver.storage.models import Article, Embed, Occurrence, ResidueCount, Snapshot, Source
 from archiver.storage.queries._common import CHUNK, like_escape
 
 
@@ -129,3 +131,20 @@ def snapshot_versions(session: Session, embed_ids: Collection[int]) -> dict[int,
         for snapshot in session.scalars(stmt):
             found.setdefault(snapshot.embed_id, []).append(snapshot)
     return found
+
+
+def save_residue_counts(session: Session, lines: Mapping[str, int], at: datetime) -> None:
+    """Keep `lines` (residue lines by status) as the counts of `at`, in place of the earlier ones."""
+    session.execute(delete(ResidueCount))
+    rows = [{"status": status, "lines": n, "counted_at": at} for status, n in sorted(lines.items())]
+    if rows:
+        session.execute(insert(ResidueCount), rows)
+
+
+def residue_counts(session: Session) -> tuple[dict[str, int], datetime | None]:
+    """The residue lines by status as the last whole-archive rewrite run counted them, and when (None:
+    never counted)."""
+    rows = list(session.scalars(select(ResidueCount)))
+    if not rows:
+        return {}, None
+    return {row.status: row.lines for row in rows}, max(row.counted_at for row in rows)

@@ -143,7 +143,7 @@ def deps_of(world: World, by_handle_alone: str = "approve") -> rewrite.RewriteDe
 def repair(world: World, deps: rewrite.RewriteDeps | None = None) -> rewrite.RunReport:
     """One rewrite run over the articles whose residue can be repaired (as `run` is meant to find them)."""
     with world.sessions() as session:
-        ids = repairable_articles(session)
+        ids = repairable_articles(residue_report(session))
     return rewrite.run(world.sessions, deps or deps_of(world), article_ids=ids)
 
 
@@ -299,7 +299,7 @@ def test_same_handle_without_a_date_is_ambiguous_and_nothing_is_rewritten(tmp_pa
     assert {c.why for c in match.candidates} == {"same handle (the residue has no date)"}
     assert "instagram:POST1" in match.reason and "instagram:POST2" in match.reason
     with world.sessions() as session:
-        assert repairable_articles(session) == []
+        assert repairable_articles(residue_report(session)) == []
         article_id = session.scalars(select(Article.id)).one()
     result = rewrite.run(world.sessions, deps_of(world), article_ids=[article_id])
     assert [a.status for a in result.articles] == ["unchanged"]
@@ -488,7 +488,7 @@ def test_two_residue_lines_matching_one_post_are_both_ambiguous(tmp_path: Path) 
     assert matches[0].reason.startswith("2 residue lines of this article match instagram:ANN1")
     assert [m.status for m in report(world)] == ["ambiguous", "ambiguous"]
     with world.sessions() as session:
-        assert repairable_articles(session) == []
+        assert repairable_articles(residue_report(session)) == []
         assert ResidueTargets(world.settings.rewrite)(session, session.scalars(select(Article)).one()) == []
     assert the_file(world).read_bytes() == before
 
@@ -505,7 +505,7 @@ def test_a_match_to_a_live_post_is_reported_but_not_rewritten(tmp_path: Path) ->
     )
     assert match.reason.endswith("; not rewritten while the post is live")
     with world.sessions() as session:
-        assert repairable_articles(session) == []
+        assert repairable_articles(residue_report(session)) == []
 
 
 def test_the_report_lists_every_residue_in_article_order_by_source(tmp_path: Path) -> None:
