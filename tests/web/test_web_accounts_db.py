@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from conftest import PASSWORD, SECRET, TEST_COST, csrf_of
+from support.viewer_world import PASSWORD, SECRET, TEST_COST, csrf_of
 
 from archiver import accounts
 from archiver.app import App

@@ -7,8 +7,8 @@ from __future__ import annotations
 import hashlib
 
 from browser import CHROMIUM, CHROMIUM_ARGS, browser_page, require_chromium, served, sign_in, sync_api
-from conftest import EDITOR, PASSWORD, Viewer
 from sqlalchemy import select
+from support.viewer_world import EDITOR, PASSWORD, Viewer
 
 from archiver.storage.models import Embed
 

@@ -17,10 +17,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import EDITOR, SECRET, Viewer, login
 from sqlalchemy import select
 from support.archive_cli import run_archive
 from support.rewrite_world import NOW
+from support.viewer_world import EDITOR, SECRET, Viewer, login
 
 from archiver.storage import queries
 from archiver.storage.models import Article, Check, Embed, EmbedAlias, Mirror, Occurrence, Rewrite, Snapshot

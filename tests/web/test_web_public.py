@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 
 import flask
 import pytest
-from conftest import SECRET, Viewer, login
 from sqlalchemy import select
 from support.rewrite_world import NOW, PNG
+from support.viewer_world import SECRET, Viewer, login
 
 from archiver.app import App
 from archiver.storage.blobs import LocalBlobStore

@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from browser import browser_page, served, xss_markers
-from conftest import SECRET, page
 from support.rewrite_world import break_everything, make_world, scan
+from support.viewer_world import SECRET, page
 
 from archiver.app import App
 from archiver.pipeline import rewrite

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import flask
 import pytest
-from conftest import EDITOR, PASSWORD, SECRET, TEST_COST, VIEWER, Viewer, csrf_of, login
+from support.viewer_world import EDITOR, PASSWORD, SECRET, TEST_COST, VIEWER, Viewer, csrf_of, login
 from werkzeug.routing import Rule
 
 from archiver import accounts

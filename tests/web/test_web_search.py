@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import Viewer, login
+from support.viewer_world import Viewer, login
 
 
 def test_search_needs_a_session(viewer: Viewer) -> None:

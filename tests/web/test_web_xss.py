@@ -15,9 +15,9 @@ from urllib.parse import quote
 import flask
 import pytest
 from browser import browser_page, served, sign_in, xss_markers
-from conftest import EDITOR, PASSWORD, Viewer, build_world
 from sqlalchemy import select
 from support.rewrite_world import NOW, PNG
+from support.viewer_world import EDITOR, PASSWORD, Viewer, build_world
 from werkzeug.routing import BuildError
 from xss_payloads import PAYLOADS
 
