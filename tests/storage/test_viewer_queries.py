@@ -270,3 +270,36 @@ def test_two_folds_at_once_and_a_writer_between_lose_nothing(db_url: str, sessio
         engine.dispose()
     assert_counts_agree(session)
     assert viewer_queries.dashboard_counts(session).by_provider["vimeo"] == {"new": 1}
+
+
+@pytest.mark.postgres
+def test_two_rewrite_runs_saving_residue_counts_at_once_keep_one_and_neither_fails(
+    db_url: str, session: Session
+) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite's write lock puts the two one after the other")
+    queries.save_residue_counts(session, {"orphaned": 1}, NOW)
+    session.commit()
+    engine = make_engine(db_url)
+    first, second = session_factory(engine)(), session_factory(engine)()
+    saved: list[bool] = []
+
+    def save_second() -> None:
+        saved.append(queries.save_residue_counts(second, {"orphaned": 3}, NOW + timedelta(minutes=1)))
+        second.commit()
+
+    try:
+        assert queries.save_residue_counts(first, {"matched": 2, "orphaned": 2}, NOW)  # not committed yet
+        thread = threading.Thread(target=save_second)
+        thread.start()
+        thread.join(0.5)
+        assert thread.is_alive()  # waits for the first run's rows
+        first.commit()
+        thread.join(10)
+        assert saved == [False]
+    finally:
+        first.close()
+        second.close()
+        engine.dispose()
+    session.expire_all()
+    assert queries.residue_counts(session) == ({"matched": 2, "orphaned": 2}, NOW)

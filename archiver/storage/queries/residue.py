@@ -8,6 +8,7 @@ from collections.abc import Collection, Mapping
 from datetime import datetime
 
 from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, load_only
 
 from archiver import records
@@ -133,12 +134,19 @@ def snapshot_versions(session: Session, embed_ids: Collection[int]) -> dict[int,
     return found
 
 
-def save_residue_counts(session: Session, lines: Mapping[str, int], at: datetime) -> None:
-    """Keep `lines` (residue lines by status) as the counts of `at`, in place of the earlier ones."""
-    session.execute(delete(ResidueCount))
+def save_residue_counts(session: Session, lines: Mapping[str, int], at: datetime) -> bool:
+    """Keep `lines` (residue lines by status) as the counts of `at`, in place of the earlier ones.
+    False when another run saved its counts at the same moment (PostgreSQL: both deleted the old rows,
+    the other inserted first): theirs are kept, and this run goes on."""
     rows = [{"status": status, "lines": n, "counted_at": at} for status, n in sorted(lines.items())]
-    if rows:
-        session.execute(insert(ResidueCount), rows)
+    try:
+        with session.begin_nested():
+            session.execute(delete(ResidueCount))
+            if rows:
+                session.execute(insert(ResidueCount), rows)
+    except IntegrityError:
+        return False
+    return True
 
 
 def residue_counts(session: Session) -> tuple[dict[str, int], datetime | None]:
