@@ -21,7 +21,7 @@ Wayback Machine's Save Page Now on its first capture, and the copy made.
 `Rewrite` is the rewrite journal: the exact original bytes of every embed unit replaced by a card, so
 that every rewrite can be undone byte for byte (`archiver.pipeline.rewrite`).
 `Tally` keeps the dashboard's row counts current on PostgreSQL (by triggers); `ResidueCount` what the
-last whole-archive rewrite run found of the residue lines (matched, ambiguous, orphaned).
+last whole-archive rewrite run found of the residue lines (matched, ambiguous, orphaned, repaired).
 `User`, `ApiToken` and `LoginFailure` are the viewer's accounts, API tokens and sign-in throttle
 (`archiver.accounts`, `archiver.web`).
 

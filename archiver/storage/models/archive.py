@@ -362,9 +362,9 @@ class JobRun(Base):
 
 
 class ResidueCount(Base):
-    """How many residue lines the last whole-archive rewrite run found matched, ambiguous and orphaned
-    (`archive rewrite` and the daemon's rewrite job match every line to find the articles to visit):
-    the dashboard shows them without matching every line itself."""
+    """How many residue lines the last whole-archive rewrite run found matched, ambiguous, orphaned and
+    repaired (a card in place): `archive rewrite` and the daemon's rewrite job match every line to find
+    the articles to visit, so the dashboard shows the counts without matching every line itself."""
 
     __tablename__ = "residue_counts"
 
